@@ -1,0 +1,5 @@
+"""Entry point for ``python -m tempmail_tui``."""
+
+from tempmail_tui.cli import main
+
+raise SystemExit(main())
