@@ -1,0 +1,40 @@
+# tempmail-tui: every target creates .venv and installs what it needs on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint format screenshots bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tempmail-tui --demo
+
+# pytest exits 5 when it collects no tests: that is not a failure of the suite.
+test: $(STAMP)
+	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 0; fi; exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check tempmail_tui tests
+	$(BIN)/ruff format --check tempmail_tui tests
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix tempmail_tui tests
+	$(BIN)/ruff format tempmail_tui tests
+
+screenshots: $(STAMP)
+	$(BIN)/python -m tempmail_tui.ui.screenshots screenshots
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

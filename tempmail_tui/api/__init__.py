@@ -1,0 +1,63 @@
+"""The Temp Mail HTTP API: client, models and errors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    ClientError,
+    ForbiddenError,
+    HttpStatusError,
+    InputError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    ValidationError,
+)
+from .models import Attachment, Domain, DomainList, Mailbox, Message, MessageList, Quota
+from .secrets import Secret, mask_secret, redact
+
+if TYPE_CHECKING:
+    from .client import AttachmentStream, TempMailClient
+
+__all__ = [
+    "ApiError",
+    "Attachment",
+    "AttachmentStream",
+    "AuthenticationError",
+    "ClientError",
+    "Domain",
+    "DomainList",
+    "ForbiddenError",
+    "HttpStatusError",
+    "InputError",
+    "Mailbox",
+    "Message",
+    "MessageList",
+    "NetworkError",
+    "NotFoundError",
+    "ProtocolError",
+    "Quota",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "Secret",
+    "ServerError",
+    "TempMailClient",
+    "ValidationError",
+    "mask_secret",
+    "redact",
+]
+
+
+def __getattr__(name: str) -> object:
+    """Import the client (and with it httpx) only when first used, to keep start-up fast."""
+    if name in {"TempMailClient", "AttachmentStream"}:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,277 @@
+"""Settings: command-line flags over environment over the TOML file over defaults."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from tempmail_tui import keys
+from tempmail_tui.core import paths
+
+DEFAULT_BASE_URL = "https://v1.tempmailg.com/api"
+CONFIG_FILE_NAME = "config.toml"
+
+#: Environment variables read by load_config, by Config field.
+ENV_VARS: Mapping[str, str] = {
+    "base_url": "TEMPMAIL_BASE_URL",
+    "download_dir": "TEMPMAIL_DOWNLOAD_DIR",
+    "poll_interval": "TEMPMAIL_POLL_INTERVAL",
+}
+API_KEY_ENV_VAR = "TEMPMAIL_API_KEY"
+
+#: Keys allowed in config.toml, with a short description for --help.
+TOML_KEYS: Mapping[str, str] = {
+    "base_url": f'API base URL (default "{DEFAULT_BASE_URL}")',
+    "download_dir": "where attachments are saved; ~ is expanded",
+    "poll_interval": "seconds between checks of the selected mailbox (default 5, minimum 1)",
+    "background_interval": "seconds between checks of the other mailboxes (default 60)",
+    "reserve_fraction": "share of the monthly request quota kept in reserve (default 0.01)",
+    "bell": "ring the terminal bell on new mail (default true)",
+    "desktop_notifications": "send desktop notifications on new mail (default false)",
+    "timeout": "seconds to wait for each API request (default 15)",
+}
+
+#: Names a user might give the key in config.toml; it is never read from there.
+_KEY_LIKE_NAMES = frozenset({"api_key", "apikey", "key", "token", "api_token"})
+
+_MAX_SHOWN = 60
+
+KeySource = Literal["flag", "env", "keyring", "session"]
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message is one line naming where it came from."""
+
+
+def default_config_path() -> Path:
+    """Where config.toml is looked for when no path is given (honours XDG_CONFIG_HOME)."""
+    return paths.config_dir() / CONFIG_FILE_NAME
+
+
+@dataclass
+class Config:
+    """Every setting the application runs with, already validated."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str | None = field(default=None, repr=False)
+    api_key_source: KeySource | None = None
+    download_dir: Path = field(default_factory=paths.download_dir)
+    poll_interval: float = 5.0
+    background_interval: float = 60.0
+    reserve_fraction: float = 0.01
+    bell: bool = True
+    desktop_notifications: bool = False
+    timeout: float = 15.0
+    #: Why no key was found (e.g. no keyring over SSH), for the first-run dialog to explain.
+    api_key_problem: str | None = None
+    #: Non-fatal notes about the configuration, such as unknown keys in config.toml.
+    warnings: tuple[str, ...] = ()
+    #: The config file that was read, if one existed.
+    config_file: Path | None = None
+
+
+def load_config(
+    *,
+    flags: Mapping[str, object],
+    environ: Mapping[str, str],
+    config_path: Path | None = None,
+    use_keyring: bool = True,
+) -> Config:
+    """Build the Config from flags, environment, config file and defaults, in that order.
+
+    ``flags`` maps Config field names to values; a value of None means "not given".
+    With ``use_keyring=False`` the key is looked up in the flags and environment only.
+    """
+    unknown = set(flags) - set(_SETTINGS) - {"api_key"}
+    if unknown:
+        raise ValueError(f"unknown flag names: {', '.join(sorted(unknown))}")
+
+    warnings: list[str] = []
+    values: dict[str, object] = {}
+    path = config_path if config_path is not None else default_config_path()
+    table = _read_toml(path)
+    if table is not None:
+        for name, raw in table.items():
+            where = f"config file {path}: {_show_name(name)}"
+            if name in _SETTINGS:
+                values[name] = _SETTINGS[name](raw, where)
+            elif name.lower() in _KEY_LIKE_NAMES:
+                warnings.append(
+                    f"{where} is ignored: the API key is never read from the config file; "
+                    f"run `tempmail-tui auth set` (OS keyring) or set {API_KEY_ENV_VAR}, "
+                    "and remove it from the file"
+                )
+            else:
+                warnings.append(f"{where} is not a known setting and is ignored")
+
+    for name, var in ENV_VARS.items():
+        text = environ.get(var, "").strip()
+        if text:
+            values[name] = _SETTINGS[name](text, var)
+
+    for name, raw in flags.items():
+        if raw is not None and name != "api_key":
+            values[name] = _SETTINGS[name](raw, "--" + name.replace("_", "-"))
+
+    config = Config(**values)  # type: ignore[arg-type]  # each value was parsed to its field type
+    config.config_file = path if table is not None else None
+    if _sends_key_in_clear(config.base_url):
+        warnings.append(
+            f"the base URL {config.base_url} uses plain http to a host that is not this "
+            "machine: the API key would travel unencrypted"
+        )
+    config.warnings = tuple(warnings)
+    _resolve_key(config, flags.get("api_key"), environ, use_keyring)
+    return config
+
+
+def _resolve_key(
+    config: Config, flag_key: object, environ: Mapping[str, str], use_keyring: bool
+) -> None:
+    if flag_key is not None:
+        if not isinstance(flag_key, str):
+            raise ConfigError("--api-key must be text")
+        key = flag_key.strip()
+        problem = keys.key_problem(key)
+        if problem is not None:
+            raise ConfigError(f"--api-key: {problem}")
+        config.api_key, config.api_key_source = key, "flag"
+        return
+    lookup = keys.lookup_api_key(environ) if use_keyring else keys.env_api_key(environ)
+    config.api_key, config.api_key_source = lookup.key, lookup.source
+    config.api_key_problem = lookup.problem
+
+
+def _read_toml(path: Path) -> dict[str, object] | None:
+    # Imported here: --help and the scripting commands should not pay for the parser.
+    import tomllib
+
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"config file {path} cannot be read: {reason}") from None
+
+
+def _show(value: object) -> str:
+    # repr escapes control characters, and the cut keeps a pasted novel off the screen.
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+def _show_name(name: str) -> str:
+    return name if name.isidentifier() and name.isascii() else _show(name)
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"{where} must be a number, not {_show(value)}")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ConfigError(f"{where} must be a number, not {_show(value)}") from None
+    else:
+        raise ConfigError(f"{where} must be a number, not {_show(value)}")
+    if not math.isfinite(number):
+        raise ConfigError(f"{where} must be a finite number, not {_show(value)}")
+    return number
+
+
+def _seconds(minimum: float, *, inclusive: bool) -> Callable[[object, str], object]:
+    def parse(value: object, where: str) -> object:
+        number = _number(value, where)
+        if number < minimum or (not inclusive and number == minimum):
+            bound = f"at least {minimum:g}" if inclusive else f"more than {minimum:g}"
+            raise ConfigError(f"{where} must be {bound} seconds, not {_show(value)}")
+        return number
+
+    return parse
+
+
+def _fraction(value: object, where: str) -> object:
+    number = _number(value, where)
+    if not 0 <= number < 1:
+        raise ConfigError(f"{where} must be at least 0 and below 1, not {_show(value)}")
+    return number
+
+
+def _boolean(value: object, where: str) -> object:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, not {_show(value)}")
+    return value
+
+
+def _path(value: object, where: str) -> object:
+    if isinstance(value, Path):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ConfigError(f"{where} must be a path, not {_show(value)}")
+    if not text or "\x00" in text:
+        raise ConfigError(f"{where} must be a path, not {_show(value)}")
+    return Path(text).expanduser()
+
+
+def _url(value: object, where: str) -> object:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be an http:// or https:// URL, not {_show(value)}")
+    text = value.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise ConfigError(f"{where} must be a URL without spaces or control characters")
+    try:
+        parts = urlsplit(text)
+        # urlsplit checks the port only when it is read.
+        _ = parts.port
+    except ValueError:
+        raise ConfigError(f"{where} is not a valid URL: {_show(text)}") from None
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: it would put the password on the screen.
+        raise ConfigError(f"{where} must not contain a user name or password")
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where} must be an http:// or https:// URL, not {_show(text)}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{where} must not have a ?query or #fragment: {_show(text)}")
+    return text.rstrip("/")
+
+
+def _sends_key_in_clear(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http":
+        return False
+    import ipaddress
+
+    host = parts.hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+# How each setting is validated, whichever layer it comes from.
+_SETTINGS: Mapping[str, Callable[[object, str], object]] = {
+    "base_url": _url,
+    "download_dir": _path,
+    "poll_interval": _seconds(1.0, inclusive=True),
+    "background_interval": _seconds(0.0, inclusive=False),
+    "reserve_fraction": _fraction,
+    "bell": _boolean,
+    "desktop_notifications": _boolean,
+    "timeout": _seconds(0.0, inclusive=False),
+}

@@ -1,0 +1,1 @@
+"""Domain logic with no UI: text cleaning, rendering, storage, scheduling and files."""

@@ -1,0 +1,71 @@
+"""Human-readable forms of sizes, durations and times for display."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def human_size(size: int) -> str:
+    """A byte count as a short human string, e.g. ``1.2 MB``."""
+    if size < 0:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover - loop always returns
+
+
+def human_duration(seconds: float) -> str:
+    """A duration as its two largest units, e.g. ``9m 12s`` or ``3h 05m``."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def local_time(moment: datetime, *, now: datetime | None = None) -> str:
+    """A moment in the user's local time: the time today, else date and time."""
+    local = moment.astimezone()
+    today = (now or datetime.now(UTC)).astimezone().date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return local.strftime("%d %b %H:%M")
+    return local.strftime("%Y-%m-%d")
+
+
+def full_local_time(moment: datetime) -> str:
+    """A moment in local time with date, time and offset, for headers."""
+    return moment.astimezone().strftime("%a, %d %b %Y %H:%M:%S %z")
+
+
+def time_left(expire_at: datetime | None, *, now: datetime | None = None) -> str:
+    """How long until a mailbox expires, or ``expired``."""
+    if expire_at is None:
+        return "expiry unknown"
+    left = (expire_at - (now or datetime.now(UTC))).total_seconds()
+    if left <= 0:
+        return "expired"
+    return f"{human_duration(left)} left"
+
+
+def age(seconds: float) -> str:
+    """How long ago something was seen, e.g. ``just now`` or ``2m ago``."""
+    if seconds < 2:
+        return "just now"
+    return f"{human_duration(seconds)} ago"
+
+
+def count(n: int) -> str:
+    """An integer with thousands separators."""
+    return f"{n:,}"
+

@@ -1,0 +1,565 @@
+"""The quota-aware polling schedule: which mailbox to poll when, as pure logic with a clock."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import Enum
+from typing import Final, Literal
+
+from tempmail_tui.api.models import Quota
+
+Mode = Literal["normal", "stretched", "reserve", "paused", "offline", "idle"]
+
+#: How long automatic polling pauses after a 429 that names no time.
+DEFAULT_RATE_LIMIT_PAUSE: Final = 60.0
+#: Backoff base when a failing box has no interval of its own.
+DEFAULT_BACKOFF_BASE: Final = 5.0
+#: How long a computed plan is reused while nothing else changes (horizons move with time).
+_PLAN_TTL: Final = 1.0
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """The knobs of the schedule: intervals in seconds and the share of quota kept back."""
+
+    fast_interval: float = 5.0
+    slow_interval: float = 60.0
+    reserve_fraction: float = 0.01
+    max_interval: float = 1800.0
+    max_backoff: float = 300.0
+    unknown_expiry_horizon: float = 3600.0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "fast_interval",
+            "slow_interval",
+            "max_interval",
+            "max_backoff",
+            "unknown_expiry_horizon",
+        ):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number of seconds")
+        if not 0.0 <= self.reserve_fraction < 1.0:
+            raise ValueError("reserve_fraction must be at least 0 and below 1")
+
+
+class Outcome(Enum):
+    """How a poll ended, as far as the schedule cares."""
+
+    OK = "ok"
+    NETWORK_ERROR = "network_error"
+    SERVER_ERROR = "server_error"
+    RATE_LIMITED = "rate_limited"
+    GONE = "gone"
+    OTHER_ERROR = "other_error"
+
+
+@dataclass(frozen=True)
+class BoxInfo:
+    """A mailbox to poll: its key (the address) and expiry, None when unknown."""
+
+    key: str
+    expire_at: datetime | None
+
+    def is_expired(self, now: datetime) -> bool:
+        """Whether the known expiry has passed (an unknown expiry never has)."""
+        return self.expire_at is not None and _aware(self.expire_at) <= now
+
+
+@dataclass(frozen=True)
+class ScheduleStatus:
+    """What the schedule is doing and why, for the status line."""
+
+    mode: Mode
+    fast_interval: float
+    slow_interval: float
+    reason: str
+    paused_until: datetime | None
+    offline: bool
+    projected_requests: int
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The intervals chosen to fit the quota, and what they are projected to cost."""
+
+    mode: Literal["normal", "stretched", "reserve"]
+    fast: float
+    slow: float
+    projected: int
+    #: Automatic requests still allowed before the reserve, None when no quota is known.
+    budget: int | None
+    reason: str
+
+
+def format_interval(seconds: float) -> str:
+    """A short human form of a duration: ``5 s``, ``1 min 30 s``, ``2 h 5 min``, ``3 d 4 h``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    if seconds < 86400:
+        hours, rest = divmod(seconds, 3600)
+        minutes = rest // 60
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    days, rest = divmod(seconds, 86400)
+    hours = rest // 3600
+    return f"{days} d" + (f" {hours} h" if hours else "")
+
+
+class PollScheduler:
+    """Decides which mailboxes are due, keeping the projected spend within the quota.
+
+    The caller drives it: ``due()`` on a timer, ``started()`` when a request goes out,
+    ``finished()`` when it ends, ``update_quota()`` whenever new figures arrive. It
+    starts nothing itself and is not thread-safe: call it from one thread (the UI's).
+    """
+
+    def __init__(
+        self,
+        policy: PollPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+        display_tz: tzinfo | None = None,
+    ) -> None:
+        self.policy = policy or PollPolicy()
+        self._clock = clock
+        self._rng = rng or random.Random()
+        # None shows times in the local zone.
+        self._display_tz = display_tz
+        self._boxes: dict[str, BoxInfo] = {}
+        self._selected: str | None = None
+        self._quota: Quota | None = None
+        # Requests that may have been charged but are not yet in the quota figures.
+        self._unaccounted = 0
+        self._in_flight: set[str] = set()
+        self._started_at: dict[str, datetime] = {}
+        self._last_done: dict[str, datetime] = {}
+        self._manual: set[str] = set()
+        self._gone: set[str] = set()
+        self._failures: dict[str, int] = {}
+        self._retry_at: dict[str, datetime] = {}
+        self._paused_until: datetime | None = None
+        self._offline = False
+        self._net_failures = 0
+        self._net_retry_at: datetime | None = None
+        self._net_failed_at: datetime | None = None
+        self._plan_cache: tuple[datetime, _Plan] | None = None
+
+    # -- inputs -------------------------------------------------------------------------
+
+    def set_boxes(self, boxes: Sequence[BoxInfo]) -> None:
+        """Replace the set of mailboxes to poll; state of boxes no longer listed is dropped."""
+        fresh = {b.key: b for b in boxes}
+        if fresh == self._boxes:
+            return
+        for key in self._boxes.keys() - fresh.keys():
+            self._last_done.pop(key, None)
+            self._failures.pop(key, None)
+            self._retry_at.pop(key, None)
+            self._gone.discard(key)
+        self._boxes = fresh
+        self._plan_cache = None
+
+    def select(self, key: str | None) -> None:
+        """Make ``key`` the box polled at the fast rate (None: no box is selected)."""
+        if key != self._selected:
+            self._selected = key
+            self._plan_cache = None
+
+    def update_quota(self, quota: Quota | None) -> None:
+        """Take new quota figures; older figures than those held are ignored."""
+        if quota is None:
+            if self._quota is not None:
+                self._quota = None
+                self._plan_cache = None
+            return
+        current = self._quota
+        if current is not None and _aware(quota.seen_at) <= _aware(current.seen_at):
+            return  # the same figures again, or a late answer overtaken by a newer one
+        self._quota = quota
+        # Requests still running may be charged after these figures were taken.
+        self._unaccounted = len(self._in_flight)
+        self._plan_cache = None
+
+    def request_manual(self, key: str) -> bool:
+        """Make ``key`` due now whatever the mode; False if a request for it is running."""
+        if key in self._in_flight:
+            return False
+        self._manual.add(key)
+        return True
+
+    def started(self, key: str) -> None:
+        """Record that a request for ``key`` went out."""
+        now = self._clock()
+        self._in_flight.add(key)
+        self._started_at[key] = now
+        self._manual.discard(key)
+        self._unaccounted += 1
+        self._plan_cache = None
+
+    def finished(self, key: str, outcome: Outcome, *, retry_at: datetime | None = None) -> None:
+        """Record how a request for ``key`` ended; ``retry_at`` comes with a 429."""
+        now = self._clock()
+        self._in_flight.discard(key)
+        started_at = self._started_at.pop(key, now)
+        self._last_done[key] = now
+        self._plan_cache = None
+        if outcome is Outcome.NETWORK_ERROR:
+            self._network_failed(key, started_at, now)
+            return
+        # Any answer from the server proves the network works.
+        self._offline = False
+        self._net_failures = 0
+        self._net_retry_at = None
+        if outcome is Outcome.OK:
+            self._failures.pop(key, None)
+            self._retry_at.pop(key, None)
+        elif outcome is Outcome.RATE_LIMITED:
+            self._pause(now, retry_at)
+        elif outcome is Outcome.GONE:
+            self._gone.add(key)
+            self._failures.pop(key, None)
+            self._retry_at.pop(key, None)
+        else:
+            failures = self._failures.get(key, 0) + 1
+            self._failures[key] = failures
+            delay = self._backoff(failures, self._interval_of(key, self._plan(now)))
+            self._retry_at[key] = now + timedelta(seconds=delay)
+
+    def _network_failed(self, key: str, started_at: datetime, now: datetime) -> None:
+        # Requests that were already running when the network failed are the same
+        # outage, not further evidence: only a request sent after it counts again.
+        if self._net_failed_at is not None and started_at <= self._net_failed_at:
+            return
+        self._offline = True
+        self._net_failures += 1
+        self._net_failed_at = now
+        delay = self._backoff(self._net_failures, self._interval_of(key, self._plan(now)))
+        self._net_retry_at = now + timedelta(seconds=delay)
+
+    def _pause(self, now: datetime, retry_at: datetime | None) -> None:
+        until: datetime | None = None
+        if retry_at is not None and _aware(retry_at) > now:
+            until = _aware(retry_at)
+        elif self._quota is not None and self._quota.reset_at is not None:
+            reset = _aware(self._quota.reset_at)
+            if reset > now:
+                until = reset
+        if until is None:
+            until = now + timedelta(seconds=DEFAULT_RATE_LIMIT_PAUSE)
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+
+    def _backoff(self, failures: int, base: float | None) -> float:
+        """Seconds to wait after ``failures`` failures in a row: doubling, capped, jittered."""
+        base = base or DEFAULT_BACKOFF_BASE
+        cap = self.policy.max_backoff
+        raw = min(cap, base * 2.0 ** min(failures - 1, 60))
+        return min(cap, raw * self._rng.uniform(0.8, 1.2))
+
+    # -- outputs ------------------------------------------------------------------------
+
+    def due(self) -> list[str]:
+        """Boxes to poll now, selected first; none is in flight or (unless asked for) expired."""
+        now = self._clock()
+        plan = self._plan(now)
+        manual = [k for k in self._manual if k not in self._in_flight]
+        manual.sort(key=lambda k: (k != self._selected, k))
+        result = list(manual)
+        if not self._auto_allowed(now, plan):
+            return result
+        candidates: list[tuple[bool, datetime, str]] = []
+        for key in self._boxes:
+            if key in manual:
+                continue
+            at = self._due_at(key, now, plan)
+            if at is not None and at <= now:
+                candidates.append((key != self._selected, at, key))
+        candidates.sort()
+        auto = [key for _, _, key in candidates]
+        if self._offline:
+            # While offline, one probe at a time tells whether the network is back.
+            auto = auto[:1] if not self._in_flight and not manual else []
+        if plan.budget is not None:
+            # Manual requests are spent first; automatic ones never dig into the reserve.
+            auto = auto[: max(0, plan.budget - len(manual))]
+        return result + auto
+
+    def seconds_until_next(self) -> float | None:
+        """Seconds until something is due (0: now), or None while nothing will be due."""
+        now = self._clock()
+        if any(k not in self._in_flight for k in self._manual):
+            return 0.0
+        plan = self._plan(now)
+        gate = now
+        if self._paused_until is not None and self._paused_until > now:
+            gate = self._paused_until
+        if plan.mode == "reserve":
+            reset = self._quota_reset(now)
+            if reset is None:
+                return None
+            # After the reset the figures are stale and the defaults apply again.
+            gate = max(gate, reset)
+        if self._offline:
+            if self._in_flight:
+                return None  # a probe is running; its end decides
+            if self._net_retry_at is not None:
+                gate = max(gate, self._net_retry_at)
+        earliest: datetime | None = None
+        for key in self._boxes:
+            at = self._due_at(key, now, plan)
+            if at is not None and (earliest is None or at < earliest):
+                earliest = at
+        if earliest is None:
+            return None
+        return max(0.0, (max(earliest, gate) - now).total_seconds())
+
+    def status(self) -> ScheduleStatus:
+        """The current mode, intervals and a human reason."""
+        now = self._clock()
+        plan = self._plan(now)
+        mode: Mode
+        paused = self._paused_until if self._paused_until and self._paused_until > now else None
+        if paused is not None:
+            mode = "paused"
+            reason = (
+                f"rate limited by the server: automatic checks paused until "
+                f"{self._when(paused, now)}; a manual refresh still works"
+            )
+        elif plan.mode == "reserve":
+            mode, reason = "reserve", plan.reason
+        elif self._offline:
+            mode = "offline"
+            if self._net_retry_at is not None and self._net_retry_at > now:
+                wait = (self._net_retry_at - now).total_seconds()
+                reason = f"offline: trying again in {format_interval(wait)}"
+            else:
+                reason = "offline: trying again now"
+        elif not self._live_keys(now):
+            mode, reason = "idle", "no live mailbox to check"
+        else:
+            mode, reason = plan.mode, plan.reason
+        return ScheduleStatus(
+            mode=mode,
+            fast_interval=plan.fast,
+            slow_interval=plan.slow,
+            reason=reason,
+            paused_until=paused,
+            offline=self._offline,
+            projected_requests=plan.projected,
+        )
+
+    @property
+    def in_flight(self) -> frozenset[str]:
+        """Boxes with a request running."""
+        return frozenset(self._in_flight)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _auto_allowed(self, now: datetime, plan: _Plan) -> bool:
+        if self._paused_until is not None:
+            if now < self._paused_until:
+                return False
+            self._paused_until = None
+        if plan.mode == "reserve":
+            return False
+        return not (self._offline and self._net_retry_at is not None and now < self._net_retry_at)
+
+    def _live_keys(self, now: datetime) -> list[str]:
+        return [
+            key
+            for key, box in self._boxes.items()
+            if key not in self._gone and not box.is_expired(now)
+        ]
+
+    def _interval_of(self, key: str, plan: _Plan) -> float | None:
+        if key not in self._boxes:
+            return None
+        return plan.fast if key == self._selected else plan.slow
+
+    def _due_at(self, key: str, now: datetime, plan: _Plan) -> datetime | None:
+        """When ``key`` is next due automatically, or None if it is not polled."""
+        box = self._boxes.get(key)
+        if box is None or key in self._in_flight or key in self._gone or box.is_expired(now):
+            return None
+        retry = self._retry_at.get(key)
+        if retry is not None:
+            return retry
+        last = self._last_done.get(key)
+        if last is None:
+            return now
+        interval = plan.fast if key == self._selected else plan.slow
+        return last + timedelta(seconds=interval)
+
+    def _quota_reset(self, now: datetime) -> datetime | None:
+        quota = self._quota
+        if quota is None or quota.reset_at is None:
+            return None
+        return _aware(quota.reset_at)
+
+    def _live_quota(self, now: datetime) -> Quota | None:
+        """The quota figures, or None when unknown or the period they describe is over."""
+        quota = self._quota
+        if quota is None:
+            return None
+        if quota.reset_at is not None and _aware(quota.reset_at) <= now:
+            return None
+        return quota
+
+    def _plan(self, now: datetime) -> _Plan:
+        cached = self._plan_cache
+        if cached is not None and 0 <= (now - cached[0]).total_seconds() < _PLAN_TTL:
+            return cached[1]
+        plan = self._compute_plan(now)
+        self._plan_cache = (now, plan)
+        return plan
+
+    def _compute_plan(self, now: datetime) -> _Plan:
+        policy = self.policy
+        fast, slow = policy.fast_interval, policy.slow_interval
+        cap = max(policy.max_interval, fast, slow)
+        quota = self._live_quota(now)
+        reset = _aware(quota.reset_at) if quota is not None and quota.reset_at else None
+
+        selected_h = 0.0
+        other_h: list[float] = []
+        for key in self._live_keys(now):
+            box = self._boxes[key]
+            if box.expire_at is not None:
+                end = _aware(box.expire_at)
+            else:
+                end = now + timedelta(seconds=policy.unknown_expiry_horizon)
+            if reset is not None and reset < end:
+                end = reset
+            horizon = max(0.0, (end - now).total_seconds())
+            if key == self._selected:
+                selected_h = horizon
+            else:
+                other_h.append(horizon)
+
+        def cost(f: float, s: float) -> int:
+            # A box due now is polled once at once, then once per interval.
+            total = math.ceil(selected_h / f) if selected_h > 0 else 0
+            return total + sum(math.ceil(h / s) for h in other_h if h > 0)
+
+        if quota is None:
+            return _Plan(
+                "normal",
+                fast,
+                slow,
+                cost(fast, slow),
+                None,
+                f"no quota figures yet: checking every {format_interval(fast)} (selected) "
+                f"and {format_interval(slow)} (others)",
+            )
+
+        limit = max(0, quota.limit)
+        reserve = math.ceil(limit * policy.reserve_fraction)
+        remaining = max(0, quota.remaining) - self._unaccounted
+        budget = remaining - reserve
+        until = f" until {self._when(reset, now)}" if reset is not None else ""
+        left = f"{max(0, remaining):,} requests left{until}"
+        if budget <= 0:
+            return _Plan(
+                "reserve",
+                fast,
+                slow,
+                0,
+                0,
+                f"automatic checks stopped: {left}, {reserve:,} kept in reserve; "
+                "a manual refresh still works",
+            )
+
+        projected = cost(fast, slow)
+        if projected <= budget:
+            return _Plan(
+                "normal",
+                fast,
+                slow,
+                projected,
+                budget,
+                f"checking every {format_interval(fast)} (selected) and "
+                f"{format_interval(slow)} (others); {left}",
+            )
+
+        # Background boxes give way first, up to the cap.
+        new_slow = _least_interval(lambda s: cost(fast, s), slow, cap, budget)
+        if new_slow is not None:
+            return _Plan(
+                "stretched",
+                fast,
+                new_slow,
+                cost(fast, new_slow),
+                budget,
+                f"other mailboxes stretched to {format_interval(new_slow)} to fit {left}",
+            )
+        # Then the selected box.
+        new_fast = _least_interval(lambda f: cost(f, cap), fast, cap, budget)
+        if new_fast is not None:
+            return _Plan(
+                "stretched",
+                new_fast,
+                cap,
+                cost(new_fast, cap),
+                budget,
+                f"stretched to {format_interval(new_fast)} (selected) and "
+                f"{format_interval(cap)} (others) to fit {left}",
+            )
+        # Even the cap does not fit: everything slows down together beyond it.
+        longest = max([selected_h, *other_h, cap]) + 1.0
+        even = _least_interval(lambda x: cost(x, x), cap, longest, budget)
+        if even is None:
+            even = longest
+        return _Plan(
+            "stretched",
+            even,
+            even,
+            min(cost(even, even), budget),
+            budget,
+            f"every mailbox stretched to {format_interval(even)} to fit {left}",
+        )
+
+    def _when(self, moment: datetime, now: datetime) -> str:
+        """A short local form of a moment: the time today, else the day and time."""
+        local = moment.astimezone(self._display_tz)
+        local_now = now.astimezone(self._display_tz)
+        if local.date() == local_now.date():
+            return local.strftime("%H:%M")
+        return f"{local.day} {local:%b %H:%M}"
+
+
+def _least_interval(
+    cost_at: Callable[[float], int], low: float, high: float, budget: int
+) -> float | None:
+    """The shortest interval in [low, high] (whole seconds above low) whose cost fits."""
+    if cost_at(low) <= budget:
+        return low
+    if cost_at(high) > budget:
+        return None
+    # Cost only falls as the interval grows, so bisect over whole seconds.
+    bad, good = math.floor(low), math.ceil(high)
+    while good - bad > 1:
+        mid = (bad + good) // 2
+        if cost_at(mid) <= budget:
+            good = mid
+        else:
+            bad = mid
+    return float(good)

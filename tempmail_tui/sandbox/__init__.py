@@ -1,0 +1,1 @@
+"""The embedded sandbox: a local server implementing the Temp Mail API."""

@@ -1,0 +1,290 @@
+"""The Textual application: start-up, key handling, services and the command palette."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.message import Message
+from textual.screen import Screen
+
+from tempmail_tui.config import Config
+from tempmail_tui.core.schedule import PollPolicy, PollScheduler
+from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry
+from tempmail_tui.ui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from tempmail_tui.core.background import BackgroundLoop
+    from tempmail_tui.core.service import MailService
+    from tempmail_tui.core.store import Store
+    from tempmail_tui.sandbox.server import SandboxServer
+
+
+@dataclass
+class Bootstrapped(Message):
+    """Start-up work done off the UI thread: the store is open and the key looked up."""
+
+    store: Store | None
+    key: str | None
+    keyring_ok: bool
+    keyring_note: str
+    problem: str | None = None
+
+
+DEMO_SAMPLES = ("verification", "newsletter", "attachment", "plain")
+
+
+class TempMailApp(App[int]):
+    """A terminal reader for Temp Mail mailboxes."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tempmail-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        demo: bool = False,
+        store_path: Path | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.demo = demo
+        self.store_path = store_path
+        # One clock for the schedule and every time shown, so tests and snapshots can pin it.
+        self.clock: Callable[[], datetime] = clock or _utc_now
+        self.scheduler = PollScheduler(
+            PollPolicy(
+                fast_interval=config.poll_interval,
+                slow_interval=config.background_interval,
+                reserve_fraction=config.reserve_fraction,
+            ),
+            clock=self.clock,
+        )
+        self.service: MailService | None = None
+        self.store: Store | None = None
+        self.sandbox: SandboxServer | None = None
+        self._io: BackgroundLoop | None = None
+        self._demo_dir: Path | None = None
+        self._main = MainScreen()
+
+    @property
+    def io(self) -> BackgroundLoop:
+        """The background loop for network and disk work (started on first use)."""
+        if self._io is None:
+            from tempmail_tui.core.background import BackgroundLoop
+
+            self._io = BackgroundLoop()
+        return self._io
+
+    @property
+    def main(self) -> MainScreen:
+        """The main screen."""
+        return self._main
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The main screen is the default one, so the first frame needs no I/O."""
+        return self._main
+
+    def on_mount(self) -> None:
+        """After the first frame: open the store and find the key off the UI thread."""
+        self.bootstrap()
+
+    # Start-up --------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False)
+    def bootstrap(self) -> None:
+        """Slow start-up steps (keyring, SQLite, the demo sandbox) in a thread."""
+        from tempmail_tui import keys
+        from tempmail_tui.core import paths
+        from tempmail_tui.core.store import Store
+
+        problem: str | None = None
+        if self.demo:
+            self._start_demo()
+        store_path = self.store_path or paths.store_path()
+        store: Store | None
+        try:
+            store = Store.open(store_path)
+            if store.recovered_from is not None:
+                problem = (
+                    f"The local database was damaged; it was moved to {store.recovered_from} "
+                    "and a new one was started."
+                )
+        except Exception as error:  # noqa: BLE001 - the app must open whatever the disk holds
+            store = None
+            problem = f"Could not open the local database {store_path}: {error}"
+        key = self.config.api_key
+        keyring_ok, keyring_note = True, ""
+        if key is None:
+            lookup = keys.lookup_api_key({})
+            key = lookup.key
+            if key is not None:
+                self.config = replace(self.config, api_key=key, api_key_source=lookup.source)
+        if key is None:
+            keyring_ok, keyring_note = keys.keyring_available()
+        self.post_message(Bootstrapped(store, key, keyring_ok, keyring_note, problem))
+
+    def _start_demo(self) -> None:
+        """Start the sandbox in-process and use a throwaway store and download directory."""
+        from tempmail_tui.sandbox.server import SandboxServer
+
+        server = SandboxServer()
+        server.start()
+        self.sandbox = server
+        self._demo_dir = Path(tempfile.mkdtemp(prefix="tempmail-demo-"))
+        if self.store_path is None:
+            self.store_path = self._demo_dir / "store.sqlite3"
+        self.config = replace(
+            self.config,
+            api_key=server.api_key,
+            api_key_source="session",
+            base_url=server.base_url,
+            download_dir=self._demo_dir / "downloads",
+        )
+
+    @on(Bootstrapped)
+    def _bootstrapped(self, event: Bootstrapped) -> None:
+        self.store = event.store
+        if event.problem:
+            self.notify(event.problem, severity="error", timeout=12, markup=False)
+        if event.store is None:
+            return
+        if event.key is None:
+            self.ask_for_key(keyring_ok=event.keyring_ok, keyring_note=event.keyring_note)
+        else:
+            self.connect(event.key)
+
+    def connect(self, key: str) -> None:
+        """Build the client and service with this key and start polling."""
+        from tempmail_tui.api.client import TempMailClient
+        from tempmail_tui.core.render import HtmlRenderer
+        from tempmail_tui.core.service import MailService
+
+        assert self.store is not None
+        old = self.service
+        client = TempMailClient(key, base_url=self.config.base_url, timeout=self.config.timeout)
+        self.service = MailService(client, self.store, HtmlRenderer())
+        if old is not None:
+            self.io.submit(old.client.aclose())
+        if self.sandbox is not None and old is None:
+            self.demo_seed()
+        else:
+            self.main.load_boxes()
+
+    @work(exit_on_error=False)
+    async def demo_seed(self) -> None:
+        """In the demo, create a first mailbox through the API and deliver sample mail to it."""
+        assert self.sandbox is not None and self.service is not None
+        sandbox, service = self.sandbox, self.service
+        try:
+            box = await self.io.run(service.create_mailbox())
+            for kind in DEMO_SAMPLES:
+                await self.io.run(_async(sandbox.state.add_sample, box.email, kind))
+        except Exception as error:  # noqa: BLE001 - the demo still opens, empty
+            self.notify(f"Demo set-up failed: {error}", severity="error", markup=False)
+            self.main.load_boxes()
+            return
+        self.notify(
+            f"Demo sandbox at {sandbox.base_url} (SMTP {sandbox.smtp_host}:{sandbox.smtp_port}): "
+            "mail sent there arrives here.",
+            timeout=10,
+            markup=False,
+        )
+        self.main.load_boxes(select=box.email)
+
+    @work(exit_on_error=False)
+    async def ask_for_key(
+        self, *, reason: str | None = None, keyring_ok: bool | None = None, keyring_note: str = ""
+    ) -> None:
+        """Ask for the API key; keep it in the keyring when one is available."""
+        from tempmail_tui import keys
+
+        if keyring_ok is None:
+            keyring_ok, keyring_note = await self.io.run(_async(keys.keyring_available))
+        entry = await self.push_screen_wait(
+            ApiKeyDialog(keyring_ok=keyring_ok, keyring_note=keyring_note, reason=reason)
+        )
+        if not isinstance(entry, KeyEntry):
+            if self.service is None:
+                self.notify(
+                    "No API key: nothing can be fetched. Set TEMPMAIL_API_KEY or run "
+                    "`tempmail-tui auth set`, or try `tempmail-tui --demo`.",
+                    severity="warning",
+                    timeout=12,
+                    markup=False,
+                )
+            return
+        if entry.persist:
+            try:
+                await self.io.run(_async(keys.store_api_key, entry.key))
+                self.notify("API key saved in the keyring.", markup=False)
+            except Exception as error:  # noqa: BLE001 - a keyring failure must not end the app
+                self.notify(
+                    f"Could not save the key in the keyring ({type(error).__name__}); "
+                    "it is kept for this session only.",
+                    severity="warning",
+                    markup=False,
+                )
+        self.config = replace(self.config, api_key=entry.key, api_key_source="session")
+        self.connect(entry.key)
+
+    # Command palette -------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every main-screen action by name, plus Textual's own commands."""
+        yield from super().get_system_commands(screen)
+        main = self.main
+        for binding in MainScreen.BINDINGS:
+            if not binding.description:
+                continue
+            action = getattr(main, f"action_{binding.action}")
+            key = binding.key_display or binding.key
+            yield SystemCommand(binding.description, f"{action.__doc__ or ''} ({key})", action)
+
+    # Shut-down -------------------------------------------------------------------------
+
+    async def on_unmount(self) -> None:
+        """Close the client, the renderer, the loop and the demo sandbox."""
+        if self.service is not None:
+            service = self.service
+            try:
+                self.io.call(service.aclose(), timeout=2)
+            except Exception:  # noqa: BLE001 - shutting down anyway
+                pass
+            service.renderer.close()
+        if self._io is not None:
+            self._io.close()
+        if self.store is not None:
+            self.store.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        if self._demo_dir is not None:
+            shutil.rmtree(self._demo_dir, ignore_errors=True)
+
+
+def _utc_now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+async def _async(function: Any, *args: Any) -> Any:
+    """Run a blocking call on the background loop's thread."""
+    return function(*args)
+
+
+def run_app(config: Config, *, demo: bool = False) -> int:
+    """Run the app in the terminal and return its exit code."""
+    app = TempMailApp(config, demo=demo)
+    result = app.run()
+    return result if isinstance(result, int) else 0

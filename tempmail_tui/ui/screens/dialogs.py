@@ -1,0 +1,299 @@
+"""Modal dialogs: confirm, rename, add an address, save attachments and the API key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from tempmail_tui.api.models import Attachment, Domain
+from tempmail_tui.core.format import human_size
+from tempmail_tui.core.sanitize import clean_line
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
+EMAIL_RE = re.compile(r"^[^\s@/?#\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+
+
+def username_problem(value: str) -> str | None:
+    """Why a user name would be refused, or None when it is acceptable."""
+    if not value:
+        return "Enter a user name."
+    if not USERNAME_RE.match(value):
+        return "Use 1-64 letters, digits, dots, dashes or underscores (not at the ends)."
+    if ".." in value:
+        return "A user name cannot contain two dots in a row."
+    return None
+
+
+def address_problem(value: str) -> str | None:
+    """Why an address typed by hand would be refused, or None when it looks valid."""
+    if not value:
+        return "Enter an address such as name@example.com."
+    if not EMAIL_RE.match(value) or "." not in value.rpartition("@")[2]:
+        return "That does not look like an address (name@domain)."
+    return None
+
+
+class _Dialog(ModalScreen[object]):
+    """Common behaviour: Escape cancels and the styles live in dialogs.tcss."""
+
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def action_cancel(self) -> None:
+        """Close without a result."""
+        self.dismiss(None)
+
+
+class ConfirmDialog(_Dialog):
+    """Ask a yes/no question; dismisses with True or None."""
+
+    BINDINGS = [*_Dialog.BINDINGS, Binding("y", "confirm", "Yes", show=False)]
+
+    def __init__(self, title: str, question: Text, *, confirm_label: str = "Delete") -> None:
+        super().__init__()
+        self._title, self._question, self._confirm_label = title, question, confirm_label
+
+    def compose(self) -> ComposeResult:
+        """A question and two buttons."""
+        with Vertical(classes="dialog"):
+            yield Label(self._title, classes="dialog-title")
+            yield Static(self._question, classes="dialog-text")
+            with Horizontal(classes="buttons"):
+                yield Button(self._confirm_label, variant="error", id="confirm")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Focus Cancel so a stray Enter does not delete anything."""
+        self.query_one("#cancel", Button).focus()
+
+    def action_confirm(self) -> None:
+        """Answer yes."""
+        self.dismiss(True)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(True if event.button.id == "confirm" else None)
+
+
+@dataclass(frozen=True, slots=True)
+class RenameRequest:
+    """A new user name and domain for a mailbox."""
+
+    username: str
+    domain: str
+
+
+class RenameDialog(_Dialog):
+    """Choose a new user name and a domain; validated before anything is sent."""
+
+    def __init__(self, current: str, domains: Sequence[Domain]) -> None:
+        super().__init__()
+        self._current = current
+        self._domains = list(domains)
+
+    def compose(self) -> ComposeResult:
+        """A name input, a domain picker and buttons."""
+        user, _, domain = self._current.rpartition("@")
+        names = [d.domain for d in self._domains]
+        options = [
+            (Text(f"{clean_line(d.domain)}  ({clean_line(d.type)})"), d.domain)
+            for d in self._domains
+        ]
+        with Vertical(classes="dialog"):
+            yield Label("Rename or switch mailbox", classes="dialog-title")
+            yield Static(Text(f"Current: {clean_line(self._current)}"), classes="dialog-text")
+            yield Input(value=clean_line(user), placeholder="user name", id="username")
+            yield Select(
+                options,
+                value=domain if domain in names else (names[0] if names else Select.BLANK),
+                allow_blank=not names,
+                id="domain",
+            )
+            yield Static(id="error", classes="dialog-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Rename", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Start in the name field."""
+        self.query_one("#username", Input).focus()
+
+    def _submit(self) -> None:
+        username = self.query_one("#username", Input).value.strip()
+        domain = self.query_one("#domain", Select).value
+        problem = username_problem(username)
+        if problem is None and not isinstance(domain, str):
+            problem = "Choose a domain."
+        if problem is not None:
+            self.query_one("#error", Static).update(Text(problem))
+            return
+        assert isinstance(domain, str)
+        self.dismiss(RenameRequest(username, domain))
+
+    @on(Input.Submitted)
+    def _entered(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+
+class AddressDialog(_Dialog):
+    """Type an existing address to follow."""
+
+    def compose(self) -> ComposeResult:
+        """An address input and buttons."""
+        with Vertical(classes="dialog"):
+            yield Label("Add an existing address", classes="dialog-title")
+            yield Static(
+                Text("The address must belong to this API key's account."), classes="dialog-text"
+            )
+            yield Input(placeholder="name@example.com", id="address")
+            yield Static(id="error", classes="dialog-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Add", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Start in the address field."""
+        self.query_one("#address", Input).focus()
+
+    def _submit(self) -> None:
+        value = self.query_one("#address", Input).value.strip()
+        problem = address_problem(value)
+        if problem is not None:
+            self.query_one("#error", Static).update(Text(problem))
+            return
+        self.dismiss(value.lower())
+
+    @on(Input.Submitted)
+    def _entered(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+
+ALL = "__all__"
+
+
+class SaveDialog(_Dialog):
+    """Choose one attachment or all of them; dismisses with the chosen list."""
+
+    def __init__(self, attachments: Sequence[Attachment], directory: Path) -> None:
+        super().__init__()
+        self._attachments = list(attachments)
+        self._directory = directory
+
+    def compose(self) -> ComposeResult:
+        """The list of attachments with an "all" entry first."""
+        total = sum(max(0, a.size) for a in self._attachments)
+        options = [
+            Option(Text(f"All {len(self._attachments)} attachments  ({human_size(total)})"), id=ALL)
+        ]
+        for index, attachment in enumerate(self._attachments):
+            label = Text(clean_line(attachment.name, max_chars=120) or "(unnamed)")
+            label.append(f"  {human_size(attachment.size)}", style="dim")
+            options.append(Option(label, id=str(index)))
+        with Vertical(classes="dialog"):
+            yield Label("Save attachments", classes="dialog-title")
+            yield Static(Text(f"Into {self._directory}"), classes="dialog-text")
+            yield OptionList(*options, id="choices")
+            yield Static(Text("Enter saves · Esc cancels", style="dim"), classes="dialog-text")
+
+    def on_mount(self) -> None:
+        """Start on the first choice."""
+        self.query_one("#choices", OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == ALL:
+            self.dismiss(list(self._attachments))
+        else:
+            self.dismiss([self._attachments[int(event.option.id or 0)]])
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEntry:
+    """An API key typed by the user and whether to keep it in the keyring."""
+
+    key: str
+    persist: bool
+
+    def __repr__(self) -> str:
+        return f"KeyEntry(key='***', persist={self.persist})"
+
+
+class ApiKeyDialog(_Dialog):
+    """Ask for the API key with a masked input."""
+
+    def __init__(self, *, keyring_ok: bool, keyring_note: str, reason: str | None = None) -> None:
+        super().__init__()
+        self._keyring_ok, self._keyring_note, self._reason = keyring_ok, keyring_note, reason
+
+    def compose(self) -> ComposeResult:
+        """Explanation, a password input and buttons."""
+        lines = Text()
+        if self._reason:
+            lines.append(self._reason + "\n\n", style="bold red")
+        lines.append("Paste your Temp Mail User API key (from API Management in your account).\n")
+        if self._keyring_ok:
+            lines.append(f"It will be kept in the system keyring ({self._keyring_note}).")
+        else:
+            lines.append(
+                f"No keyring is available here: {self._keyring_note}.\n"
+                "The key is kept for this session only. To keep it, set TEMPMAIL_API_KEY "
+                "in your shell profile or install a keyring backend, then run "
+                "`tempmail-tui auth set`.",
+                style="yellow",
+            )
+        with Vertical(classes="dialog"):
+            yield Label("API key", classes="dialog-title")
+            yield Static(lines, classes="dialog-text")
+            yield Input(password=True, placeholder="API key", id="key")
+            yield Static(id="error", classes="dialog-error")
+            with Horizontal(classes="buttons"):
+                label = "Save" if self._keyring_ok else "Use for this session"
+                yield Button(label, variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Start in the key field."""
+        self.query_one("#key", Input).focus()
+
+    def _submit(self) -> None:
+        value = self.query_one("#key", Input).value.strip()
+        if not value or any(ch.isspace() for ch in value):
+            self.query_one("#error", Static).update(Text("Enter the key (no spaces)."))
+            return
+        self.dismiss(KeyEntry(value, persist=self._keyring_ok))
+
+    @on(Input.Submitted)
+    def _entered(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)

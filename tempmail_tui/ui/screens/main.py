@@ -1,0 +1,599 @@
+"""The main screen: mailbox sidebar, message list, reader pane and quota bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, OptionList, Static
+
+from tempmail_tui.api.errors import (
+    ApiError,
+    AuthenticationError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitError,
+    ServerError,
+)
+from tempmail_tui.core.format import human_size
+from tempmail_tui.core.render import Rendered
+from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.core.schedule import BoxInfo, Outcome
+from tempmail_tui.core.service import PollResult
+from tempmail_tui.core.store import StoredMailbox, StoredMessage
+from tempmail_tui.ui.events import ActionFailed, BoxesChanged, MessageOpened, PollDone, PollFailed
+from tempmail_tui.ui.screens.dialogs import (
+    AddressDialog,
+    ConfirmDialog,
+    RenameDialog,
+    RenameRequest,
+    SaveDialog,
+)
+from tempmail_tui.ui.screens.help import HelpScreen
+from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
+from tempmail_tui.ui.widgets.message_table import MessageTable
+from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
+from tempmail_tui.ui.widgets.reader import ReaderPane
+
+if TYPE_CHECKING:
+    from tempmail_tui.ui.app import TempMailApp
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def describe(action: str, error: Exception) -> str:
+    """A one-line, specific message for a failed action."""
+    if isinstance(error, ApiError):
+        return f"{action} failed: {error}"
+    if isinstance(error, OSError):
+        return f"{action} failed: {error.strerror or type(error).__name__}"
+    return f"{action} failed: {type(error).__name__}: {error}"
+
+
+def outcome_for(error: ApiError) -> Outcome:
+    """The scheduler outcome that matches an API error."""
+    if isinstance(error, RateLimitError):
+        return Outcome.RATE_LIMITED
+    if isinstance(error, NetworkError):
+        return Outcome.NETWORK_ERROR
+    if isinstance(error, ServerError):
+        return Outcome.SERVER_ERROR
+    if isinstance(error, NotFoundError):
+        return Outcome.GONE
+    return Outcome.OTHER_ERROR
+
+
+class MainScreen(Screen[None]):
+    """The three-pane reader; it owns the UI state and starts workers for I/O."""
+
+    BINDINGS = [
+        Binding("n", "new_box", "New box"),
+        Binding("r", "rename_box", "Rename"),
+        Binding("D", "delete_box", "Delete box", key_display="D"),
+        Binding("a", "add_address", "Add address"),
+        Binding("d", "delete_message", "Delete msg"),
+        Binding("s", "save_attachments", "Save"),
+        Binding("g", "refresh", "Refresh"),
+        Binding("y", "copy_address", "Copy address"),
+        Binding("v", "toggle_source", "Source"),
+        Binding("b", "toggle_sidebar", "Sidebar", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.boxes: list[StoredMailbox] = []
+        self.unread: dict[str, int] = {}
+        self.messages: dict[str, StoredMessage] = {}
+        self.problem: str | None = None
+        self._last_toast: str | None = None
+        self._auth_prompted = False
+
+    @property
+    def tapp(self) -> TempMailApp:
+        """The app, typed."""
+        from tempmail_tui.ui.app import TempMailApp
+
+        assert isinstance(self.app, TempMailApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        """Sidebar, list over reader, quota bar, footer."""
+        with Horizontal(id="main"):
+            yield MailboxList(id="sidebar")
+            with Vertical(id="right"):
+                yield MessageTable(id="messages")
+                yield ReaderPane(id="reader")
+        yield Static(id="transfer")
+        yield QuotaBar(id="quota")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Focus the list and start the once-a-second refresh of times and the schedule."""
+        self.query_one("#transfer", Static).display = False
+        self.query_one(MessageTable).focus()
+        self.set_interval(1.0, self._tick)
+
+    # State helpers ---------------------------------------------------------------------
+
+    @property
+    def selected_email(self) -> str | None:
+        """The address of the mailbox selected in the sidebar."""
+        return self.query_one(MailboxList).selected_email
+
+    def selected_box(self) -> StoredMailbox | None:
+        """The selected mailbox record."""
+        email = self.selected_email
+        return next((b for b in self.boxes if b.email == email), None)
+
+    def current_message(self) -> StoredMessage | None:
+        """The message under the list cursor."""
+        key = self.query_one(MessageTable).current_id
+        return self.messages.get(key) if key else None
+
+    def live_boxes(self) -> list[StoredMailbox]:
+        """Mailboxes that can still receive mail."""
+        now = self.tapp.clock()
+        return [
+            b
+            for b in self.boxes
+            if b.state == "live" and not (b.expire_at is not None and b.is_expired(now))
+        ]
+
+    def toast(self, text: str, *, severity: str = "information", timeout: float = 5) -> None:
+        """Show a toast with untrusted parts cleaned and markup off."""
+        self.app.notify(
+            clean_line(text, max_chars=400),
+            severity=severity,  # type: ignore[arg-type]
+            timeout=timeout,
+            markup=False,
+        )
+
+    def report(self, action: str, error: Exception) -> None:
+        """Show a failure: in the status line always, as a toast when it is news."""
+        message = describe(action, error)
+        self.problem = message
+        if message != self._last_toast:
+            self.toast(message, severity="error", timeout=8)
+            self._last_toast = message
+        self.refresh_quota()
+        if isinstance(error, AuthenticationError) and not self._auth_prompted:
+            self._auth_prompted = True
+            self.tapp.ask_for_key(reason="The server rejected the API key (HTTP 401).")
+
+    def clear_problem(self) -> None:
+        """Forget the last failure once things work again."""
+        self.problem = None
+        self._last_toast = None
+        self._auth_prompted = False
+
+    def refresh_quota(self) -> None:
+        """Redraw the quota bar from the service and the schedule."""
+        service = self.tapp.service
+        scheduler = self.tapp.scheduler
+        quota = service.quota if service is not None else None
+        scheduler.update_quota(quota)
+        self.query_one(QuotaBar).show(
+            QuotaView(quota, scheduler.status(), self.problem), now=self.tapp.clock()
+        )
+
+    def refresh_sidebar(self, select: str | None = None) -> None:
+        """Redraw the sidebar and tell the scheduler which boxes are live."""
+        rows = box_rows(self.boxes, self.unread, now=self.tapp.clock())
+        self.query_one(MailboxList).show(rows, select=select)
+        scheduler = self.tapp.scheduler
+        scheduler.set_boxes([BoxInfo(b.email, b.expire_at) for b in self.live_boxes()])
+        scheduler.select(self.selected_email)
+
+    def _tick(self) -> None:
+        """Once a second: start due polls, update countdowns and the age of the quota."""
+        if self.tapp.service is None:
+            return
+        self.refresh_sidebar()
+        for email in self.tapp.scheduler.due():
+            self.tapp.scheduler.started(email)
+            self.poll_box(email, manual=False)
+        self.refresh_quota()
+
+    # Loading ---------------------------------------------------------------------------
+
+    @work(group="load-boxes", exclusive=True, exit_on_error=False)
+    async def load_boxes(self, select: str | None = None) -> None:
+        """Read the known mailboxes and unread counts from the store."""
+        service = self.tapp.service
+        if service is None:
+            return
+        boxes = await self.tapp.io.run(_call(service.mailboxes))
+        unread = await self.tapp.io.run(_call(service.unread_counts))
+        self.boxes, self.unread = boxes, unread
+        self.refresh_sidebar(select=select)
+        if select is not None or self.query_one(MessageTable).mailbox != self.selected_email:
+            self.load_messages(self.selected_email)
+
+    @work(group="load-messages", exclusive=True, exit_on_error=False)
+    async def load_messages(self, email: str | None) -> None:
+        """Show the stored messages of a mailbox at once, before any poll answers."""
+        service = self.tapp.service
+        if service is None:
+            return
+        messages = await self.tapp.io.run(_call(service.messages, email)) if email else []
+        self.show_messages(email, messages)
+        if email is not None:
+            self.poll_now(email)
+
+    def show_messages(self, email: str | None, messages: Iterable[StoredMessage]) -> None:
+        """Put a mailbox's messages in the list (in place when it is the same box)."""
+        listed = list(messages)
+        self.messages = {m.id: m for m in listed}
+        table = self.query_one(MessageTable)
+        table.show(email, listed)
+        table.border_title = f"Messages — {clean_line(email)}" if email else "Messages"
+        reader = self.query_one(ReaderPane)
+        if reader.message is not None and reader.message.id in self.messages:
+            reader.message = self.messages[reader.message.id]
+        elif reader.message is not None and reader.message.mailbox != email:
+            reader.clear_message()
+
+    # Polling ---------------------------------------------------------------------------
+
+    def poll_now(self, email: str) -> bool:
+        """Check a mailbox now, outside the schedule; False if a check is already running."""
+        scheduler = self.tapp.scheduler
+        if not scheduler.request_manual(email):
+            return False
+        scheduler.started(email)
+        self.poll_box(email, manual=True)
+        return True
+
+    @work(group="poll", exit_on_error=False)
+    async def poll_box(self, email: str, *, manual: bool) -> None:
+        """Poll one mailbox; the scheduler has already marked it in flight."""
+        service = self.tapp.service
+        if service is None:
+            return
+        try:
+            result = await self.tapp.io.run(service.poll(email))
+        except ApiError as error:
+            self.post_message(PollFailed(email, error, manual))
+        except Exception as error:  # never let a bad answer end the app
+            self.post_message(PollFailed(email, _wrap(error), manual))
+        else:
+            self.post_message(PollDone(result, manual))
+
+    @on(PollDone)
+    def _poll_done(self, event: PollDone) -> None:
+        result = event.result
+        self.tapp.scheduler.finished(result.email, Outcome.OK)
+        if self.problem:
+            self.clear_problem()
+        if result.changed and result.messages is not None:
+            self.unread[result.email] = sum(
+                1 for m in result.messages if not m.is_seen and not m.archived
+            )
+            if result.email == self.selected_email:
+                self.show_messages(result.email, result.messages)
+        if result.sync.new and not result.initial:
+            self._announce(result)
+        self.refresh_sidebar()
+        self.refresh_quota()
+
+    def _announce(self, result: PollResult) -> None:
+        """Tell the user about new mail: a toast and, if enabled, the bell."""
+        count = len(result.sync.new)
+        newest = None
+        if result.messages is not None:
+            newest = next((m for m in result.messages if m.id in result.sync.new), None)
+        what = f"{count} new message{'s' * (count != 1)}" if count > 1 else "New mail"
+        detail = ""
+        if newest is not None:
+            sender = clean_line(newest.from_name or newest.from_email, max_chars=60)
+            subject = clean_line(newest.subject, max_chars=80) or "(no subject)"
+            detail = f": {sender} — {subject}"
+        self.toast(f"{what} in {result.email}{detail}", timeout=6)
+        if self.tapp.config.bell:
+            self.app.bell()
+
+    @on(PollFailed)
+    def _poll_failed(self, event: PollFailed) -> None:
+        error = event.error
+        retry_at = error.retry_at if isinstance(error, RateLimitError) else None
+        self.tapp.scheduler.finished(event.email, outcome_for(error), retry_at=retry_at)
+        if isinstance(error, NotFoundError):
+            self.toast(f"{event.email} is gone from the server (expired or deleted); "
+                       "its mail stays readable here.", severity="warning")
+            self.load_boxes()
+        else:
+            self.report(f"Checking {event.email}", error)
+
+    # Sidebar and list events -----------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#sidebar")
+    def _box_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        email = event.option.id
+        self.tapp.scheduler.select(email)
+        if email != self.query_one(MessageTable).mailbox:
+            self.load_messages(email)
+
+    @on(OptionList.OptionSelected, "#sidebar")
+    def _box_selected(self) -> None:
+        self.query_one(MessageTable).focus()
+
+    @on(DataTable.RowSelected, "#messages")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        message = self.messages.get(key) if key else None
+        if message is None:
+            return
+        self.query_one(ReaderPane).show_message(message, self._cached_render(message))
+        self.open_message(message.id)
+
+    def _cached_render(self, message: StoredMessage) -> Rendered | None:
+        service = self.tapp.service
+        return service.cache.get(message.id) if service is not None else None
+
+    @work(group="open", exclusive=True, exit_on_error=False)
+    async def open_message(self, message_id: str) -> None:
+        """Read a message on the server and convert it off the UI thread."""
+        service = self.tapp.service
+        if service is None:
+            return
+        try:
+            opened = await self.tapp.io.run(service.open_message(message_id))
+        except Exception as error:
+            self.post_message(ActionFailed("Opening the message", error))
+        else:
+            self.post_message(MessageOpened(opened))
+
+    @on(MessageOpened)
+    def _message_opened(self, event: MessageOpened) -> None:
+        opened = event.opened
+        message = opened.message
+        reader = self.query_one(ReaderPane)
+        if reader.message is None or reader.message.id != message.id:
+            return  # the user moved on
+        reader.show_message(message, opened.rendered)
+        if opened.notice:
+            self.toast(opened.notice, severity="warning")
+        was_unread = self.messages.get(message.id) is not None and not self.messages[
+            message.id
+        ].is_seen
+        self.messages[message.id] = message
+        if was_unread and message.mailbox in self.unread:
+            self.unread[message.mailbox] = max(0, self.unread[message.mailbox] - 1)
+        if message.mailbox == self.query_one(MessageTable).mailbox:
+            self.query_one(MessageTable).show(message.mailbox, self._ordered())
+        self.refresh_sidebar()
+        self.refresh_quota()
+
+    def _ordered(self) -> list[StoredMessage]:
+        """The current messages in list order (newest first)."""
+        return sorted(self.messages.values(), key=lambda m: (m.received_at, m.id), reverse=True)
+
+    @on(ActionFailed)
+    def _action_failed(self, event: ActionFailed) -> None:
+        self.report(event.action, event.error)
+
+    @on(BoxesChanged)
+    def _boxes_changed(self, event: BoxesChanged) -> None:
+        self.load_boxes(select=event.select)
+
+    # Actions ---------------------------------------------------------------------------
+
+    def _ready(self) -> bool:
+        """Whether the service is up; says why not otherwise."""
+        if self.tapp.service is None:
+            self.toast("Not connected yet: an API key is needed.", severity="warning")
+            return False
+        return True
+
+    @work(group="action", exit_on_error=False)
+    async def action_new_box(self) -> None:
+        """Create a random mailbox and select it."""
+        if not self._ready():
+            return
+        service = self.tapp.service
+        assert service is not None
+        try:
+            box = await self.tapp.io.run(service.create_mailbox())
+        except Exception as error:
+            self.report("Creating a mailbox", error)
+            return
+        self.toast(f"Created {box.email} — press y to copy it")
+        self.post_message(BoxesChanged(select=box.email))
+        self.refresh_quota()
+
+    @work(group="action", exit_on_error=False)
+    async def action_rename_box(self) -> None:
+        """Rename the selected mailbox after choosing a name and domain."""
+        box = self.selected_box()
+        if not self._ready() or box is None:
+            return
+        if box not in self.live_boxes():
+            self.toast("This mailbox is no longer live; it cannot be renamed.", severity="warning")
+            return
+        service = self.tapp.service
+        assert service is not None
+        try:
+            domains = await self.tapp.io.run(service.domains())
+        except Exception as error:
+            self.report("Loading domains", error)
+            return
+        request = await self.app.push_screen_wait(RenameDialog(box.email, domains.domains))
+        if not isinstance(request, RenameRequest):
+            return
+        try:
+            renamed = await self.tapp.io.run(
+                service.rename_mailbox(box.email, request.username, request.domain)
+            )
+        except Exception as error:
+            self.report("Renaming the mailbox", error)
+            return
+        self.toast(f"Renamed to {renamed.email}")
+        self.post_message(BoxesChanged(select=renamed.email))
+        self.refresh_quota()
+
+    @work(group="action", exit_on_error=False)
+    async def action_delete_box(self) -> None:
+        """Delete the selected mailbox on the server after confirming."""
+        box = self.selected_box()
+        if not self._ready() or box is None:
+            return
+        question = Text("Delete ")
+        question.append(clean_line(box.email), style="bold")
+        question.append(" on the server?\nIts mail stays readable here as archived.")
+        if await self.app.push_screen_wait(ConfirmDialog("Delete mailbox", question)) is not True:
+            return
+        service = self.tapp.service
+        assert service is not None
+        try:
+            await self.tapp.io.run(service.delete_mailbox(box.email))
+        except Exception as error:
+            self.report("Deleting the mailbox", error)
+            return
+        self.toast(f"Deleted {box.email}")
+        self.post_message(BoxesChanged())
+        self.refresh_quota()
+
+    @work(group="action", exit_on_error=False)
+    async def action_add_address(self) -> None:
+        """Follow an existing address typed by hand."""
+        if not self._ready():
+            return
+        address = await self.app.push_screen_wait(AddressDialog())
+        if not isinstance(address, str):
+            return
+        service = self.tapp.service
+        assert service is not None
+        try:
+            box = await self.tapp.io.run(service.add_address(address))
+        except Exception as error:
+            self.report(f"Adding {address}", error)
+            return
+        self.toast(f"Added {box.email}")
+        self.post_message(BoxesChanged(select=box.email))
+
+    @work(group="action", exit_on_error=False)
+    async def action_delete_message(self) -> None:
+        """Delete the message under the cursor after confirming."""
+        message = self.current_message()
+        if not self._ready() or message is None:
+            return
+        question = Text("Delete the message ")
+        question.append(clean_line(message.subject, max_chars=80) or "(no subject)", style="bold")
+        question.append("?")
+        if await self.app.push_screen_wait(ConfirmDialog("Delete message", question)) is not True:
+            return
+        service = self.tapp.service
+        assert service is not None
+        try:
+            await self.tapp.io.run(service.delete_message(message.id))
+        except Exception as error:
+            self.report("Deleting the message", error)
+            return
+        self.messages.pop(message.id, None)
+        self.query_one(MessageTable).show(message.mailbox, self._ordered())
+        reader = self.query_one(ReaderPane)
+        if reader.message is not None and reader.message.id == message.id:
+            reader.clear_message("Message deleted.")
+        self.toast("Message deleted")
+        self.refresh_quota()
+
+    @work(group="save", exit_on_error=False)
+    async def action_save_attachments(self) -> None:
+        """Save one or all attachments of the open (or highlighted) message."""
+        reader = self.query_one(ReaderPane)
+        message = reader.message or self.current_message()
+        if not self._ready() or message is None:
+            return
+        if not message.attachments:
+            self.toast("This message has no attachments.")
+            return
+        directory = self.tapp.config.download_dir
+        chosen = await self.app.push_screen_wait(SaveDialog(message.attachments, directory))
+        if not isinstance(chosen, list) or not chosen:
+            return
+        service = self.tapp.service
+        assert service is not None
+        transfer = self.query_one("#transfer", Static)
+        saved: list[Path] = []
+        for attachment in chosen:
+            name = clean_line(attachment.name, max_chars=80) or "attachment"
+            transfer.display = True
+            transfer.update(Text(f"Saving {name}…"))
+
+            def progress(done: int, total: int | None, name: str = name) -> None:
+                # Called on the I/O thread: hand the redraw to the UI thread.
+                share = f" ({done * 100 // total}%)" if total else ""
+                line = f"Saving {name}: {human_size(done)}"
+                line += f" of {human_size(total)}{share}" if total else ""
+                self.app.call_from_thread(transfer.update, Text(line))
+
+            try:
+                path = await self.tapp.io.run(
+                    service.save_attachment(message.id, attachment, directory, progress)
+                )
+            except Exception as error:
+                self.report(f"Saving {name}", error)
+                continue
+            saved.append(path)
+        transfer.display = False
+        if saved:
+            names = ", ".join(clean_line(p.name, max_chars=60) for p in saved)
+            self.toast(f"Saved {names} in {directory}", timeout=8)
+        self.refresh_quota()
+
+    def action_refresh(self) -> None:
+        """Poll the selected mailbox now, whatever the schedule says."""
+        email = self.selected_email
+        if not self._ready() or email is None:
+            return
+        if self.poll_now(email):
+            self.toast(f"Checking {email}…", timeout=2)
+        else:
+            self.toast("A check of this mailbox is already running.", timeout=2)
+
+    def action_copy_address(self) -> None:
+        """Copy the selected mailbox's address to the clipboard (OSC 52, works over SSH)."""
+        email = self.selected_email
+        if email is None:
+            self.toast("No mailbox selected.")
+            return
+        self.app.copy_to_clipboard(email)
+        self.toast(f"Copied {email}")
+
+    def action_toggle_source(self) -> None:
+        """Switch the reader between the readable body and the raw source."""
+        self.query_one(ReaderPane).toggle_source()
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the mailbox sidebar."""
+        sidebar = self.query_one(MailboxList)
+        sidebar.display = not sidebar.display
+
+    def action_help(self) -> None:
+        """Show every key binding."""
+        self.app.push_screen(HelpScreen(self.BINDINGS))
+
+    async def action_quit(self) -> None:
+        """Leave the app."""
+        self.app.exit()
+
+
+async def _call(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a plain store call on the background loop (it touches SQLite, so not on the UI)."""
+    return function(*args, **kwargs)
+
+
+def _wrap(error: Exception) -> ApiError:
+    """Turn an unexpected exception into the API family so the UI handles it the same way."""
+    return ProtocolError(f"Unexpected {type(error).__name__} while handling the answer")

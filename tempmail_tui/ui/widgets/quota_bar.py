@@ -1,0 +1,83 @@
+"""The quota bar: requests used of the limit, what is left, the reset and the poll rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tempmail_tui.api.models import Quota
+from tempmail_tui.core.format import age, count, human_duration, local_time
+from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.core.schedule import ScheduleStatus
+
+BAR_WIDTH = 16
+LOW_FRACTION = 0.10  # below this share of the limit left, the bar turns to a warning
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaView:
+    """Everything the bar shows, gathered by the app."""
+
+    quota: Quota | None
+    status: ScheduleStatus | None
+    problem: str | None = None
+
+
+def is_low(quota: Quota | None) -> bool:
+    """Whether the quota left is low enough to warn about."""
+    return quota is not None and quota.limit > 0 and quota.remaining <= quota.limit * LOW_FRACTION
+
+
+def quota_text(view: QuotaView, now: datetime | None = None) -> Text:
+    """One line of quota and schedule figures."""
+    now = now or datetime.now(UTC)
+    text = Text(no_wrap=True, overflow="ellipsis")
+    quota = view.quota
+    if quota is None:
+        text.append("Quota: not known yet", style="dim")
+    else:
+        filled = round(quota.fraction_used * BAR_WIDTH)
+        style = "bold red" if is_low(quota) else "green"
+        text.append("Quota ")
+        text.append("█" * filled, style=style)
+        text.append("░" * (BAR_WIDTH - filled), style="dim")
+        text.append(f" {count(quota.used)}/{count(quota.limit)} used · ")
+        text.append(f"{count(quota.remaining)} left", style=style)
+        if quota.reset_at is not None:
+            text.append(f" · resets {local_time(quota.reset_at, now=now)}")
+        text.append(f" · {age(quota.age(now))}", style="dim")
+    status = view.status
+    if status is not None:
+        text.append("  │ ", style="dim")
+        if status.mode in ("normal", "idle"):
+            text.append(
+                f"poll {human_duration(status.fast_interval)}"
+                f"/{human_duration(status.slow_interval)}",
+                style="dim",
+            )
+        else:
+            warn = "bold yellow" if status.mode == "stretched" else "bold red"
+            text.append(clean_line(status.reason, max_chars=160), style=warn)
+        if status.offline:
+            text.append("  ⚠ offline", style="bold red")
+    if view.problem:
+        text.append("  │ ", style="dim")
+        text.append(clean_line(view.problem, max_chars=200), style="red")
+    return text
+
+
+class QuotaBar(Static):
+    """A one-line bar at the bottom of the main screen."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text("Quota: not known yet", style="dim"), id=id)
+        self.view = QuotaView(None, None)
+
+    def show(self, view: QuotaView, *, now: datetime | None = None) -> None:
+        """Redraw from these figures."""
+        self.view = view
+        self.set_class(is_low(view.quota), "-low")
+        self.update(quota_text(view, now))

@@ -1,0 +1,28 @@
+"""Shared test set-up: isolation from the user's machine and helpers for driving the app."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+# Local times on screen must not depend on the machine running the tests.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test away from the real config, data, keyring and API key."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    for name in (
+        "TEMPMAIL_API_KEY",
+        "TEMPMAIL_BASE_URL",
+        "TEMPMAIL_DOWNLOAD_DIR",
+        "TEMPMAIL_POLL_INTERVAL",
+    ):
+        monkeypatch.delenv(name, raising=False)
