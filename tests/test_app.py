@@ -78,7 +78,14 @@ async def test_new_box_then_mail_arrives_and_opens(sandbox: SandboxServer, tmp_p
         # The list shows it unread; Enter opens it and the server marks it seen.
         table(app).focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "Converting" not in reader_body(app) and app.main.query_one(ReaderPane).rendered is not None, what="render")
+        await wait_for(
+            pilot,
+            lambda: (
+                "Converting" not in reader_body(app)
+                and app.main.query_one(ReaderPane).rendered is not None
+            ),
+            what="render",
+        )
         body = reader_body(app)
         assert "<table" not in body and "<td" not in body  # HTML read as text
         assert sandbox.state.peek_message(sandbox.api_key, sample.id).is_seen
@@ -100,7 +107,11 @@ async def test_attachment_saved_byte_identical(sandbox: SandboxServer, tmp_path:
         downloads = tmp_path / "downloads"
         await wait_for(
             pilot,
-            lambda: downloads.exists() and len([p for p in downloads.iterdir() if not p.name.startswith(".")]) == len(sample.attachments),
+            lambda: (
+                downloads.exists()
+                and len([p for p in downloads.iterdir() if not p.name.startswith(".")])
+                == len(sample.attachments)
+            ),
             what="saved files",
         )
         for attachment in sample.attachments:
@@ -111,7 +122,9 @@ async def test_attachment_saved_byte_identical(sandbox: SandboxServer, tmp_path:
         await pilot.press("down", "enter")
         first = sample.attachments[0]
         stem, dot, ext = first.name.rpartition(".")
-        await wait_for(pilot, lambda: (downloads / f"{stem} (1){dot}{ext}").exists(), what="second copy")
+        await wait_for(
+            pilot, lambda: (downloads / f"{stem} (1){dot}{ext}").exists(), what="second copy"
+        )
         assert (downloads / f"{stem} (1){dot}{ext}").read_bytes() == first.data
 
 
@@ -129,7 +142,9 @@ async def test_rename_box(sandbox: SandboxServer, tmp_path: Path) -> None:
         name_input.value = "qa-signup-42"
         await pilot.press("enter")
         domain = email.rpartition("@")[2]
-        await wait_for(pilot, lambda: sidebar(app).selected_email == f"qa-signup-42@{domain}", what="renamed")
+        await wait_for(
+            pilot, lambda: sidebar(app).selected_email == f"qa-signup-42@{domain}", what="renamed"
+        )
         assert sandbox.state.mailbox(sandbox.api_key, f"qa-signup-42@{domain}")
 
 
@@ -160,7 +175,11 @@ async def test_delete_message_and_box(sandbox: SandboxServer, tmp_path: Path) ->
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm box")
         await pilot.press("y")
         await wait_for(pilot, lambda: not sandbox.state.is_live_address(email), what="box deleted")
-        await wait_for(pilot, lambda: any(b.email == email and b.state != "live" for b in app.main.boxes), what="box archived")
+        await wait_for(
+            pilot,
+            lambda: any(b.email == email and b.state != "live" for b in app.main.boxes),
+            what="box archived",
+        )
 
 
 async def test_add_address_by_hand(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -202,8 +221,12 @@ async def test_hostile_subject_shows_verbatim(sandbox: SandboxServer, tmp_path: 
     async with app.run_test(size=SIZE) as pilot:
         email = await start_with_box(app, pilot)
         hostile = "[@click=app.quit]Win[/] [/] [bold]x \x1b]52;c;cHduZWQ=\x07\u202etxt.exe"
-        sandbox.state.deliver(email, subject=hostile, from_name="[link=file:///etc/passwd]x[/]",
-                              text="Body [/] \x1b[2J\x9b31m end")
+        sandbox.state.deliver(
+            email,
+            subject=hostile,
+            from_name="[link=file:///etc/passwd]x[/]",
+            text="Body [/] \x1b[2J\x9b31m end",
+        )
         await pilot.press("g")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="hostile mail")
         cells = [c.plain for c in table(app).get_row_at(0)]
@@ -211,7 +234,9 @@ async def test_hostile_subject_shows_verbatim(sandbox: SandboxServer, tmp_path: 
         assert all("\x1b" not in c and "\u202e" not in c and "\x9b" not in c for c in cells)
         table(app).focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.main.query_one(ReaderPane).rendered is not None, what="open")
+        await wait_for(
+            pilot, lambda: app.main.query_one(ReaderPane).rendered is not None, what="open"
+        )
         body = reader_body(app)
         assert "Body [/]" in body and "\x1b" not in body and "\x9b" not in body
         await pilot.click(MessageTable, offset=(40, 2))  # a click on the subject runs nothing
@@ -248,9 +273,13 @@ async def test_wrong_key_opens_key_dialog(sandbox: SandboxServer, tmp_path: Path
         assert key_input.password  # masked
         key_input.value = sandbox.api_key
         await pilot.press("enter")
-        await wait_for(pilot, lambda: not isinstance(app.screen, ApiKeyDialog), what="dialog closed")
+        await wait_for(
+            pilot, lambda: not isinstance(app.screen, ApiKeyDialog), what="dialog closed"
+        )
         await pilot.press("n")
-        await wait_for(pilot, lambda: sidebar(app).selected_email is not None, what="box with good key")
+        await wait_for(
+            pilot, lambda: sidebar(app).selected_email is not None, what="box with good key"
+        )
 
 
 async def test_help_source_toggle_and_palette(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -262,7 +291,9 @@ async def test_help_source_toggle_and_palette(sandbox: SandboxServer, tmp_path: 
         await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
         table(app).focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.main.query_one(ReaderPane).rendered is not None, what="open")
+        await wait_for(
+            pilot, lambda: app.main.query_one(ReaderPane).rendered is not None, what="open"
+        )
         await pilot.press("v")
         assert "Raw source (HTML" in reader_body(app)
         assert "<" in reader_body(app)
@@ -272,8 +303,19 @@ async def test_help_source_toggle_and_palette(sandbox: SandboxServer, tmp_path: 
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.main)]
-        for title in ("New box", "Rename", "Delete box", "Add address", "Delete msg", "Save",
-                      "Refresh", "Copy address", "Source", "Help", "Quit"):
+        for title in (
+            "New box",
+            "Rename",
+            "Delete box",
+            "Add address",
+            "Delete msg",
+            "Save",
+            "Refresh",
+            "Copy address",
+            "Source",
+            "Help",
+            "Quit",
+        ):
             assert title in titles
 
 

@@ -68,4 +68,3 @@ def age(seconds: float) -> str:
 def count(n: int) -> str:
     """An integer with thousands separators."""
     return f"{n:,}"
-

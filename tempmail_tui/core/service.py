@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,10 +98,9 @@ class MailService:
 
     async def delete_mailbox(self, email: str) -> None:
         """Delete a mailbox on the server; its stored mail stays readable as archived."""
-        try:
+        # Already gone on the server: archiving it locally is still what the user wants.
+        with contextlib.suppress(NotFoundError):
             await self.client.delete_mailbox(email)
-        except NotFoundError:
-            pass  # already gone on the server: forgetting it locally is what the user wants
         self.store.mark_mailbox_gone(email, "deleted")
         self._synced.discard(email)
 
@@ -167,10 +167,9 @@ class MailService:
 
     async def delete_message(self, message_id: str) -> None:
         """Delete a message on the server and locally."""
-        try:
+        # Gone already: still remove our copy.
+        with contextlib.suppress(NotFoundError):
             await self.client.delete_message(message_id)
-        except NotFoundError:
-            pass  # gone already: still remove our copy
         self.store.delete_message(message_id)
 
     async def save_attachment(

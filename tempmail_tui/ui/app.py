@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ from textual.screen import Screen
 from tempmail_tui.config import Config
 from tempmail_tui.core.schedule import PollPolicy, PollScheduler
 from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry
-from tempmail_tui.ui.screens.main import MainScreen
+from tempmail_tui.ui.screens.main import KEYS, MainScreen
 
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
@@ -121,7 +122,7 @@ class TempMailApp(App[int]):
                     f"The local database was damaged; it was moved to {store.recovered_from} "
                     "and a new one was started."
                 )
-        except Exception as error:  # noqa: BLE001 - the app must open whatever the disk holds
+        except Exception as error:
             store = None
             problem = f"Could not open the local database {store_path}: {error}"
         key = self.config.api_key
@@ -191,7 +192,7 @@ class TempMailApp(App[int]):
             box = await self.io.run(service.create_mailbox())
             for kind in DEMO_SAMPLES:
                 await self.io.run(_async(sandbox.state.add_sample, box.email, kind))
-        except Exception as error:  # noqa: BLE001 - the demo still opens, empty
+        except Exception as error:
             self.notify(f"Demo set-up failed: {error}", severity="error", markup=False)
             self.main.load_boxes()
             return
@@ -229,7 +230,7 @@ class TempMailApp(App[int]):
             try:
                 await self.io.run(_async(keys.store_api_key, entry.key))
                 self.notify("API key saved in the keyring.", markup=False)
-            except Exception as error:  # noqa: BLE001 - a keyring failure must not end the app
+            except Exception as error:
                 self.notify(
                     f"Could not save the key in the keyring ({type(error).__name__}); "
                     "it is kept for this session only.",
@@ -245,7 +246,7 @@ class TempMailApp(App[int]):
         """Every main-screen action by name, plus Textual's own commands."""
         yield from super().get_system_commands(screen)
         main = self.main
-        for binding in MainScreen.BINDINGS:
+        for binding in KEYS:
             if not binding.description:
                 continue
             action = getattr(main, f"action_{binding.action}")
@@ -258,10 +259,8 @@ class TempMailApp(App[int]):
         """Close the client, the renderer, the loop and the demo sandbox."""
         if self.service is not None:
             service = self.service
-            try:
+            with contextlib.suppress(Exception):
                 self.io.call(service.aclose(), timeout=2)
-            except Exception:  # noqa: BLE001 - shutting down anyway
-                pass
             service.renderer.close()
         if self._io is not None:
             self._io.close()

@@ -43,12 +43,12 @@ class HelpScreen(_Dialog):
 
     def __init__(self, bindings: Sequence[Binding]) -> None:
         super().__init__()
-        self._bindings = list(bindings)
+        self._keys = list(bindings)
 
     def compose(self) -> ComposeResult:
         """The keys in a scrollable box."""
         with Vertical(classes="dialog"):
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll(id="help-body"):
-                yield Static(help_text(self._bindings))
+                yield Static(help_text(self._keys))
             yield Static(Text("Esc or ? closes", style="dim"), classes="dialog-text")

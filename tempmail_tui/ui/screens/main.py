@@ -72,23 +72,27 @@ def outcome_for(error: ApiError) -> Outcome:
     return Outcome.OTHER_ERROR
 
 
+KEYS: tuple[Binding, ...] = (
+    Binding("n", "new_box", "New box"),
+    Binding("r", "rename_box", "Rename"),
+    Binding("D", "delete_box", "Delete box", key_display="D"),
+    Binding("a", "add_address", "Add address"),
+    Binding("d", "delete_message", "Delete msg"),
+    Binding("s", "save_attachments", "Save"),
+    Binding("g", "refresh", "Refresh"),
+    Binding("y", "copy_address", "Copy address"),
+    Binding("v", "toggle_source", "Source"),
+    Binding("b", "toggle_sidebar", "Sidebar", show=False),
+    Binding("question_mark", "help", "Help", key_display="?"),
+    Binding("q", "quit", "Quit"),
+)
+"""The main screen's key bindings (the acceptance tests use exactly these keys)."""
+
+
 class MainScreen(Screen[None]):
     """The three-pane reader; it owns the UI state and starts workers for I/O."""
 
-    BINDINGS = [
-        Binding("n", "new_box", "New box"),
-        Binding("r", "rename_box", "Rename"),
-        Binding("D", "delete_box", "Delete box", key_display="D"),
-        Binding("a", "add_address", "Add address"),
-        Binding("d", "delete_message", "Delete msg"),
-        Binding("s", "save_attachments", "Save"),
-        Binding("g", "refresh", "Refresh"),
-        Binding("y", "copy_address", "Copy address"),
-        Binding("v", "toggle_source", "Source"),
-        Binding("b", "toggle_sidebar", "Sidebar", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS = list(KEYS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -236,7 +240,7 @@ class MainScreen(Screen[None]):
         listed = list(messages)
         self.messages = {m.id: m for m in listed}
         table = self.query_one(MessageTable)
-        table.show(email, listed)
+        table.show(email, listed, self.tapp.clock())
         table.border_title = f"Messages — {clean_line(email)}" if email else "Messages"
         reader = self.query_one(ReaderPane)
         if reader.message is not None and reader.message.id in self.messages:
@@ -309,8 +313,11 @@ class MainScreen(Screen[None]):
         retry_at = error.retry_at if isinstance(error, RateLimitError) else None
         self.tapp.scheduler.finished(event.email, outcome_for(error), retry_at=retry_at)
         if isinstance(error, NotFoundError):
-            self.toast(f"{event.email} is gone from the server (expired or deleted); "
-                       "its mail stays readable here.", severity="warning")
+            self.toast(
+                f"{event.email} is gone from the server (expired or deleted); "
+                "its mail stays readable here.",
+                severity="warning",
+            )
             self.load_boxes()
         else:
             self.report(f"Checking {event.email}", error)
@@ -364,14 +371,14 @@ class MainScreen(Screen[None]):
         reader.show_message(message, opened.rendered)
         if opened.notice:
             self.toast(opened.notice, severity="warning")
-        was_unread = self.messages.get(message.id) is not None and not self.messages[
-            message.id
-        ].is_seen
+        was_unread = (
+            self.messages.get(message.id) is not None and not self.messages[message.id].is_seen
+        )
         self.messages[message.id] = message
         if was_unread and message.mailbox in self.unread:
             self.unread[message.mailbox] = max(0, self.unread[message.mailbox] - 1)
         if message.mailbox == self.query_one(MessageTable).mailbox:
-            self.query_one(MessageTable).show(message.mailbox, self._ordered())
+            self.query_one(MessageTable).show(message.mailbox, self._ordered(), self.tapp.clock())
         self.refresh_sidebar()
         self.refresh_quota()
 
@@ -501,7 +508,7 @@ class MainScreen(Screen[None]):
             self.report("Deleting the message", error)
             return
         self.messages.pop(message.id, None)
-        self.query_one(MessageTable).show(message.mailbox, self._ordered())
+        self.query_one(MessageTable).show(message.mailbox, self._ordered(), self.tapp.clock())
         reader = self.query_one(ReaderPane)
         if reader.message is not None and reader.message.id == message.id:
             reader.clear_message("Message deleted.")
@@ -582,7 +589,7 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         """Show every key binding."""
-        self.app.push_screen(HelpScreen(self.BINDINGS))
+        self.app.push_screen(HelpScreen(KEYS))
 
     async def action_quit(self) -> None:
         """Leave the app."""

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from tempmail_tui.core.format import local_time
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMessage
 
-COLUMNS = (("flags", " ", 2), ("from", "From", 24), ("subject", "Subject", None), ("date", "Received", 12))
+COLUMNS = (
+    ("flags", " ", 2),
+    ("from", "From", 24),
+    ("subject", "Subject", 40),
+    ("date", "Received", 12),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +37,7 @@ class RowView:
         return (self.flags, self.sender, self.subject, self.date)
 
 
-def row_view(message: StoredMessage) -> RowView:
+def row_view(message: StoredMessage, now: datetime | None = None) -> RowView:
     """Build the row for a message; everything from the server is cleaned and kept as Text."""
     style = "" if message.is_seen else "bold"
     if message.archived:
@@ -42,7 +49,9 @@ def row_view(message: StoredMessage) -> RowView:
         flags=Text(flag, style="bold" if not message.is_seen else "dim"),
         sender=Text(sender, style=style, no_wrap=True, overflow="ellipsis"),
         subject=Text(subject, style=style, no_wrap=True, overflow="ellipsis"),
-        date=Text(local_time(message.received_at), style="dim" if message.is_seen else style),
+        date=Text(
+            local_time(message.received_at, now=now), style="dim" if message.is_seen else style
+        ),
     )
 
 
@@ -61,6 +70,24 @@ class MessageTable(DataTable[Text]):
         for key, label, width in COLUMNS:
             self.add_column(label, key=key, width=width)
 
+    def on_resize(self) -> None:
+        """Share the width out: the subject takes what the other columns leave."""
+        padding = 2 * self.cell_padding * len(COLUMNS)
+        # The scrollbar and border take a few cells; the sender gets a quarter of the rest.
+        free = max(20, self.scrollable_content_region.width - padding - 2 - 12 - 1)
+        sender = max(10, min(28, free // 4))
+        widths = {"flags": 2, "from": sender, "subject": max(10, free - sender), "date": 12}
+        changed = False
+        for key, width in widths.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None and column.width != width:
+                column.width, column.auto_width = width, False
+                changed = True
+        if changed:
+            # DataTable recomputes its virtual size only when told its dimensions changed.
+            self._require_update_dimensions = True
+            self.refresh()
+
     @property
     def current_id(self) -> str | None:
         """The id of the message under the cursor."""
@@ -68,13 +95,15 @@ class MessageTable(DataTable[Text]):
             return None
         return self._order[self.cursor_row]
 
-    def show(self, mailbox: str | None, messages: Sequence[StoredMessage]) -> None:
+    def show(
+        self, mailbox: str | None, messages: Sequence[StoredMessage], now: datetime | None = None
+    ) -> None:
         """Show a mailbox's messages (newest first): rows are added, removed or updated in place."""
+        views = {m.id: row_view(m, now) for m in messages}
         if mailbox != self.mailbox:
             self.mailbox = mailbox
-            self._rebuild(messages, keep=None)
+            self._rebuild(messages, views, keep=None)
             return
-        views = {m.id: row_view(m) for m in messages}
         order = [m.id for m in messages]
         if order == self._order:
             # Nothing added or removed: touch only the rows whose cells changed.
@@ -89,10 +118,8 @@ class MessageTable(DataTable[Text]):
             keep = self.current_id
             gone = set(self._order) - set(order)
             for key in gone:
-                try:
+                with contextlib.suppress(RowDoesNotExist):
                     self.remove_row(key)
-                except RowDoesNotExist:
-                    pass
             self._order = [key for key in self._order if key in views]
             for key in self._order:
                 if self._views.get(key) != views[key]:
@@ -102,18 +129,20 @@ class MessageTable(DataTable[Text]):
             self._update_subtitle()
             return
         # New rows must go in date order, which DataTable cannot insert: rebuild and keep position.
-        self._rebuild(messages, keep=self.current_id)
+        self._rebuild(messages, views, keep=self.current_id)
 
     def _update_row(self, key: str, view: RowView) -> None:
         """Replace the cells of one row."""
         for (column, _, _), cell in zip(COLUMNS, view.cells(), strict=True):
             self.update_cell(key, column, cell)
 
-    def _rebuild(self, messages: Sequence[StoredMessage], *, keep: str | None) -> None:
+    def _rebuild(
+        self, messages: Sequence[StoredMessage], views: dict[str, RowView], *, keep: str | None
+    ) -> None:
         """Fill the table from scratch, keeping the cursor on ``keep`` and the scroll offset."""
         scroll_y = self.scroll_y
         self.clear(columns=False)
-        self._views = {m.id: row_view(m) for m in messages}
+        self._views = views
         self._order = [m.id for m in messages]
         for key in self._order:
             self.add_row(*self._views[key].cells(), key=key)

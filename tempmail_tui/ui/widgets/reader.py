@@ -30,8 +30,10 @@ def header_text(message: StoredMessage) -> Text:
         text.append(value)
         text.append("\n")
     if message.archived:
-        text.append("          archived: no longer on the server, shown from the local store\n",
-                    style="italic dim")
+        text.append(
+            "          archived: no longer on the server, shown from the local store\n",
+            style="italic dim",
+        )
     text.rstrip()
     return text
 
@@ -95,6 +97,11 @@ class ReaderPane(VerticalScroll):
         yield Static(id="attachments")
         yield Static(Text("Select a message and press Enter to read it.", style="dim"), id="body")
 
+    def on_mount(self) -> None:
+        """Hide the header blocks until a message is shown."""
+        self.query_one("#headers").display = False
+        self.query_one("#attachments").display = False
+
     def show_message(self, message: StoredMessage, rendered: Rendered | None) -> None:
         """Show a message; ``rendered`` is None while its body is still being converted."""
         same = self.message is not None and self.message.id == message.id
@@ -114,8 +121,8 @@ class ReaderPane(VerticalScroll):
     def clear_message(self, hint: str = "No message selected.") -> None:
         """Empty the pane."""
         self.message, self.rendered = None, None
-        self.query_one("#headers", Static).update(Text())
-        self.query_one("#attachments", Static).update(Text())
+        self.query_one("#headers").display = False
+        self.query_one("#attachments").display = False
         self.query_one("#body", Static).update(Text(hint, style="dim"))
         self.border_subtitle = ""
 
@@ -124,7 +131,9 @@ class ReaderPane(VerticalScroll):
         message = self.message
         if message is None:
             return
-        self.query_one("#headers", Static).update(header_text(message))
+        headers = self.query_one("#headers", Static)
+        headers.update(header_text(message))
+        headers.display = True
         attachments = self.query_one("#attachments", Static)
         attachments.update(attachments_text(message))
         attachments.display = bool(message.attachments)
