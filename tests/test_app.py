@@ -88,6 +88,8 @@ async def test_new_box_then_mail_arrives_and_opens(sandbox: SandboxServer, tmp_p
         )
         body = reader_body(app)
         assert "<table" not in body and "<td" not in body  # HTML read as text
+        # Converted by html2text in its worker process, not the fallback.
+        assert app.main.query_one(ReaderPane).rendered.source == "html2text"
         assert sandbox.state.peek_message(sandbox.api_key, sample.id).is_seen
         await wait_for(pilot, lambda: app.main.unread.get(email, 0) == 0, what="unread cleared")
 
@@ -323,7 +325,7 @@ async def test_narrow_terminal_80x24(sandbox: SandboxServer, tmp_path: Path) -> 
     app = make_app(sandbox, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await start_with_box(app, pilot)
-        assert sidebar(app).size.width <= 24
+        assert sidebar(app).size.width <= 26
         await pilot.press("b")
         assert not sidebar(app).display
         await pilot.press("b")

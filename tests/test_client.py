@@ -409,3 +409,22 @@ async def test_key_never_shows_in_repr_or_logs(
                 await client.read_message("missing")
             await client.delete_mailbox(box.email)
     assert "POST" in caplog.text and CANARY not in caplog.text
+
+
+def test_sender_written_fields_may_be_null_or_missing() -> None:
+    from tempmail_tui.api.parse import parse_message
+
+    message = parse_message(
+        {
+            "id": "abc",
+            "subject": None,
+            "from": None,
+            "receivedAt": "2026-06-28 10:57:25",
+            "html": False,
+            "content": None,
+            "attachments": [{"name": "notes.txt", "size": 3, "url": "https://x/a"}],
+        }
+    )
+    assert (message.subject, message.from_name, message.from_email, message.to) == ("", "", "", "")
+    assert message.content == "" and not message.is_seen
+    assert message.attachments[0].extension == "txt"

@@ -411,7 +411,7 @@ async def test_garbage_bodies_are_protocol_errors(raw: StartRaw, body: bytes | o
 MESSAGE_GARBAGE: list[object] = [
     {k: v for k, v in MESSAGE.items() if k != "id"},
     {**MESSAGE, "id": 17},
-    {**MESSAGE, "subject": None},
+    {**MESSAGE, "subject": ["not", "a", "string"]},
     {**MESSAGE, "html": "yes"},
     {**MESSAGE, "receivedAt": "yesterday"},
     {**MESSAGE, "receivedAt": "2026-13-45 99:99:99"},

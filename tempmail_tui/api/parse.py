@@ -72,6 +72,16 @@ def _str(obj: dict[str, Any], key: str) -> str:
     return value
 
 
+def _text(obj: dict[str, Any], key: str) -> str:
+    """A string written by a mail's sender: absent or null reads as empty (real mail lacks them)."""
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        _fail(f"field {key!r} is not a string")
+    return value
+
+
 def _bool(obj: dict[str, Any], key: str, default: bool | None = None) -> bool:
     """A required boolean field (or the default when the field is absent or null)."""
     if default is not None and obj.get(key) is None:
@@ -195,9 +205,10 @@ def parse_mailbox(body: object) -> Mailbox:
 def parse_attachment(value: object) -> Attachment:
     """One attachment of a message."""
     obj = _obj(value, "an attachment")
+    name = _str(obj, "name")
     return Attachment(
-        name=_str(obj, "name"),
-        extension=_str(obj, "extension"),
+        name=name,
+        extension=_text(obj, "extension") or name.rpartition(".")[2] * ("." in name),
         size=_int(obj, "size", minimum=0),
         url=_str(obj, "url"),
     )
@@ -208,14 +219,14 @@ def parse_message(value: object) -> Message:
     obj = _obj(value, "a message")
     return Message(
         id=_str(obj, "id"),
-        subject=_str(obj, "subject"),
-        from_name=_str(obj, "from"),
-        from_email=_str(obj, "from_email"),
-        to=_str(obj, "to"),
+        subject=_text(obj, "subject"),
+        from_name=_text(obj, "from"),
+        from_email=_text(obj, "from_email"),
+        to=_text(obj, "to"),
         received_at=_received_at(obj, "receivedAt"),
-        is_seen=_bool(obj, "is_seen"),
-        is_html=_bool(obj, "html"),
-        content=_str(obj, "content"),
+        is_seen=_bool(obj, "is_seen", default=False),
+        is_html=_bool(obj, "html", default=False),
+        content=_text(obj, "content"),
         attachments=_list(obj, "attachments", parse_attachment, optional=True),
     )
 
@@ -224,7 +235,8 @@ def parse_message_list(body: object) -> MessageList:
     """The body of ``GET /messages``."""
     obj = _body_object(body)
     return MessageList(
-        mailbox=_str(obj, "mailbox"),
+        # The docs say not to rely on it matching the address asked for, nor on it at all.
+        mailbox=_text(obj, "mailbox"),
         messages=_list(obj, "messages", parse_message),
     )
 

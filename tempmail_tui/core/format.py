@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 def human_size(size: int) -> str:
@@ -68,3 +69,11 @@ def age(seconds: float) -> str:
 def count(n: int) -> str:
     """An integer with thousands separators."""
     return f"{n:,}"
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it, with the home directory shown as ``~``."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)

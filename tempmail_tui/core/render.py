@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import html as html_lib
+import os
 import re
+import socket
+import subprocess
+import sys
 import threading
 import weakref
 from collections import OrderedDict
@@ -25,12 +29,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from tempmail_tui.core.render_worker import ENCODING, ENCODING_ERRORS, serve, tidy_text
+from tempmail_tui.core.render_worker import ENCODING, ENCODING_ERRORS, tidy_text
 from tempmail_tui.core.sanitize import ELLIPSIS, clean_line, clean_text, coerce_text
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
 
 __all__ = [
     "HtmlRenderer",
@@ -554,47 +557,68 @@ class _WorkerGone(Exception):
 
 
 class _Worker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process and the parent's end of its socket."""
 
     def __init__(self) -> None:
-        # Imported here, not at module level: it costs start-up time and is needed only
+        # Imported here, not at module level: they cost start-up time and are needed only
         # once the first HTML mail is opened.
-        import multiprocessing
+        from multiprocessing.connection import Connection
 
-        # spawn, not fork: the UI process runs threads, and forking a threaded process
-        # can deadlock the child on a lock some other thread held.
-        context = multiprocessing.get_context("spawn")
-        parent_end, child_end = context.Pipe(duplex=True)
-        process = context.Process(
-            target=serve, args=(child_end,), name="tempmail-html-render", daemon=True
-        )
+        # A plain child process over a socket pair, not multiprocessing's spawn: spawn
+        # starts a resource tracker that passes sys.stderr's descriptor on, and inside a
+        # running Textual app sys.stderr is a capture object with no usable descriptor.
+        # Not fork either: the UI process runs threads, and forking one can deadlock.
+        parent_sock, child_sock = socket.socketpair()
         try:
-            process.start()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tempmail_tui.core.render_worker", str(child_sock.fileno())],
+                pass_fds=(child_sock.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl+C in the terminal is the UI's, not the worker's
+                env=_worker_environment(),
+            )
+        except BaseException:
+            parent_sock.close()
+            raise
         finally:
-            child_end.close()
-        self.conn: Connection = parent_end
-        self.process: BaseProcess = process
+            child_sock.close()
+        self.conn: Connection = Connection(parent_sock.detach())
+        self.process: subprocess.Popen[bytes] = process
         self.ready = False
         self._disposed = False
+
+    def is_alive(self) -> bool:
+        """Whether the process is still running."""
+        return self.process.poll() is None
 
     def kill(self) -> None:
         """Kill the process; safe from any thread and more than once."""
         if self._disposed:
             return
-        # ValueError: already closed; OSError: already reaped by someone else.
-        with contextlib.suppress(ValueError, OSError):
+        # OSError: already reaped by someone else.
+        with contextlib.suppress(OSError):
             self.process.kill()
 
     def dispose(self) -> None:
-        """Kill the process, reap it and close the pipe."""
+        """Kill the process, reap it and close the socket."""
         if self._disposed:
             return
         self.kill()
         self._disposed = True
-        with contextlib.suppress(ValueError, OSError):
-            self.process.join(timeout=5)
-            self.process.close()
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
         self.conn.close()
+
+
+def _worker_environment() -> dict[str, str]:
+    """The worker's environment: the parent's, with this package importable."""
+    env = dict(os.environ)
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    existing = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = package_root + (os.pathsep + existing if existing else "")
+    return env
 
 
 class _WorkerSlot:
@@ -771,7 +795,7 @@ class HtmlRenderer:
         if self._start_failures >= MAX_START_FAILURES:
             raise _WorkerGone("The HTML converter is unavailable")
         worker = self._slot.worker
-        if worker is not None and not worker.process.is_alive():
+        if worker is not None and not worker.is_alive():
             # It died between jobs (killed from outside, out of memory): start afresh.
             self._slot.shutdown()
             worker = None

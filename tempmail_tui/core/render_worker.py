@@ -112,3 +112,17 @@ def serve(conn: Connection) -> None:
             conn.send_bytes(reply)
         except (EOFError, OSError):
             return
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of the worker process: serve on the socket whose descriptor is given."""
+    from multiprocessing.connection import Connection
+
+    serve(Connection(int(argv[1])))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv))

@@ -48,6 +48,7 @@ class TempMailApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "tempmail-tui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(
@@ -121,6 +122,11 @@ class TempMailApp(App[int]):
                 problem = (
                     f"The local database was damaged; it was moved to {store.recovered_from} "
                     "and a new one was started."
+                )
+            elif store.fallback_reason is not None:
+                problem = (
+                    f"The local database cannot be used ({store.fallback_reason}); "
+                    "mail is kept in memory until you quit."
                 )
         except Exception as error:
             store = None

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tempmail_tui.api.models import Mailbox
 from tempmail_tui.config import Config
@@ -48,7 +49,7 @@ class Scene:
     email: str
 
 
-def build_scene(directory: Path, *, size_hint: str = "", low_quota: bool = False) -> Scene:
+def build_scene(directory: Path, *, low_quota: bool = False) -> Scene:
     """Start a sandbox with a known mailbox and mail, and an app that already knows the box."""
     server = SandboxServer(api_key=SCENE_KEY, smtp_port=None)
     server.start()
@@ -85,6 +86,7 @@ def build_scene(directory: Path, *, size_hint: str = "", low_quota: bool = False
         html=VERIFICATION,
         received_at=FROZEN - timedelta(minutes=2),
     )
+    directory.mkdir(parents=True, exist_ok=True)
     store = Store.open(directory / "store.sqlite3")
     store.add_mailbox(
         Mailbox(
@@ -114,8 +116,10 @@ async def settle(pilot: Pilot[object], scene: Scene) -> None:
     from tempmail_tui.ui.widgets.message_table import MessageTable
 
     for _ in range(200):
-        table = scene.app.main.query_one(MessageTable)
-        if table.row_count == 3 and scene.app.service is not None and scene.app.service.quota:
+        # The auto-pilot may start before the nested widgets are mounted.
+        tables = scene.app.main.query(MessageTable)
+        service = scene.app.service
+        if tables and tables.first().row_count == 3 and service is not None and service.quota:
             break
         await pilot.pause(0.05)
     await pilot.pause(0.2)
@@ -138,7 +142,14 @@ async def rename_dialog(pilot: Pilot[object], scene: Scene) -> None:
     """Open the rename dialog."""
     await settle(pilot, scene)
     await pilot.press("r")
-    await pilot.pause(0.5)
+    for _ in range(100):
+        if scene.app.screen.query(Input):
+            break
+        await pilot.pause(0.05)
+    # A blinking cursor would make every picture of the dialog differ.
+    for field in scene.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause(0.3)
 
 
 async def save_dialog(pilot: Pilot[object], scene: Scene) -> None:

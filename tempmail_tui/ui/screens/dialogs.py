@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from tempmail_tui.api.models import Attachment, Domain
-from tempmail_tui.core.format import human_size
+from tempmail_tui.core.format import display_path, human_size
 from tempmail_tui.core.sanitize import clean_line
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
@@ -207,16 +207,17 @@ class SaveDialog(_Dialog):
     def compose(self) -> ComposeResult:
         """The list of attachments with an "all" entry first."""
         total = sum(max(0, a.size) for a in self._attachments)
-        options = [
-            Option(Text(f"All {len(self._attachments)} attachments  ({human_size(total)})"), id=ALL)
-        ]
+        options: list[Option] = []
+        if len(self._attachments) > 1:
+            label = Text(f"All {len(self._attachments)} attachments  ({human_size(total)})")
+            options.append(Option(label, id=ALL))
         for index, attachment in enumerate(self._attachments):
             label = Text(clean_line(attachment.name, max_chars=120) or "(unnamed)")
             label.append(f"  {human_size(attachment.size)}", style="dim")
             options.append(Option(label, id=str(index)))
         with Vertical(classes="dialog"):
             yield Label("Save attachments", classes="dialog-title")
-            yield Static(Text(f"Into {self._directory}"), classes="dialog-text")
+            yield Static(Text(f"Into {display_path(self._directory)}"), classes="dialog-text")
             yield OptionList(*options, id="choices")
             yield Static(Text("Enter saves · Esc cancels", style="dim"), classes="dialog-text")
 

@@ -23,7 +23,7 @@ from tempmail_tui.api.errors import (
     RateLimitError,
     ServerError,
 )
-from tempmail_tui.core.format import human_size
+from tempmail_tui.core.format import display_path, human_size
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo, Outcome
@@ -93,6 +93,8 @@ class MainScreen(Screen[None]):
     """The three-pane reader; it owns the UI state and starts workers for I/O."""
 
     BINDINGS = list(KEYS)
+    # The message list focuses itself once mounted; a selector here can run too early.
+    AUTO_FOCUS = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -123,9 +125,8 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Focus the list and start the once-a-second refresh of times and the schedule."""
-        self.query_one("#transfer", Static).display = False
-        self.query_one(MessageTable).focus()
+        """Start the once-a-second refresh of times and the schedule."""
+        # Nested children may not be mounted yet here, so no queries.
         self.set_interval(1.0, self._tick)
 
     # State helpers ---------------------------------------------------------------------
@@ -556,7 +557,7 @@ class MainScreen(Screen[None]):
         transfer.display = False
         if saved:
             names = ", ".join(clean_line(p.name, max_chars=60) for p in saved)
-            self.toast(f"Saved {names} in {directory}", timeout=8)
+            self.toast(f"Saved {names} in {display_path(directory)}", timeout=8)
         self.refresh_quota()
 
     def action_refresh(self) -> None:

@@ -66,9 +66,10 @@ class MessageTable(DataTable[Text]):
         self.border_title = "Messages"
 
     def on_mount(self) -> None:
-        """Create the columns once."""
+        """Create the columns once and take the focus: the list is where reading starts."""
         for key, label, width in COLUMNS:
             self.add_column(label, key=key, width=width)
+        self.focus()
 
     def on_resize(self) -> None:
         """Share the width out: the subject takes what the other columns leave."""
@@ -111,6 +112,7 @@ class MessageTable(DataTable[Text]):
                 if self._views.get(key) != view:
                     self._update_row(key, view)
             self._views = views
+            self._update_subtitle()
             return
         added = [key for key in order if key not in self._views]
         if not added:

@@ -97,11 +97,6 @@ class ReaderPane(VerticalScroll):
         yield Static(id="attachments")
         yield Static(Text("Select a message and press Enter to read it.", style="dim"), id="body")
 
-    def on_mount(self) -> None:
-        """Hide the header blocks until a message is shown."""
-        self.query_one("#headers").display = False
-        self.query_one("#attachments").display = False
-
     def show_message(self, message: StoredMessage, rendered: Rendered | None) -> None:
         """Show a message; ``rendered`` is None while its body is still being converted."""
         same = self.message is not None and self.message.id == message.id
