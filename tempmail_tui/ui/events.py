@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from tempmail_tui.api.errors import ApiError
-from tempmail_tui.core.service import OpenedMessage, PollResult
+
+if TYPE_CHECKING:
+    # The service pulls in httpx: keep it off the path to the first frame.
+    from tempmail_tui.core.service import OpenedMessage, PollResult
 
 
 @dataclass

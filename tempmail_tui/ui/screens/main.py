@@ -27,7 +27,6 @@ from tempmail_tui.core.format import display_path, human_size
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo, Outcome
-from tempmail_tui.core.service import PollResult
 from tempmail_tui.core.store import StoredMailbox, StoredMessage
 from tempmail_tui.ui.events import ActionFailed, BoxesChanged, MessageOpened, PollDone, PollFailed
 from tempmail_tui.ui.screens.dialogs import (
@@ -44,6 +43,8 @@ from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
 from tempmail_tui.ui.widgets.reader import ReaderPane
 
 if TYPE_CHECKING:
+    # The service pulls in httpx: keep it off the path to the first frame.
+    from tempmail_tui.core.service import PollResult
     from tempmail_tui.ui.app import TempMailApp
 
 P = ParamSpec("P")
