@@ -68,6 +68,9 @@ def convert_html(html2text: Any, html: str) -> str:
     converter.images_to_alt = True  # an image is its alt text; nothing is fetched
     converter.ignore_emphasis = True  # **bold** markers are noise in plain text
     converter.single_line_break = False  # blank lines between paragraphs read better
+    # Mail uses tables for layout: drawn as Markdown tables they become stray "|" and
+    # paragraphs run together; without them each cell reads as its own block.
+    converter.ignore_tables = True
     text = converter.handle(html)
     # An image without alt text inside a link leaves an empty "[][3]".
     return _EMPTY_LINK.sub(r"[link][\1]", tidy_text(text))

@@ -11,6 +11,7 @@ from pathlib import Path
 from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.api.errors import ApiError, NotFoundError
 from tempmail_tui.api.models import Attachment, DomainList, Quota
+from tempmail_tui.core.reading import ReadingAids, reading_aids
 from tempmail_tui.core.render import HtmlRenderer, RenderCache, Rendered
 from tempmail_tui.core.savefile import AtomicDownload
 from tempmail_tui.core.store import Store, StoredMailbox, StoredMessage, SyncResult
@@ -37,10 +38,11 @@ class PollResult:
 
 @dataclass(frozen=True, slots=True)
 class OpenedMessage:
-    """A message opened for reading, with its converted body."""
+    """A message opened for reading, with its converted body, code and links."""
 
     message: StoredMessage
     rendered: Rendered
+    aids: ReadingAids
     # Set when the server could not be asked and the stored copy is shown.
     notice: str | None = None
 
@@ -151,7 +153,13 @@ class MailService:
         if message is None:
             raise NotFoundError("The message is not on the server or in the local store")
         rendered = await self.render(message)
-        return OpenedMessage(message, rendered, notice)
+        aids = await asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: reading_aids(
+                message.subject, message.content, is_html=message.is_html, rendered=rendered
+            ),
+        )
+        return OpenedMessage(message, rendered, aids, notice)
 
     async def render(self, message: StoredMessage) -> Rendered:
         """The readable body of a message, converted in a worker process and cached."""

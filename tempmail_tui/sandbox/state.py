@@ -454,12 +454,14 @@ class SandboxState:
             self._message_box[message_id] = box
             return message
 
-    def add_sample(self, email: str, kind: str) -> SandboxMessage:
+    def add_sample(
+        self, email: str, kind: str, *, received_at: datetime | None = None
+    ) -> SandboxMessage:
         """Deliver a sample mail (``newsletter``, ``plain``, ``verification``, ``attachment``)."""
         if kind not in SAMPLE_KINDS:
             raise SandboxError(422, f"Unknown sample kind; use one of {', '.join(SAMPLE_KINDS)}.")
         sample = make_sample(kind, email.strip().lower())
-        return self.deliver_draft(email, sample.draft, code=sample.code)
+        return self.deliver_draft(email, sample.draft, code=sample.code, received_at=received_at)
 
     def list_messages(self, key: str, email: str) -> tuple[SandboxMailbox, list[SandboxMessage]]:
         """An owned mailbox and its messages, newest first."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from tempmail_tui.config import Config
+from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import PollPolicy, PollScheduler
 from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry
 from tempmail_tui.ui.screens.main import KEYS, MainScreen
@@ -39,7 +42,7 @@ class Bootstrapped(Message):
     problem: str | None = None
 
 
-DEMO_SAMPLES = ("verification", "newsletter", "attachment", "plain")
+DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
 
 
 class TempMailApp(App[int]):
@@ -79,6 +82,7 @@ class TempMailApp(App[int]):
         self._io: BackgroundLoop | None = None
         self._demo_dir: Path | None = None
         self._main = MainScreen()
+        self._terminal_title = ""
 
     @property
     def io(self) -> BackgroundLoop:
@@ -196,8 +200,11 @@ class TempMailApp(App[int]):
         sandbox, service = self.sandbox, self.service
         try:
             box = await self.io.run(service.create_mailbox())
-            for kind in DEMO_SAMPLES:
-                await self.io.run(_async(sandbox.state.add_sample, box.email, kind))
+            now = sandbox.state.now()
+            # Oldest first, a few minutes apart, so the verification mail tops the list.
+            for age, kind in enumerate(DEMO_SAMPLES):
+                received = now - timedelta(minutes=7 * (len(DEMO_SAMPLES) - 1 - age))
+                sandbox.state.add_sample(box.email, kind, received_at=received)
         except Exception as error:
             self.notify(f"Demo set-up failed: {error}", severity="error", markup=False)
             self.main.load_boxes()
@@ -246,6 +253,50 @@ class TempMailApp(App[int]):
         self.config = replace(self.config, api_key=entry.key, api_key_source="session")
         self.connect(entry.key)
 
+    # Terminal, browser and desktop -----------------------------------------------------
+
+    def set_terminal_title(self, title: str) -> None:
+        """Set the terminal window's title (only our own text ever goes there)."""
+        if title == self._terminal_title:
+            return
+        self._terminal_title = title
+        driver = self._driver
+        if driver is None or self.is_headless:
+            return
+        # Our own text, but clean it anyway: a title must not end the escape sequence.
+        driver.write(f"\x1b]2;{clean_line(title, max_chars=80)}\x07")
+
+    async def open_in_browser(self, url: str) -> bool:
+        """Open a web link with the system browser where a display exists; False if none."""
+        if not url.lower().startswith(("http://", "https://")) or not has_display():
+            return False
+        import webbrowser
+
+        return bool(await self.io.run(_async(webbrowser.open, url)))
+
+    def desktop_notify(self, title: str, body: str) -> None:
+        """Send a desktop notification with notify-send, where it exists and a display does."""
+        notifier = shutil.which("notify-send")
+        if notifier is None or not has_display():
+            return
+        import subprocess
+
+        # Arguments, never a shell: the text came from a stranger (and is cleaned too).
+        with contextlib.suppress(OSError):
+            subprocess.Popen(
+                [
+                    notifier,
+                    "--app-name=tempmail-tui",
+                    "--",
+                    clean_line(title, max_chars=120),
+                    clean_line(body, max_chars=200),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
     # Command palette -------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -276,6 +327,13 @@ class TempMailApp(App[int]):
             self.sandbox.stop()
         if self._demo_dir is not None:
             shutil.rmtree(self._demo_dir, ignore_errors=True)
+
+
+def has_display() -> bool:
+    """Whether a graphical session is reachable (so a browser or notifier can show)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _utc_now() -> datetime:

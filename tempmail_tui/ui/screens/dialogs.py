@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from tempmail_tui.api.models import Attachment, Domain
 from tempmail_tui.core.format import display_path, human_size
+from tempmail_tui.core.reading import NumberedLink
 from tempmail_tui.core.sanitize import clean_line
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
@@ -298,3 +299,60 @@ class ApiKeyDialog(_Dialog):
             self._submit()
         else:
             self.dismiss(None)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChoice:
+    """A link picked in the links dialog and what to do with it."""
+
+    url: str
+    open: bool
+
+
+class LinksDialog(_Dialog):
+    """The message's web links, numbered as in the body; Enter copies, o opens."""
+
+    BINDINGS = [*_Dialog.BINDINGS, Binding("o", "open", "Open in browser")]
+
+    def __init__(self, links: Sequence[NumberedLink]) -> None:
+        super().__init__()
+        self._links = list(links)
+
+    def compose(self) -> ComposeResult:
+        """The numbered list, the best link marked."""
+        options = []
+        for index, link in enumerate(self._links):
+            label = Text()
+            label.append(f"[{link.number}] " if link.number else "[★] ", style="bold")
+            if link.best:
+                label.append("★ ", style="bold yellow")
+            label.append(link.url)
+            options.append(Option(label, id=str(index)))
+        with Vertical(classes="dialog wide"):
+            yield Label(f"Links ({len(self._links)})", classes="dialog-title")
+            yield OptionList(*options, id="links")
+            yield Static(
+                Text("Enter copies · o opens in the browser · Esc closes", style="dim"),
+                classes="dialog-text",
+            )
+
+    def on_mount(self) -> None:
+        """Start on the best link, else the first."""
+        links = self.query_one("#links", OptionList)
+        best = next((i for i, link in enumerate(self._links) if link.best), 0)
+        links.highlighted = best if self._links else None
+        links.focus()
+
+    def _current(self) -> NumberedLink | None:
+        index = self.query_one("#links", OptionList).highlighted
+        return self._links[index] if index is not None and self._links else None
+
+    def action_open(self) -> None:
+        """Open the highlighted link."""
+        link = self._current()
+        if link is not None:
+            self.dismiss(LinkChoice(link.url, open=True))
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(LinkChoice(self._links[int(event.option.id or 0)].url, open=False))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
@@ -12,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
 from tempmail_tui.api.errors import (
     ApiError,
@@ -32,11 +34,14 @@ from tempmail_tui.ui.events import ActionFailed, BoxesChanged, MessageOpened, Po
 from tempmail_tui.ui.screens.dialogs import (
     AddressDialog,
     ConfirmDialog,
+    LinkChoice,
+    LinksDialog,
     RenameDialog,
     RenameRequest,
     SaveDialog,
 )
 from tempmail_tui.ui.screens.help import HelpScreen
+from tempmail_tui.ui.screens.search import ArchiveSearchScreen
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
@@ -46,6 +51,9 @@ if TYPE_CHECKING:
     # The service pulls in httpx: keep it off the path to the first frame.
     from tempmail_tui.core.service import PollResult
     from tempmail_tui.ui.app import TempMailApp
+
+# Any tag, for the filter's look at HTML bodies: linear, and good enough to skip markup.
+_TAG = re.compile(r"<[^<>]*>")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -83,6 +91,10 @@ KEYS: tuple[Binding, ...] = (
     Binding("g", "refresh", "Refresh"),
     Binding("y", "copy_address", "Copy address"),
     Binding("v", "toggle_source", "Source"),
+    Binding("c", "copy_code", "Copy code"),
+    Binding("l", "links", "Links"),
+    Binding("slash", "filter", "Filter", key_display="/"),
+    Binding("f", "search_archive", "Search all"),
     Binding("b", "toggle_sidebar", "Sidebar", show=False),
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),
@@ -105,6 +117,9 @@ class MainScreen(Screen[None]):
         self.problem: str | None = None
         self._last_toast: str | None = None
         self._auth_prompted = False
+        self.filter_text = ""
+        # Lower-cased searchable text per message id, built on first use of the filter.
+        self._haystacks: dict[str, str] = {}
 
     @property
     def tapp(self) -> TempMailApp:
@@ -119,6 +134,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="main"):
             yield MailboxList(id="sidebar")
             with Vertical(id="right"):
+                yield Input(placeholder="filter: sender, subject or body", id="filter")
                 yield MessageTable(id="messages")
                 yield ReaderPane(id="reader")
         yield Static(id="transfer")
@@ -200,6 +216,7 @@ class MainScreen(Screen[None]):
         scheduler = self.tapp.scheduler
         scheduler.set_boxes([BoxInfo(b.email, b.expire_at) for b in self.live_boxes()])
         scheduler.select(self.selected_email)
+        self.update_title()
 
     def _tick(self) -> None:
         """Once a second: start due polls, update countdowns and the age of the quota."""
@@ -242,8 +259,11 @@ class MainScreen(Screen[None]):
         listed = list(messages)
         self.messages = {m.id: m for m in listed}
         table = self.query_one(MessageTable)
-        table.show(email, listed, self.tapp.clock())
-        table.border_title = f"Messages — {clean_line(email)}" if email else "Messages"
+        table.show(email, self._filtered(listed), self.tapp.clock())
+        title = f"Messages — {clean_line(email)}" if email else "Messages"
+        if self.filter_text:
+            title += f" — filter: {clean_line(self.filter_text, max_chars=40)}"
+        table.border_title = title
         reader = self.query_one(ReaderPane)
         if reader.message is not None and reader.message.id in self.messages:
             reader.message = self.messages[reader.message.id]
@@ -308,6 +328,8 @@ class MainScreen(Screen[None]):
         self.toast(f"{what} in {result.email}{detail}", timeout=6)
         if self.tapp.config.bell:
             self.app.bell()
+        if self.tapp.config.desktop_notifications:
+            self.tapp.desktop_notify(f"{what} — {result.email}", detail.removeprefix(": "))
 
     @on(PollFailed)
     def _poll_failed(self, event: PollFailed) -> None:
@@ -370,7 +392,7 @@ class MainScreen(Screen[None]):
         reader = self.query_one(ReaderPane)
         if reader.message is None or reader.message.id != message.id:
             return  # the user moved on
-        reader.show_message(message, opened.rendered)
+        reader.show_message(message, opened.rendered, opened.aids)
         if opened.notice:
             self.toast(opened.notice, severity="warning")
         was_unread = (
@@ -385,8 +407,26 @@ class MainScreen(Screen[None]):
         self.refresh_quota()
 
     def _ordered(self) -> list[StoredMessage]:
-        """The current messages in list order (newest first)."""
-        return sorted(self.messages.values(), key=lambda m: (m.received_at, m.id), reverse=True)
+        """The current messages in list order (newest first), filtered as the user asked."""
+        ordered = sorted(self.messages.values(), key=lambda m: (m.received_at, m.id), reverse=True)
+        return self._filtered(ordered)
+
+    def _filtered(self, messages: list[StoredMessage]) -> list[StoredMessage]:
+        """The messages matching every word of the filter in sender, subject or body."""
+        words = self.filter_text.casefold().split()
+        if not words:
+            return messages
+        return [m for m in messages if all(w in self._haystack(m) for w in words)]
+
+    def _haystack(self, message: StoredMessage) -> str:
+        """The lower-cased text the filter looks in (tags dropped from HTML bodies)."""
+        text = self._haystacks.get(message.id)
+        if text is None:
+            body = _TAG.sub(" ", message.content) if message.is_html else message.content
+            text = " ".join((message.from_name, message.from_email, message.subject, body))
+            text = text.casefold()
+            self._haystacks[message.id] = text
+        return text
 
     @on(ActionFailed)
     def _action_failed(self, event: ActionFailed) -> None:
@@ -592,6 +632,106 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         """Show every key binding."""
         self.app.push_screen(HelpScreen(KEYS))
+
+    def action_copy_code(self) -> None:
+        """Copy the open message's verification code (OSC 52)."""
+        reader = self.query_one(ReaderPane)
+        if reader.message is None:
+            self.toast("Open a message first (Enter).")
+            return
+        if reader.aids is None:
+            self.toast("Still reading the message…", timeout=2)
+            return
+        if not reader.aids.code:
+            self.toast("No verification code found in this message.", severity="warning")
+            return
+        self.app.copy_to_clipboard(reader.aids.code)
+        self.toast(f"Copied code {reader.aids.code}")
+
+    @work(group="links", exit_on_error=False)
+    async def action_links(self) -> None:
+        """List the open message's links; Enter copies one, o opens it."""
+        reader = self.query_one(ReaderPane)
+        if reader.message is None or reader.aids is None:
+            self.toast("Open a message first (Enter).")
+            return
+        if not reader.aids.links:
+            self.toast("This message has no web links.")
+            return
+        choice = await self.app.push_screen_wait(LinksDialog(reader.aids.links))
+        if not isinstance(choice, LinkChoice):
+            return
+        if choice.open:
+            if await self.tapp.open_in_browser(choice.url):
+                self.toast("Opened in the browser", timeout=3)
+                return
+            self.app.copy_to_clipboard(choice.url)
+            self.toast("No browser can be opened here (no display): copied the link instead.")
+            return
+        self.app.copy_to_clipboard(choice.url)
+        self.toast("Copied the link", timeout=3)
+
+    def action_filter(self) -> None:
+        """Show the filter field above the list and focus it."""
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(MessageTable).focus()
+
+    def key_escape(self) -> None:
+        """Escape clears and hides the filter."""
+        field = self.query_one("#filter", Input)
+        if field.display:
+            field.value = ""
+            field.display = False
+            self.filter_text = ""
+            self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
+            self.query_one(MessageTable).focus()
+
+    def _ordered_all(self) -> list[StoredMessage]:
+        """Every message of the box, newest first, before filtering."""
+        return sorted(self.messages.values(), key=lambda m: (m.received_at, m.id), reverse=True)
+
+    @work(group="search", exit_on_error=False)
+    async def action_search_archive(self) -> None:
+        """Search every stored message of every box and open the one chosen."""
+        store = self.tapp.store
+        if store is None:
+            self.toast("The local store is not open yet.", severity="warning")
+            return
+
+        async def search(query: str) -> list[StoredMessage]:
+            # As you type, the last word is a prefix ("verif" finds "verification").
+            words = query if query.endswith(" ") else query.strip() + "*"
+            return await self.tapp.io.run(_call(store.search, words))
+
+        found = await self.app.push_screen_wait(ArchiveSearchScreen(search))
+        if not isinstance(found, StoredMessage):
+            return
+        if found.mailbox != self.selected_email:
+            self.refresh_sidebar(select=found.mailbox)
+            messages = await self.tapp.io.run(_call(store.messages, found.mailbox))
+            self.show_messages(found.mailbox, messages)
+        table = self.query_one(MessageTable)
+        if found.id in self.messages:
+            with contextlib.suppress(Exception):
+                table.move_cursor(row=table.get_row_index(found.id))
+        self.query_one(ReaderPane).show_message(found, self._cached_render(found))
+        self.open_message(found.id)
+
+    def update_title(self) -> None:
+        """Put the count of unread mail in the terminal's title."""
+        live = {b.email for b in self.live_boxes()}
+        unread = sum(n for email, n in self.unread.items() if email in live)
+        self.tapp.set_terminal_title(f"({unread}) tempmail-tui" if unread else "tempmail-tui")
 
     async def action_quit(self) -> None:
         """Leave the app."""

@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tempmail_tui.core.format import full_local_time, human_size
+from tempmail_tui.core.reading import ReadingAids
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line, clean_text
 from tempmail_tui.core.store import StoredMessage
@@ -53,6 +54,22 @@ def attachments_text(message: StoredMessage) -> Text:
     return text
 
 
+def aids_text(aids: ReadingAids) -> Text:
+    """The line above the body with the best code and how many links there are."""
+    text = Text()
+    if aids.code:
+        text.append(" Code ", style="bold reverse")
+        text.append(f" {aids.code} ", style="bold")
+        text.append(" c copies it", style="dim")
+    if aids.links:
+        if aids.code:
+            text.append("   ")
+        count = len(aids.links)
+        text.append(f"{count} link{'s' * (count != 1)}", style="bold")
+        text.append(" · l lists them", style="dim")
+    return text
+
+
 def body_text(rendered: Rendered) -> Text:
     """The body to show, cut with a notice when it is too long to lay out quickly."""
     body = rendered.text
@@ -88,6 +105,7 @@ class ReaderPane(VerticalScroll):
         super().__init__(id=id)
         self.message: StoredMessage | None = None
         self.rendered: Rendered | None = None
+        self.aids: ReadingAids | None = None
         self.show_source = False
         self.border_title = "Reader"
 
@@ -95,12 +113,15 @@ class ReaderPane(VerticalScroll):
         """The header, attachment and body blocks."""
         yield Static(id="headers")
         yield Static(id="attachments")
+        yield Static(id="aids")
         yield Static(Text("Select a message and press Enter to read it.", style="dim"), id="body")
 
-    def show_message(self, message: StoredMessage, rendered: Rendered | None) -> None:
+    def show_message(
+        self, message: StoredMessage, rendered: Rendered | None, aids: ReadingAids | None = None
+    ) -> None:
         """Show a message; ``rendered`` is None while its body is still being converted."""
         same = self.message is not None and self.message.id == message.id
-        self.message, self.rendered = message, rendered
+        self.message, self.rendered, self.aids = message, rendered, aids
         if not same:
             self.show_source = False
         self._refresh_view(scroll_home=not same)
@@ -115,9 +136,10 @@ class ReaderPane(VerticalScroll):
 
     def clear_message(self, hint: str = "No message selected.") -> None:
         """Empty the pane."""
-        self.message, self.rendered = None, None
+        self.message, self.rendered, self.aids = None, None, None
         self.query_one("#headers").display = False
         self.query_one("#attachments").display = False
+        self.query_one("#aids").display = False
         self.query_one("#body", Static).update(Text(hint, style="dim"))
         self.border_subtitle = ""
 
@@ -132,6 +154,10 @@ class ReaderPane(VerticalScroll):
         attachments = self.query_one("#attachments", Static)
         attachments.update(attachments_text(message))
         attachments.display = bool(message.attachments)
+        aids = self.query_one("#aids", Static)
+        aids_line = aids_text(self.aids) if self.aids is not None else Text()
+        aids.update(aids_line)
+        aids.display = bool(aids_line) and not self.show_source
         body = self.query_one("#body", Static)
         if self.show_source:
             body.update(source_text(message))

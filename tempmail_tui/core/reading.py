@@ -1,0 +1,70 @@
+"""What the reader offers beside the body: the verification code and the numbered links."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tempmail_tui.core.render import Rendered
+from tempmail_tui.core.sanitize import clean_line
+
+# html2text (and the fallback) end the text with "[n]: url" reference lines.
+# (html2text's protect_links wraps them in angle brackets).
+_REFERENCE = re.compile(r"^[ \t]*\[(\d{1,5})\]:[ \t]*<?([^\s<>]+)>?[ \t]*$", re.MULTILINE)
+# Extraction reads at most this much of a body: codes and action links sit near the top,
+# and the parser behind it is not linear on every hostile input.
+EXTRACT_LIMIT = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class NumberedLink:
+    """A web link of a message with the number it carries in the body."""
+
+    number: int
+    url: str
+    best: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingAids:
+    """The best code, the best link and every web link of a message."""
+
+    code: str | None
+    best_link: str | None
+    links: tuple[NumberedLink, ...]
+
+
+def _is_web(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
+
+
+def numbered_links(rendered: Rendered) -> list[tuple[int, str]]:
+    """The web links with their numbers as the body shows them (or in order for plain text)."""
+    numbered: dict[int, str] = {}
+    for number, url in _REFERENCE.findall(rendered.text):
+        if _is_web(url):
+            numbered.setdefault(int(number), url)
+    if numbered:
+        return sorted(numbered.items())
+    return list(enumerate(rendered.links, start=1))
+
+
+def reading_aids(subject: str, content: str, *, is_html: bool, rendered: Rendered) -> ReadingAids:
+    """Find the code and links of a message (domain logic: runs off the UI thread)."""
+    from tempmail_tui.core.extract import best_code, best_link
+
+    head = content[:EXTRACT_LIMIT]
+    code = best_code(subject, head, is_html=is_html)
+    link = best_link(subject, head, is_html=is_html)
+    links = tuple(
+        NumberedLink(number, clean_line(url, max_chars=4000), best=url == link)
+        for number, url in numbered_links(rendered)
+    )
+    if link is not None and not any(item.best for item in links):
+        # The best link is not among the body's references (e.g. cut): list it first.
+        links = (NumberedLink(0, clean_line(link, max_chars=4000), best=True), *links)
+    return ReadingAids(
+        code=clean_line(code, max_chars=64) if code else None,
+        best_link=clean_line(link, max_chars=4000) if link else None,
+        links=links,
+    )
