@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -173,6 +174,8 @@ async def _shoot(name: str, target: Path, size: tuple[int, int]) -> None:
 
     action, low = SHOTS[name]
     with tempfile.TemporaryDirectory() as tmp:
+        # Paths on screen are shown from ~: a home in the scene keeps them short and stable.
+        os.environ["HOME"] = tmp
         scene = build_scene(Path(tmp), low_quota=low)
         try:
             async with scene.app.run_test(size=size) as pilot:

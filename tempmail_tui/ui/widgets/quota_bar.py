@@ -32,7 +32,7 @@ def is_low(quota: Quota | None) -> bool:
 
 
 def quota_text(view: QuotaView, now: datetime | None = None) -> Text:
-    """One line of quota and schedule figures."""
+    """The quota and schedule figures, then a line for each warning or failure."""
     now = now or datetime.now(UTC)
     text = Text(no_wrap=True, overflow="ellipsis")
     quota = view.quota
@@ -50,27 +50,29 @@ def quota_text(view: QuotaView, now: datetime | None = None) -> Text:
             text.append(f" · resets {local_time(quota.reset_at, now=now)}")
         text.append(f" · {age(quota.age(now))}", style="dim")
     status = view.status
+    # Figures on the first line; anything the user must act on gets a line of its own.
+    notes: list[tuple[str, str]] = []
     if status is not None:
         text.append("  │ ", style="dim")
-        if status.mode in ("normal", "idle"):
-            text.append(
-                f"poll {human_duration(status.fast_interval)}"
-                f"/{human_duration(status.slow_interval)}",
-                style="dim",
-            )
-        else:
-            warn = "bold yellow" if status.mode == "stretched" else "bold red"
-            text.append(clean_line(status.reason, max_chars=160), style=warn)
+        text.append(
+            f"poll {human_duration(status.fast_interval)}/{human_duration(status.slow_interval)}",
+            style="dim",
+        )
         if status.offline:
             text.append("  ⚠ offline", style="bold red")
+        if status.mode not in ("normal", "idle"):
+            warn = "bold yellow" if status.mode == "stretched" else "bold red"
+            notes.append((clean_line(status.reason, max_chars=200), warn))
     if view.problem:
-        text.append("  │ ", style="dim")
-        text.append(clean_line(view.problem, max_chars=200), style="red")
+        notes.append((clean_line(view.problem, max_chars=200), "red"))
+    for note, style in notes:
+        text.append("\n")
+        text.append(note, style=style)
     return text
 
 
 class QuotaBar(Static):
-    """A one-line bar at the bottom of the main screen."""
+    """The bar at the bottom of the main screen: one line, more when something is wrong."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("Quota: not known yet", style="dim"), id=id)
