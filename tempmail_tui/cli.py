@@ -166,7 +166,8 @@ API key lookup order:
   2. the OS keyring (service "tempmail-tui", user "api-key"): see `{PROG} auth set`
   3. none: the app asks for a key when it starts
 
-exit status: 0 success, 2 usage or configuration error, 3 API key problem
+exit status: 0 success, 1 timed out or nothing found (wait, code, link, save),
+  2 usage, configuration or API error, 3 API key problem (none, or rejected)
 """
 
 
@@ -348,11 +349,39 @@ def auth_clear(args: argparse.Namespace) -> int:
 
 # --- the registry -------------------------------------------------------------------------
 
-#: Every subcommand, in --help order. The scripting commands (new, boxes, messages, wait,
-#: code, link, read, save, rm, rm-box) are to be added here, one Command each.
+
+def _scripting(name: str, help_text: str) -> Command:
+    """A scripting command whose arguments and code live in tempmail_tui.commands."""
+
+    # tempmail_tui.commands imports only the standard library at load; httpx, SQLite and
+    # the renderer are loaded inside the command that runs.
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        from tempmail_tui import commands
+
+        commands.add_arguments(name, parser)
+
+    def run(args: argparse.Namespace) -> int:
+        from tempmail_tui import commands
+
+        return commands.run(name, args)
+
+    return Command(name, help_text, add_arguments, run)
+
+
+#: Every subcommand, in --help order.
 COMMANDS: list[Command] = [
     Command("sandbox", "run the local fake Temp Mail API server", _sandbox_arguments, run_sandbox),
     Command("auth", "manage the API key: set, status, clear", _auth_arguments),
+    _scripting("new", "create a random mailbox and print its address"),
+    _scripting("boxes", "list the mailboxes this machine knows, with state and expiry"),
+    _scripting("messages", "list a mailbox's messages (id, time, sender, subject)"),
+    _scripting("wait", "wait for a new message in a mailbox and print it"),
+    _scripting("code", "wait for a new message and print only its verification code"),
+    _scripting("link", "wait for a new message and print only its action link"),
+    _scripting("read", "print a message: headers and text, or JSON"),
+    _scripting("save", "save a message's attachments and print each path"),
+    _scripting("rm", "delete a message"),
+    _scripting("rm-box", "delete a mailbox (its stored mail stays readable)"),
 ]
 
 

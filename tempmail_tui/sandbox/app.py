@@ -123,17 +123,22 @@ class SandboxApp:
         state = self.state
 
         async def endpoint(request: Request) -> Response:
+            key = bearer_key(request)
+            authed = key is not None and state.account(key) is not None
+            # The faults in force when a request ARRIVES decide its fate: one still sleeping
+            # off an old latency must not consume the knobs set for the requests after it.
+            decision = (
+                state.draw_fault() if authed and key and not state.quota_exhausted(key) else None
+            )
             latency = state.faults.latency
             if latency > 0:
                 await asyncio.sleep(latency)
-            key = bearer_key(request)
-            if key is None or state.account(key) is None:
+            if key is None or not authed:
                 return json_error(401, UNAUTHENTICATED)
-            if state.quota_exhausted(key):
+            if decision is None or state.quota_exhausted(key):
                 response: Response = json_error(429, QUOTA_SPENT)
                 omit = state.faults.omit_quota_headers
                 return self._finish(response, key, FaultDecision(omit_quota_headers=omit))
-            decision = state.draw_fault()
             if decision.status is not None:
                 status = decision.status
                 if decision.non_json:
