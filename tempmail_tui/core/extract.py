@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 from itertools import pairwise
 from urllib.parse import urlsplit
@@ -46,10 +47,16 @@ CODE_THRESHOLD = 3.0
 # best_link answers only above this score: one action word in the URL or anchor text is 2.5-3.
 LINK_THRESHOLD = 2.5
 MAX_CODES = 20
+# Work limits for hostile mail: a real one has a handful of code words and code-shaped strings,
+# and its code sits near the top; these keep a mail made of nothing else from costing seconds.
+MAX_KEYWORDS_PER_LINE = 100
+MAX_EXAMINED_CANDIDATES = 2000
+MAX_LINK_OCCURRENCES = 5000
 MAX_LINK_TEXT = 200
 MAX_URL_CHARS = 8192
 MAX_CSS_CHARS = 262_144
 _CONTEXT_CHARS = 90
+_LINK_CONTEXT = 150
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,17 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}
 _FULLWIDTH.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})
 _FULLWIDTH.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})
-_TEXT_TABLE: dict[int, int | None] = {**_INVISIBLE, **_FULLWIDTH}
+# Controls and bidi overrides: what this module returns (contexts, anchor texts) is shown to
+# the reader, and a stranger's escape sequence or reordering must not reach the screen.  Line
+# breaks are left for ``_NEWLINES``; the rest become spaces so that offsets stay valid.
+_LINE_BREAKS = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85"
+_CONTROLS = {
+    cp: 0x20 for cp in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if chr(cp) not in _LINE_BREAKS
+}
+_BIDI = dict.fromkeys(
+    map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+_TEXT_TABLE: dict[int, int | None] = {**_CONTROLS, **_INVISIBLE, **_BIDI, **_FULLWIDTH}
 _NEWLINES = str.maketrans(dict.fromkeys("\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", "\n"))
 _SPACES_RE = re.compile(r"[ \t\n\r\f\v]+")
 
@@ -99,7 +116,7 @@ _TRAILING_PUNCTUATION = ".,;:!?>)]}'\""
 
 
 def _clean(text: str) -> str:
-    """Text without invisible characters and with full-width letters and digits as ASCII."""
+    """Text without controls or invisible characters, full-width letters and digits as ASCII."""
     return text.translate(_TEXT_TABLE)
 
 
@@ -119,9 +136,7 @@ def _usable_url(url: str) -> bool:
         return False
     if any(ord(ch) <= 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in url):
         return False
-    if any(
-        ch in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" for ch in url
-    ):
+    if any(ord(ch) in _BIDI or ord(ch) in _INVISIBLE for ch in url):
         return False
     try:
         parts = urlsplit(url)
@@ -312,6 +327,7 @@ class _VisibleText(HTMLParser):
         self._last = "\n"
         self._prominent: list[tuple[int, int]] = []
         self._stack: list[tuple[str, bool, bool, bool]] = []  # tag, prominent, hidden, pre
+        self._open: dict[str, int] = {}  # how many elements of each name are on the stack
         self._prominent_depth = 0
         self._hidden_depth = 0
         self._pre_depth = 0
@@ -347,16 +363,20 @@ class _VisibleText(HTMLParser):
 
     def _push(self, tag: str, prominent: bool, hidden: bool, pre: bool) -> None:
         self._stack.append((tag, prominent, hidden, pre))
+        self._open[tag] = self._open.get(tag, 0) + 1
         self._prominent_depth += prominent
         self._hidden_depth += hidden
         self._pre_depth += pre
 
     def _pop_through(self, tag: str) -> None:
+        if not self._open.get(tag):
+            return
         floor = max(0, len(self._stack) - _STACK_SEARCH)
         for index in range(len(self._stack) - 1, floor - 1, -1):
             if self._stack[index][0] == tag:
                 while len(self._stack) > index:
-                    _, prominent, hidden, pre = self._stack.pop()
+                    name, prominent, hidden, pre = self._stack.pop()
+                    self._open[name] -= 1
                     self._prominent_depth -= prominent
                     self._hidden_depth -= hidden
                     self._pre_depth -= pre
@@ -365,7 +385,7 @@ class _VisibleText(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Track line breaks, prominence, hidden parts and anchors as elements open."""
         values = {name: value or "" for name, value in attrs}
-        if tag == "body" and any(entry[0] == "head" for entry in self._stack):
+        if tag == "body" and self._open.get("head"):
             # A head left open would hide the whole body.
             self._pop_through("head")
         if tag in _BLOCK_TAGS or tag in ("br", "hr"):
@@ -449,6 +469,18 @@ def _document(content: str, is_html: bool) -> _Doc:
     return _html_document(content) if is_html else _text_document(content)
 
 
+@lru_cache(maxsize=4)
+def _analysed(content: str, is_html: bool) -> tuple[_Doc, list[_Line]]:
+    """The visible text of a mail and its lines, kept for the few mails looked at last.
+
+    The reader asks for the code, the best link and the link list of the same mail in a row;
+    the cache parses it once.  What it returns is only read, apart from per-line values that
+    are filled in on first use and are the same whoever fills them.
+    """
+    doc = _document(content, is_html)
+    return doc, _lines(doc)
+
+
 @dataclass
 class _Line:
     """One non-blank line of visible text; ``masked`` has URLs and addresses blanked out."""
@@ -457,8 +489,12 @@ class _Line:
     masked: str
     offset: int
     begin: int = 0  # where the unstripped line starts, for finding the line of an offset
-    keywords: list[tuple[int, int]] | None = None
+    # Filled on first use: the sorted starts and ends of the code words of the line, whether
+    # it advertises a discount, and where its first and last word characters are.
+    keyword_starts: list[int] | None = None
+    keyword_ends: list[int] = field(default_factory=list)
     promo: bool | None = None
+    word_span: tuple[int, int] | None = None
 
 
 def _mask(text: str) -> str:
@@ -474,6 +510,7 @@ def _mask(text: str) -> str:
 
 
 def _lines(doc: _Doc) -> list[_Line]:
+    """The non-blank lines of a document, stripped, with their offsets."""
     lines: list[_Line] = []
     offset = 0
     for raw in doc.text.split("\n"):
@@ -494,7 +531,7 @@ def _lines(doc: _Doc) -> list[_Line]:
 _KEYWORD_RE = re.compile(
     r"(?<![^\W\d_])(?:"
     r"([^\W\d_]*)codes?"
-    r"|codice|c[oó]digos?|kod[^\W\d_]{0,5}|k[oó]d|kode|koodi|kodu"
+    r"|codice|c[oó]digos?|kod[^\W\d_]{0,5}|k[oó]d|kode|koodi"
     r"|v[eé]rif[^\W\d_]*+|weryfik[^\W\d_]*+|verifikasi|doğrula[^\W\d_]*+"
     r"|otp|pin|pincode|passcodes?|tokens?|2fa|mfa|tan"
     r"|one[- ]?time|einmal[^\W\d_]*+|two[- ](?:factor|step)|2[- ]step|zwei-faktor[^\W\d_]*+"
@@ -538,7 +575,8 @@ _PROMO_LINE_RE = re.compile(
     r"(?<![^\W\d_])(?:promo|coupon|discount|voucher|checkout|rabatt|gutschein|r[ée]duction"
     r"|remise|descuento|cup[oó]n|cupom|desconto|sconto|korting|скидк|промокод|indirim|kupon"
     r"|ahorr|oferta|rebaja|soldes|saldi|offerta|angebot|sparen)"
-    r"|[0-9]\s?%|优惠|折扣|クーポン|割引|할인|쿠폰",
+    r"|-[0-9]{1,2}\s?%|[0-9]\s?%\s*(?:off|de\s+(?:descuento|desconto|r[ée]duction)|rabatt)"
+    r"|优惠|折扣|クーポン|割引|할인|쿠폰",
     re.IGNORECASE,
 )
 # Labels that make the number after them an identifier, not a code: order and invoice numbers,
@@ -551,7 +589,7 @@ _LABEL_RE = re.compile(
     r"|telefone|phone|mobile|hotline|notruf|номер|заказ|телефон|pedido|commande|seguimiento"
     r"|rastreamento|spedizione|ordine|fattura|factura|facture|booking|reserv|localizador"
     r"|flight|isbn|serial|version|release|mersis|regon|siret|siren|cnpj|ogrn|огрн|инн|кпп"
-    r"|customer|client|member|mitglied|postcode|postal|invoice|sipari[sş]|fatura"
+    r"|customer|client|member|mitglied|postcode|postal|sipari[sş]|fatura"
     r"|leitzahl|postleitzahl)[^\W\d_]*+"
     r"|(?:no|nr|id|ref|tel|fax|apt|inn|sku|vat|nip|krs|cif|nif|cep|plz|bic|blz|hrb|hra|kvk|btw"
     r"|tva|pnr|ust|po|rcs|cpf|zip|seat|gate|room|suite|unit|call|dial|art|item)(?![^\W\d_])"
@@ -562,9 +600,13 @@ _YEAR_RE = re.compile(r"(?:19|20)[0-9]{2}")
 # A word and a number, the shape of promo codes ("VERANO20", "WELCOME10"); one-time codes are
 # random and rarely start with four letters holding two vowels.
 _PROMO_SHAPE_RE = re.compile(r"(?=[A-Z]*[AEIOUY][A-Z]*[AEIOUY])[A-Z]{4,}[0-9]{1,3}")
-_TOKEN_RE = re.compile(r"[0-9A-Za-z]+")
-_UPPER_ALNUM_RE = re.compile(r"[0-9A-Z]+")
+# Upper-case letters and digits only: lower-case words can never be part of a code, and
+# leaving them out keeps prose (most of a mail) out of the per-token loop.
+_TOKEN_RE = re.compile(r"[0-9A-Z]+")
 _WORD_RE = re.compile(r"\w")
+# The last word character of a line.  Each attempt only looks across the non-word run after
+# one word character, so the whole search is one pass.
+_LAST_WORD_RE = re.compile(r"\w(?=\W*+$)")
 # Characters that may separate the groups of one code: "123 456", "123-456", "402&nbsp;187".
 # A tab (a table cell boundary) separates groups only when each cell holds one digit: the
 # "one box per digit" layout.
@@ -656,6 +698,7 @@ def _candidates_in(masked: str) -> list[_Found]:
 
 
 def _digit_codes(masked: str, run: list[tuple[int, int]]) -> list[_Found]:
+    """Digit codes in a run: each stretch of digit groups that no letter group is dashed to."""
     found: list[_Found] = []
     position = 0
     while position < len(run):
@@ -698,22 +741,18 @@ def _digit_pieces(masked: str, tokens: list[tuple[int, int]]) -> list[_Found]:
 
 
 def _alnum_codes(masked: str, run: list[tuple[int, int]]) -> list[_Found]:
+    """Letter-and-digit codes in a run: one group ("X3F9K2") or up to three joined by dashes."""
     found: list[_Found] = []
     position = 0
     while position < len(run):
         first = position
-        while (
-            position + 1 < len(run)
-            and masked[run[position][1]] == "-"
-            and _UPPER_ALNUM_RE.fullmatch(masked[run[position][0] : run[position][1]])
-            and _UPPER_ALNUM_RE.fullmatch(masked[run[position + 1][0] : run[position + 1][1]])
-        ):
+        while position + 1 < len(run) and masked[run[position][1]] == "-":
             position += 1
         last = position
         position += 1
         groups = [masked[start:end] for start, end in run[first : last + 1]]
         joined = "".join(groups)
-        if not _UPPER_ALNUM_RE.fullmatch(joined) or joined.isdigit() or joined.isalpha():
+        if joined.isdigit() or joined.isalpha():
             continue
         if len(groups) > 3 or (len(groups) > 1 and min(map(len, groups)) < 2):
             continue
@@ -722,25 +761,36 @@ def _alnum_codes(masked: str, run: list[tuple[int, int]]) -> list[_Found]:
     return found
 
 
-def _keywords(line: _Line) -> list[tuple[int, int]]:
-    """Spans of code words in a line, without those that name postal, promo or order codes."""
-    if line.keywords is not None:
-        return line.keywords
+def _keywords(line: _Line) -> tuple[list[int], list[int]]:
+    """Starts and ends of the code words of a line, not those naming postal or promo codes."""
+    if line.keyword_starts is not None:
+        return line.keyword_starts, line.keyword_ends
     text = line.masked
-    spans: list[tuple[int, int]] = []
+    starts: list[int] = []
+    ends: list[int] = []
     if _PROMO_LINE_RE.search(text) is None:
-        excluded = [m.span() for m in _NOT_A_CODE_RE.finditer(text)]
-        starts = [start for start, _ in excluded]
         for match in _KEYWORD_RE.finditer(text):
             prefix = match.group(1)
             if prefix and prefix.lower() in _OTHER_CODES:
                 continue
-            at = bisect_right(starts, match.start()) - 1
-            if at >= 0 and excluded[at][1] > match.start():
+            # Phrases such as "code postal" or "reservation code" are short: look for one only
+            # around the keyword, which keeps a long line to one pass.
+            low, high = max(0, match.start() - 24), match.end() + 32
+            if any(
+                other.start() < match.end() and other.end() > match.start()
+                for other in _NOT_A_CODE_RE.finditer(text, low, high)
+            ):
                 continue
-            spans.append(match.span())
-    line.keywords = spans
-    return spans
+            starts.append(match.start())
+            ends.append(match.end())
+            if len(starts) >= MAX_KEYWORDS_PER_LINE:
+                break
+    line.keyword_starts, line.keyword_ends = starts, ends
+    return starts, ends
+
+
+def _has_keyword(line: _Line) -> bool:
+    return bool(_keywords(line)[0])
 
 
 def _near_promo(lines: list[_Line], index: int) -> bool:
@@ -755,22 +805,18 @@ def _near_promo(lines: list[_Line], index: int) -> bool:
 
 def _same_line_evidence(line: _Line, found: _Found) -> float:
     """How strongly a code word on the candidate's own line vouches for it (0 when none)."""
-    spans = _keywords(line)
-    if not spans:
+    starts, ends = _keywords(line)
+    if not starts:
         return 0.0
-    ends = [end for _, end in spans]
     evidence = 0.0
     before = bisect_right(ends, found.start) - 1
     if before >= 0:
-        gap = found.start - spans[before][1]
-        if gap <= 40:
-            window = line.masked[spans[before][1] : found.start]
-            if _LABEL_RE.search(window) is None:
-                evidence = 4.0 - 2.0 * gap / 40
-    starts = [start for start, _ in spans]
+        gap = found.start - ends[before]
+        if gap <= 40 and _LABEL_RE.search(line.masked, ends[before], found.start) is None:
+            evidence = 4.0 - 2.0 * gap / 40
     after = bisect_right(starts, found.end - 1)
-    if after < len(spans):
-        gap = spans[after][0] - found.end
+    if after < len(starts):
+        gap = starts[after] - found.end
         if 0 <= gap <= 30:
             evidence = max(evidence, 3.0 - gap / 30)
     return evidence
@@ -779,37 +825,45 @@ def _same_line_evidence(line: _Line, found: _Found) -> float:
 def _labelled(line: _Line, found: _Found) -> bool:
     """Whether an identifier label sits just before the candidate, after any code word."""
     window_start = max(0, found.start - 30)
-    spans = _keywords(line)
-    ends = [end for _, end in spans]
+    ends = _keywords(line)[1]
     before = bisect_right(ends, found.start) - 1
     if before >= 0:
-        window_start = max(window_start, spans[before][1])
+        window_start = max(window_start, ends[before])
     return _LABEL_RE.search(line.masked, window_start, found.start) is not None
 
 
 def _alone(line: _Line, found: _Found) -> bool:
-    rest = line.masked[: found.start] + line.masked[found.end :]
-    return _WORD_RE.search(rest) is None
+    """Whether the candidate is the only thing on its line but punctuation."""
+    if line.word_span is None:
+        first = _WORD_RE.search(line.masked)
+        last = _LAST_WORD_RE.search(line.masked)
+        line.word_span = (first.start() if first else 0, last.start() if last else 0)
+    return line.word_span[0] >= found.start and line.word_span[1] < found.end
 
 
 def _shape_score(code: str) -> float:
+    """How code-like a string is by itself: six digits most, and years and promo words less."""
     if code.isdigit():
-        return {4: 0.5, 5: 0.7, 6: 1.0, 7: 0.8, 8: 0.8}[len(code)]
-    return 1.0 if 5 <= len(code) <= 8 else 0.7
+        score = {4: 0.5, 5: 0.7, 6: 1.0, 7: 0.8, 8: 0.8}[len(code)]
+        # A four-digit year is far more often a date than a PIN.
+        return score - 2.5 if len(code) == 4 and _YEAR_RE.fullmatch(code) else score
+    score = 1.0 if 5 <= len(code) <= 8 else 0.7
+    return score - 2.5 if _PROMO_SHAPE_RE.fullmatch(code) else score
 
 
 def _context(text: str, start: int, end: int) -> str:
-    text = _SPACES_RE.sub(" ", text).strip()
-    if len(text) <= _CONTEXT_CHARS:
-        return text
-    half = (_CONTEXT_CHARS - (end - start)) // 2
-    left = max(0, start - max(half, 10))
-    right = min(len(text), left + _CONTEXT_CHARS)
-    return ("…" if left else "") + text[left:right].strip() + ("…" if right < len(text) else "")
+    """The line around a candidate, white space collapsed, cut to a short window."""
+    half = max(10, (_CONTEXT_CHARS - (end - start)) // 2)
+    left = max(0, start - half)
+    right = min(len(text), max(end, left + _CONTEXT_CHARS))
+    window = _SPACES_RE.sub(" ", text[left:right]).strip()
+    return ("…" if left else "") + window + ("…" if right < len(text) else "")
 
 
 @dataclass
 class _Scored:
+    """A scored candidate and where it was met (the subject counts as before the body)."""
+
     code: str
     score: float
     context: str
@@ -817,11 +871,13 @@ class _Scored:
 
 
 def _score_line(
-    lines: list[_Line], index: int, doc: _Doc, starts: list[int], order: int
-) -> list[_Scored]:
+    lines: list[_Line], index: int, doc: _Doc, starts: list[int], limit: int
+) -> tuple[list[_Scored], int]:
+    """The scored candidates of one line, and how many candidates were looked at."""
     line = lines[index]
     scored: list[_Scored] = []
-    for found in _candidates_in(line.masked):
+    candidates = _candidates_in(line.masked)[:limit]
+    for found in candidates:
         if not _adjacent_ok(line.masked, found.start, found.end) or _labelled(line, found):
             continue
         alone = _alone(line, found)
@@ -830,10 +886,10 @@ def _score_line(
             # A code on its own line is introduced by the line before ("Your code is:") or,
             # less often, explained by the line after ("This code expires in 10 minutes").
             for back, weight in ((1, 3.0 if alone else 2.0), (2, 2.0 if alone else 0.0)):
-                if index - back >= 0 and weight and _keywords(lines[index - back]):
+                if index - back >= 0 and weight and _has_keyword(lines[index - back]):
                     evidence = max(evidence, weight)
                     break
-            if alone and index + 1 < len(lines) and _keywords(lines[index + 1]):
+            if alone and index + 1 < len(lines) and _has_keyword(lines[index + 1]):
                 evidence = max(evidence, 1.5)
         if evidence <= 0:
             continue
@@ -844,43 +900,41 @@ def _score_line(
         at = bisect_right(starts, absolute) - 1
         if at >= 0 and doc.prominent[at][1] > absolute:
             score += 1.5
-        if len(found.code) == 4 and _YEAR_RE.fullmatch(found.code):
-            score -= 2.5
-        if _PROMO_SHAPE_RE.fullmatch(found.code):
-            score -= 2.5
         if _near_promo(lines, index):
             score -= 1.5
         context = _context(line.text, found.start, found.end)
-        scored.append(_Scored(found.code, score, context, order + found.start))
+        scored.append(_Scored(found.code, score, context, line.offset + found.start))
+    return scored, len(candidates)
+
+
+def _score_subject(subject: str) -> list[_Scored]:
+    """Candidates named in the subject next to a code word ("123456 is your code")."""
+    text = _SPACES_RE.sub(" ", _clean(subject[:2000]).translate(_NEWLINES)).strip()
+    line = _Line(text, _mask(text), 0)
+    scored: list[_Scored] = []
+    for found in _candidates_in(line.masked):
+        if not _adjacent_ok(line.masked, found.start, found.end) or _labelled(line, found):
+            continue
+        evidence = _same_line_evidence(line, found)
+        if evidence > 0:
+            # A code put in the subject is meant to be seen without opening the mail.
+            score = _shape_score(found.code) + evidence + 1.5
+            scored.append(_Scored(found.code, score, _context(text, found.start, found.end), -1))
     return scored
 
 
 def find_codes(subject: str, content: str, *, is_html: bool) -> list[CodeCandidate]:
-    """Verification-code candidates in a mail, best first, one per distinct code."""
-    doc = _document(content, is_html)
-    lines = _lines(doc)
+    """Verification-code candidates of a mail's subject and body, best first, each code once."""
+    doc, lines = _analysed(content, is_html)
     starts = [start for start, _ in doc.prominent]
-    results: list[_Scored] = []
-    subject_text = _SPACES_RE.sub(" ", _clean(subject[:2000]).translate(_NEWLINES)).strip()
-    if subject_text:
-        subject_line = _Line(subject_text, _mask(subject_text), 0)
-        for found in _candidates_in(subject_line.masked):
-            if not _adjacent_ok(subject_line.masked, found.start, found.end):
-                continue
-            if _labelled(subject_line, found):
-                continue
-            evidence = _same_line_evidence(subject_line, found)
-            if evidence > 0:
-                # A code named in the subject ("123456 is your code") is meant to be seen.
-                score = _shape_score(found.code) + evidence + 1.5
-                if len(found.code) == 4 and _YEAR_RE.fullmatch(found.code):
-                    score -= 2.5
-                if _PROMO_SHAPE_RE.fullmatch(found.code):
-                    score -= 2.5
-                context = _context(subject_text, found.start, found.end)
-                results.append(_Scored(found.code, score, context, -1))
-    for index, line in enumerate(lines):
-        results.extend(_score_line(lines, index, doc, starts, line.offset))
+    results = _score_subject(subject)
+    budget = MAX_EXAMINED_CANDIDATES
+    for index in range(len(lines)):
+        scored, examined = _score_line(lines, index, doc, starts, budget)
+        results.extend(scored)
+        budget -= examined
+        if budget <= 0:
+            break
     best: dict[str, _Scored] = {}
     for item in results:
         kept = best.get(item.code)
@@ -917,7 +971,7 @@ _URL_NEGATIVE = (
     "email_settings", "emails/settings", "privacy", "privacidad", "privacidade", "datenschutz",
     "confidentialite", "/terms", "/legal", "/policy", "policies", "/help", "help.", "/support",
     "/faq", "/contact", "impressum", "/agb", "/cgv", "/cgu", "abmelden", "abbestellen",
-    "desinscri", "désinscri", "/baja", "descadastr", "/blog", "newsletter", "/open",
+    "desinscri", "désinscri", "/baja", "descadastr", "newsletter", "/open",
     "open.gif", "open.aspx", "pixel", "beacon",
 )  # fmt: skip
 _SOCIAL_HOSTS = (
@@ -937,7 +991,7 @@ _ACTION_TEXT_RE = re.compile(
 )
 _NEGATIVE_TEXT_RE = re.compile(
     r"(?<![^\W\d_])(?:unsubscribe|opt[- ]?out|manage (?:email|your)|preferences|privacy|terms"
-    r"|policy|help|support|contact|blog|view (?:it )?in (?:your )?browser|deny|report"
+    r"|policy|help|support|contact|view (?:it )?in (?:your )?browser|deny|report"
     r"|abmelden|abbestellen|impressum|datenschutz|désinscri|confidentialité|baja|privacidad"
     r"|descadastrar|отписаться|conditions|cgu|cgv|agb)|退订|配信停止|수신거부",
     re.IGNORECASE,
@@ -968,7 +1022,7 @@ class _Occurrence:
 
 
 def _url_words(url: str) -> str:
-    """The lower-cased host, path and query of a URL, without campaign (``utm_*``) parameters."""
+    """The lower-cased path and query of a URL, without campaign (``utm_*``) parameters."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -1030,8 +1084,7 @@ def _line_at(lines: list[_Line], line_starts: list[int], offset: int) -> tuple[i
 
 
 def _occurrences(content: str, is_html: bool) -> list[_Occurrence]:
-    doc = _document(content, is_html)
-    lines = _lines(doc)
+    doc, lines = _analysed(content, is_html)
     line_starts = [line.begin for line in lines]
     found: list[tuple[int, int, _Occurrence]] = []
 
@@ -1039,15 +1092,18 @@ def _occurrences(content: str, is_html: bool) -> list[_Occurrence]:
         at, line = _line_at(lines, line_starts, offset)
         if line is None:
             return ""
-        text = line.text[:2000]
+        # The sentence around the link, not the whole line: a long line may hold thousands.
+        where = offset - line.offset
+        text = line.text[max(0, where - _LINK_CONTEXT) : where + len(url) + _LINK_CONTEXT]
         rest = text.replace(url, " ").strip(" \t()<>[]:.,-—–")
         if not _WORD_RE.search(rest) and at > 0:
             # A URL alone on its line is introduced by the line before it.
-            text = lines[at - 1].text[:2000] + " " + text
+            text = lines[at - 1].text[-_LINK_CONTEXT:] + " " + text
         return text
 
     for anchor in doc.anchors:
-        url = _clean(anchor.href).strip()
+        # Not cleaned: an href with hidden characters is dropped rather than silently changed.
+        url = anchor.href.strip(" \t\n\r\f")
         if not _usable_url(url):
             continue
         text = _SPACES_RE.sub(" ", "".join(anchor.text)).strip()[:MAX_LINK_TEXT]
@@ -1061,7 +1117,7 @@ def _occurrences(content: str, is_html: bool) -> list[_Occurrence]:
         item = _Occurrence(url, match.start(), "", context(match.start(), url), bare=True)
         found.append((match.start(), 1, item))
     found.sort(key=lambda entry: (entry[0], entry[1]))
-    return [item for _, _, item in found]
+    return [item for _, _, item in found[:MAX_LINK_OCCURRENCES]]
 
 
 def _links(content: str, is_html: bool, subject: str = "") -> list[Link]:
