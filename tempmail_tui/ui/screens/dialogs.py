@@ -56,6 +56,29 @@ class _Dialog(ModalScreen[object]):
         self.dismiss(None)
 
 
+class _FormDialog(_Dialog):
+    """A dialog with fields, an OK button (id ``ok``) and Cancel: Enter or OK submits."""
+
+    def _submit(self) -> None:
+        """Validate the fields and dismiss with the result, or show what is wrong."""
+        raise NotImplementedError
+
+    def _problem(self, text: str) -> None:
+        """Show why the input cannot be accepted."""
+        self.query_one("#error", Static).update(Text(text))
+
+    @on(Input.Submitted)
+    def _entered(self) -> None:
+        self._submit()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+
 class ConfirmDialog(_Dialog):
     """Ask a yes/no question; dismisses with True or None."""
 
@@ -95,7 +118,7 @@ class RenameRequest:
     domain: str
 
 
-class RenameDialog(_Dialog):
+class RenameDialog(_FormDialog):
     """Choose a new user name and a domain; validated before anything is sent."""
 
     def __init__(self, current: str, domains: Sequence[Domain]) -> None:
@@ -137,24 +160,13 @@ class RenameDialog(_Dialog):
         if problem is None and not isinstance(domain, str):
             problem = "Choose a domain."
         if problem is not None:
-            self.query_one("#error", Static).update(Text(problem))
+            self._problem(problem)
             return
         assert isinstance(domain, str)
         self.dismiss(RenameRequest(username, domain))
 
-    @on(Input.Submitted)
-    def _entered(self) -> None:
-        self._submit()
 
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-
-class AddressDialog(_Dialog):
+class AddressDialog(_FormDialog):
     """Type an existing address to follow."""
 
     def compose(self) -> ComposeResult:
@@ -178,20 +190,9 @@ class AddressDialog(_Dialog):
         value = self.query_one("#address", Input).value.strip()
         problem = address_problem(value)
         if problem is not None:
-            self.query_one("#error", Static).update(Text(problem))
+            self._problem(problem)
             return
         self.dismiss(value.lower())
-
-    @on(Input.Submitted)
-    def _entered(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
 
 
 ALL = "__all__"
@@ -245,7 +246,7 @@ class KeyEntry:
         return f"KeyEntry(key='***', persist={self.persist})"
 
 
-class ApiKeyDialog(_Dialog):
+class ApiKeyDialog(_FormDialog):
     """Ask for the API key with a masked input."""
 
     def __init__(self, *, keyring_ok: bool, keyring_note: str, reason: str | None = None) -> None:
@@ -285,20 +286,9 @@ class ApiKeyDialog(_Dialog):
     def _submit(self) -> None:
         value = self.query_one("#key", Input).value.strip()
         if not value or any(ch.isspace() for ch in value):
-            self.query_one("#error", Static).update(Text("Enter the key (no spaces)."))
+            self._problem("Enter the key (no spaces).")
             return
         self.dismiss(KeyEntry(value, persist=self._keyring_ok))
-
-    @on(Input.Submitted)
-    def _entered(self) -> None:
-        self._submit()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
 
 
 @dataclass(frozen=True, slots=True)
