@@ -51,7 +51,7 @@ USER_AGENT = f"tempmail-tui/{__version__}"
 #: The domain types ``GET /domains`` documents.
 DOMAIN_TYPES = frozenset({"free", "premium", "all"})
 #: Largest JSON body read into memory.
-MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = 32 * 1024 * 1024
 # Only the start of an error body is read: enough for a JSON message, not for a flood.
 _ERROR_BODY_BYTES = 64 * 1024
 _MAX_BACKOFF = 10.0

@@ -57,6 +57,11 @@ _NO_HARD_LINKS = frozenset(
 class SaveFileError(OSError):
     """A download could not be saved safely."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # Callers report an OSError by its strerror, which is otherwise None here.
+        self.strerror = message
+
 
 class SizeMismatchError(SaveFileError):
     """The bytes received are not the size the server announced."""

@@ -12,6 +12,7 @@ import sqlite3
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,12 +29,23 @@ QUICK_CHECK_MAX_BYTES: Final = 50 * 1024 * 1024
 #: How much of a message's text goes into the search index.
 INDEX_MAX_CHARS: Final = 1_000_000
 
+#: Mailboxes whose last listing is kept in memory to skip re-hashing unchanged messages.
+LISTING_CACHE_BOXES: Final = 128
+
+#: Ids per ``IN (...)`` query (well under SQLite's limit on bound parameters).
+_READ_BATCH: Final = 500
+#: Mailboxes whose last read is kept to speed up the next one (see ``Store.messages``).
+_READ_CACHE_BOXES: Final = 2
+
 #: ``live`` until the server says otherwise; the others are "gone": mail kept, archived.
 MailboxState = Literal["live", "expired", "deleted", "renamed"]
 _MAILBOX_STATES: Final = ("live", "expired", "deleted", "renamed")
 _GONE_STATES: Final = ("expired", "deleted", "renamed")
 
 _T = TypeVar("_T")
+# A message row's state besides its fingerprinted content: fingerprint, is_seen, archived,
+# fetched_at, mailbox.
+_RowStamp = tuple[str, int, int, str, str]
 
 # Primary result codes (the low byte of an extended code).
 _SQLITE_BUSY: Final = 5
@@ -324,6 +336,40 @@ def _fingerprint(msg: Message) -> str:
     head = ",".join([str(len(f)) for f in fields])
     data = head + "|" + "".join(fields)
     return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+# What a listed message is remembered by between syncs (see _listing_key).
+_ListingKey = tuple[str, str, str, str, datetime, bool, tuple[Attachment, ...], int, int]
+
+
+def _listing_key(msg: Message) -> _ListingKey:
+    """A small stand-in for a listed message: the same key means the same fingerprint.
+
+    It covers what the fingerprint covers; the body is held as its length and Python's
+    hash of it, so remembering a large box's listing costs no second copy of every body.
+    """
+    return (
+        msg.subject,
+        msg.from_name,
+        msg.from_email,
+        msg.to,
+        msg.received_at,
+        msg.is_html,
+        msg.attachments,
+        len(msg.content),
+        hash(msg.content),
+    )
+
+
+# A JSON escape such as \ud800 decodes to a surrogate half, which SQLite cannot store.
+_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """Text SQLite can store: a pair written as halves is joined, a lone half becomes U+FFFD."""
+    if _SURROGATE_RE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 # Only linear-time patterns: ``[^<>]*`` stops at the next ``<`` so hostile input
@@ -644,8 +690,15 @@ class Store:
         self._fts = fts
         self._lock_retries = lock_retries
         self._clock = clock
-        # The last listing synced per mailbox, with fingerprints: see _fingerprints.
-        self._last_listing: dict[str, dict[str, tuple[Message, str]]] = {}
+        # The last listing synced per mailbox, with fingerprints: see _fingerprints. Most
+        # recently synced last, and bounded: mailboxes come and go over a long session.
+        self._last_listing: OrderedDict[str, dict[str, tuple[_ListingKey, str]]] = OrderedDict()
+        self._listing_lock = threading.Lock()
+        # The messages last read per mailbox, with the row state they were read at: see
+        # messages. Most recently used last; a few boxes only (they hold whole bodies).
+        self._read_cache: OrderedDict[str, dict[str, tuple[_RowStamp, StoredMessage]]] = (
+            OrderedDict()
+        )
         #: The database file, or None when running on the in-memory fallback.
         self.path = path
         #: Where a damaged database was moved to at open, for the UI to report.
@@ -909,7 +962,7 @@ class Store:
         # index is the slow part), guessing from the last sync which ones differ.
         params: dict[str, dict[str, object]] = {}
         if misses:
-            stored = self._stored_prints(mailbox)
+            stored = self._stored_prints(mailbox, misses)
             for mid in misses:
                 if stored.get(mid) != prints[mid]:
                     params[mid] = self._message_params(mailbox, incoming[mid], prints[mid], now)
@@ -926,9 +979,10 @@ class Store:
                 is None
             ):
                 raise StoreError("cannot sync messages of an unknown mailbox")
-            existing: dict[str, tuple[str, bool, bool]] = {
-                row[0]: (row[1], bool(row[2]), bool(row[3]))
-                for row in conn.execute(
+            # Seen and archived stay 0/1 integers: this runs over every row of the box.
+            existing: dict[str, tuple[str, int, int]] = {
+                mid: (fp, seen, was_archived)
+                for mid, fp, seen, was_archived in conn.execute(
                     "SELECT id, fingerprint, is_seen, archived FROM messages"
                     " WHERE mailbox = ? ORDER BY received_at DESC, id",
                     (mailbox,),
@@ -980,30 +1034,46 @@ class Store:
         """Fingerprints of a listing, and the ids not found unchanged in the last listing.
 
         Hashing every message of a large box on every poll would dominate a quiet re-sync;
-        comparing with the previous listing's objects is much cheaper.
+        comparing with small keys of the previous listing is much cheaper.
         """
         key = mailbox.casefold()
-        last = self._last_listing.get(key, {})
+        with self._listing_lock:
+            last = self._last_listing.get(key, {})
         prints: dict[str, str] = {}
         misses: list[str] = []
-        listing: dict[str, tuple[Message, str]] = {}
+        listing: dict[str, tuple[_ListingKey, str]] = {}
         for mid, msg in incoming.items():
             hit = last.get(mid)
-            if hit is not None and (hit[0] is msg or hit[0] == msg):
+            seen = _listing_key(msg)
+            if hit is not None and hit[0] == seen:
                 fp = hit[1]
             else:
                 fp = _fingerprint(msg)
                 misses.append(mid)
             prints[mid] = fp
-            listing[mid] = (msg, fp)
-        self._last_listing[key] = listing
+            listing[mid] = (seen, fp)
+        with self._listing_lock:
+            self._last_listing[key] = listing
+            self._last_listing.move_to_end(key)
+            while len(self._last_listing) > LISTING_CACHE_BOXES:
+                self._last_listing.popitem(last=False)
         return prints, misses
 
-    def _stored_prints(self, mailbox: str) -> dict[str, str]:
+    def _stored_prints(self, mailbox: str, ids: Sequence[str]) -> dict[str, str]:
+        """Stored fingerprints of these ids in the mailbox (all of them when many are asked)."""
+
         def work(conn: sqlite3.Connection) -> dict[str, str]:
-            rows = conn.execute(
-                "SELECT id, fingerprint FROM messages WHERE mailbox = ?", (mailbox,)
-            ).fetchall()
+            if len(ids) > _READ_BATCH:
+                rows = conn.execute(
+                    "SELECT id, fingerprint FROM messages WHERE mailbox = ?", (mailbox,)
+                ).fetchall()
+            else:
+                # A poll that brings one new mail to a large box should not read every row.
+                marks = ", ".join("?" * len(ids))
+                rows = conn.execute(
+                    f"SELECT id, fingerprint FROM messages WHERE mailbox = ? AND id IN ({marks})",
+                    (mailbox, *ids),
+                ).fetchall()
             return {str(mid): str(fp) for mid, fp in rows}
 
         return self._run(work, write=False)
@@ -1026,33 +1096,76 @@ class Store:
     def _message_params(
         mailbox: str, msg: Message, fingerprint: str, now: str
     ) -> dict[str, object]:
+        # Sender-written text may hold surrogate halves, which would fail the whole sync.
+        body_text = _index_text(msg)
         return {
             "id": msg.id,
             "mailbox": mailbox,
-            "subject": msg.subject,
-            "from_name": msg.from_name,
-            "from_email": msg.from_email,
-            "to_addr": msg.to,
+            "subject": _storable(msg.subject),
+            "from_name": _storable(msg.from_name),
+            "from_email": _storable(msg.from_email),
+            "to_addr": _storable(msg.to),
             "received_at": _to_db(msg.received_at),
             "is_seen": int(msg.is_seen),
             "is_html": int(msg.is_html),
-            "content": msg.content,
-            "body_text": _index_text(msg),
-            "attachments": _encode_attachments(msg.attachments),
+            "content": _storable(msg.content),
+            "body_text": None if body_text is None else _storable(body_text),
+            "attachments": _storable(_encode_attachments(msg.attachments)),
             "fingerprint": fingerprint,
             "fetched_at": now,
         }
 
     def messages(self, mailbox: str) -> list[StoredMessage]:
-        """A mailbox's messages, archived ones included, newest first."""
+        """A mailbox's messages, archived ones included, newest first.
+
+        A large box is re-read after every poll that changed it, so the rows read last time
+        are kept with their state (fingerprint, seen, archived, fetch time, mailbox) and only
+        rows whose state differs are read again in full, in the same transaction.
+        """
+        key = mailbox.casefold()
 
         def work(conn: sqlite3.Connection) -> list[StoredMessage]:
-            rows = conn.execute(
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE mailbox = ?"
-                " ORDER BY received_at DESC, id",
-                (mailbox,),
-            ).fetchall()
-            return [_message_from_row(r) for r in rows]
+            known = self._read_cache.get(key, {})
+            entries: dict[str, tuple[_RowStamp, StoredMessage]] = {}
+            stamps: list[tuple[str, _RowStamp]] = []
+            if known:
+                stamps = [
+                    (mid, (fp, seen, archived, fetched, box))
+                    for mid, fp, seen, archived, fetched, box in conn.execute(
+                        "SELECT id, fingerprint, is_seen, archived, fetched_at, mailbox"
+                        " FROM messages WHERE mailbox = ? ORDER BY received_at DESC, id",
+                        (mailbox,),
+                    )
+                ]
+            stale = [
+                mid for mid, stamp in stamps if (hit := known.get(mid)) is None or hit[0] != stamp
+            ]
+            if not known or len(stale) > len(stamps) // 2:
+                # Nothing (or little) to reuse: one scan of the box is cheaper than lookups.
+                for row in conn.execute(
+                    f"SELECT {_MESSAGE_COLUMNS}, fingerprint FROM messages WHERE mailbox = ?"
+                    " ORDER BY received_at DESC, id",
+                    (mailbox,),
+                ):
+                    read = _message_from_row(row)
+                    entries[read.id] = ((row[13], row[7], row[12], row[11], row[1]), read)
+            else:
+                fresh: dict[str, StoredMessage] = {}
+                for start in range(0, len(stale), _READ_BATCH):
+                    batch = stale[start : start + _READ_BATCH]
+                    marks = ", ".join("?" * len(batch))
+                    for row in conn.execute(
+                        f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", batch
+                    ):
+                        fresh[row[0]] = _message_from_row(row)
+                for mid, stamp in stamps:
+                    again = fresh.get(mid)
+                    entries[mid] = (stamp, again) if again is not None else known[mid]
+            self._read_cache[key] = entries
+            self._read_cache.move_to_end(key)
+            while len(self._read_cache) > _READ_CACHE_BOXES:
+                self._read_cache.popitem(last=False)
+            return [message for _, message in entries.values()]
 
         return self._run(work, write=False)
 

@@ -29,13 +29,21 @@ def parse_mime(raw: bytes, *, envelope_from: str = "") -> MailDraft:
             continue
         attachments.append(_attachment(part, index))
     return MailDraft(
-        subject=_header(msg, "Subject"),
-        from_name=from_name,
-        from_email=from_email,
-        content=content,
+        subject=_unicode(_header(msg, "Subject")),
+        from_name=_unicode(from_name),
+        from_email=_unicode(from_email),
+        content=_unicode(content),
         html=html,
         attachments=tuple(attachments),
     )
+
+
+def _unicode(text: str) -> str:
+    """Text that encodes as UTF-8: raw 8-bit header bytes arrive as surrogate escapes."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _header(msg: EmailMessage, name: str) -> str:
@@ -90,4 +98,4 @@ def _attachment(part: Message, index: int) -> SandboxAttachment:
     if not name:
         ext = mimetypes.guess_extension(content_type, strict=False) or ".bin"
         name = f"attachment-{index}{ext}"
-    return SandboxAttachment(name=str(name), data=data, content_type=content_type)
+    return SandboxAttachment(name=_unicode(str(name)), data=data, content_type=content_type)

@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ class Bootstrapped(Message):
     """Start-up work done off the UI thread: the store is open and the key looked up."""
 
     store: Store | None
-    key: str | None
+    key: str | None = field(repr=False)
     keyring_ok: bool
     keyring_note: str
     problem: str | None = None

@@ -246,6 +246,28 @@ class KeyEntry:
         return f"KeyEntry(key='***', persist={self.persist})"
 
 
+class SecretInput(Input):
+    """A masked input whose messages never show the value (Textual logs message reprs)."""
+
+    class Changed(Input.Changed):
+        """The value changed (hidden in repr)."""
+
+        def __repr__(self) -> str:
+            return "SecretInput.Changed(value='***')"
+
+    class Submitted(Input.Submitted):
+        """Enter was pressed (the value hidden in repr)."""
+
+        def __repr__(self) -> str:
+            return "SecretInput.Submitted(value='***')"
+
+    class Blurred(Input.Blurred):
+        """The input lost focus (the value hidden in repr)."""
+
+        def __repr__(self) -> str:
+            return "SecretInput.Blurred(value='***')"
+
+
 class ApiKeyDialog(_FormDialog):
     """Ask for the API key with a masked input."""
 
@@ -272,7 +294,7 @@ class ApiKeyDialog(_FormDialog):
         with Vertical(classes="dialog"):
             yield Label("API key", classes="dialog-title")
             yield Static(lines, classes="dialog-text")
-            yield Input(password=True, placeholder="API key", id="key")
+            yield SecretInput(password=True, placeholder="API key", id="key")
             yield Static(id="error", classes="dialog-error")
             with Horizontal(classes="buttons"):
                 label = "Save" if self._keyring_ok else "Use for this session"

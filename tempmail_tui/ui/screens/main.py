@@ -260,9 +260,10 @@ class MainScreen(Screen[None]):
         self.messages = {m.id: m for m in listed}
         table = self.query_one(MessageTable)
         table.show(email, self._filtered(listed), self.tapp.clock())
-        title = f"Messages — {clean_line(email)}" if email else "Messages"
+        # Text, not str: a str border title is parsed as markup, and the address is the server's.
+        title = Text(f"Messages — {clean_line(email)}" if email else "Messages")
         if self.filter_text:
-            title += f" — filter: {clean_line(self.filter_text, max_chars=40)}"
+            title.append(f" — filter: {clean_line(self.filter_text, max_chars=40)}")
         table.border_title = title
         reader = self.query_one(ReaderPane)
         if reader.message is not None and reader.message.id in self.messages:
@@ -408,8 +409,7 @@ class MainScreen(Screen[None]):
 
     def _ordered(self) -> list[StoredMessage]:
         """The current messages in list order (newest first), filtered as the user asked."""
-        ordered = sorted(self.messages.values(), key=lambda m: (m.received_at, m.id), reverse=True)
-        return self._filtered(ordered)
+        return self._filtered(self._ordered_all())
 
     def _filtered(self, messages: list[StoredMessage]) -> list[StoredMessage]:
         """The messages matching every word of the filter in sender, subject or body."""
@@ -697,8 +697,8 @@ class MainScreen(Screen[None]):
             self.query_one(MessageTable).focus()
 
     def _ordered_all(self) -> list[StoredMessage]:
-        """Every message of the box, newest first, before filtering."""
-        return sorted(self.messages.values(), key=lambda m: (m.received_at, m.id), reverse=True)
+        """Every message of the box in the store's order: newest first, then by id."""
+        return sorted(self.messages.values(), key=lambda m: (-m.received_at.timestamp(), m.id))
 
     @work(group="search", exit_on_error=False)
     async def action_search_archive(self) -> None:

@@ -1,0 +1,1 @@
+"""The adversarial suite: hostile mail, hostile servers, faults, long runs, secrets, races."""
