@@ -21,7 +21,6 @@ from textual.screen import Screen
 from tempmail_tui.config import Config
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import PollPolicy, PollScheduler
-from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry
 from tempmail_tui.ui.screens.main import KEYS, MainScreen
 
 if TYPE_CHECKING:
@@ -104,7 +103,9 @@ class TempMailApp(App[int]):
 
     def on_mount(self) -> None:
         """After the first frame: open the store and find the key off the UI thread."""
-        self.bootstrap()
+        # Not before the first paint: the thread's imports (keyring, sqlite) would compete
+        # with it for the interpreter lock.
+        self.call_after_refresh(self.bootstrap)
 
     # Start-up --------------------------------------------------------------------------
 
@@ -223,6 +224,7 @@ class TempMailApp(App[int]):
     ) -> None:
         """Ask for the API key; keep it in the keyring when one is available."""
         from tempmail_tui import keys
+        from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry
 
         if keyring_ok is None:
             keyring_ok, keyring_note = await self.io.run(_async(keys.keyring_available))

@@ -31,17 +31,6 @@ from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo, Outcome
 from tempmail_tui.core.store import StoredMailbox, StoredMessage
 from tempmail_tui.ui.events import ActionFailed, BoxesChanged, MessageOpened, PollDone, PollFailed
-from tempmail_tui.ui.screens.dialogs import (
-    AddressDialog,
-    ConfirmDialog,
-    LinkChoice,
-    LinksDialog,
-    RenameDialog,
-    RenameRequest,
-    SaveDialog,
-)
-from tempmail_tui.ui.screens.help import HelpScreen
-from tempmail_tui.ui.screens.search import ArchiveSearchScreen
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
@@ -464,6 +453,9 @@ class MainScreen(Screen[None]):
     @work(group="action", exit_on_error=False)
     async def action_rename_box(self) -> None:
         """Rename the selected mailbox after choosing a name and domain."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.dialogs import RenameDialog, RenameRequest
+
         box = self.selected_box()
         if not self._ready() or box is None:
             return
@@ -494,6 +486,9 @@ class MainScreen(Screen[None]):
     @work(group="action", exit_on_error=False)
     async def action_delete_box(self) -> None:
         """Delete the selected mailbox on the server after confirming."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.dialogs import ConfirmDialog
+
         box = self.selected_box()
         if not self._ready() or box is None:
             return
@@ -516,6 +511,9 @@ class MainScreen(Screen[None]):
     @work(group="action", exit_on_error=False)
     async def action_add_address(self) -> None:
         """Follow an existing address typed by hand."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.dialogs import AddressDialog
+
         if not self._ready():
             return
         address = await self.app.push_screen_wait(AddressDialog())
@@ -534,6 +532,9 @@ class MainScreen(Screen[None]):
     @work(group="action", exit_on_error=False)
     async def action_delete_message(self) -> None:
         """Delete the message under the cursor after confirming."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.dialogs import ConfirmDialog
+
         message = self.current_message()
         if not self._ready() or message is None:
             return
@@ -560,6 +561,9 @@ class MainScreen(Screen[None]):
     @work(group="save", exit_on_error=False)
     async def action_save_attachments(self) -> None:
         """Save one or all attachments of the open (or highlighted) message."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.dialogs import SaveDialog
+
         reader = self.query_one(ReaderPane)
         message = reader.message or self.current_message()
         if not self._ready() or message is None:
@@ -631,6 +635,9 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         """Show every key binding."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen(KEYS))
 
     def action_copy_code(self) -> None:
@@ -651,6 +658,9 @@ class MainScreen(Screen[None]):
     @work(group="links", exit_on_error=False)
     async def action_links(self) -> None:
         """List the open message's links; Enter copies one, o opens it."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.dialogs import LinkChoice, LinksDialog
+
         reader = self.query_one(ReaderPane)
         if reader.message is None or reader.aids is None:
             self.toast("Open a message first (Enter).")
@@ -703,6 +713,9 @@ class MainScreen(Screen[None]):
     @work(group="search", exit_on_error=False)
     async def action_search_archive(self) -> None:
         """Search every stored message of every box and open the one chosen."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.search import ArchiveSearchScreen
+
         store = self.tapp.store
         if store is None:
             self.toast("The local store is not open yet.", severity="warning")
