@@ -34,7 +34,7 @@ screenshots: $(STAMP)
 	$(BIN)/python -m tempmail_tui.ui.screenshots screenshots
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tempmail_tui.api.client import TempMailClient
@@ -17,6 +17,11 @@ from tempmail_tui.core.savefile import AtomicDownload
 from tempmail_tui.core.store import Store, StoredMailbox, StoredMessage, SyncResult
 
 ProgressCallback = Callable[[int, int | None], None]
+
+#: HTML beyond this many characters is not converted for reading (the reader shows the
+#: beginning of a long text anyway); the rendering says so.
+READER_HTML_LIMIT = 1_000_000
+READER_HTML_NOTICE = "The message is over 1 MB; only its beginning is shown."
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +171,18 @@ class MailService:
         cached = self.cache.get(message.id)
         if cached is not None:
             return cached
+        content, cut = message.content, False
+        if message.is_html and len(content) > READER_HTML_LIMIT:
+            # The reader shows the beginning of a long text only; converting megabytes of
+            # HTML past it would keep the user waiting seconds for text never shown.
+            content, cut = content[:READER_HTML_LIMIT], True
         loop = asyncio.get_running_loop()
         rendered = await loop.run_in_executor(
-            None, lambda: self.renderer.render(message.content, is_html=message.is_html)
+            None, lambda: self.renderer.render(content, is_html=message.is_html)
         )
+        if cut:
+            notice = " ".join(n for n in (READER_HTML_NOTICE, rendered.notice) if n)
+            rendered = replace(rendered, notice=notice)
         self.cache.put(message.id, rendered)
         return rendered
 

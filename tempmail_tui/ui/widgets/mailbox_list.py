@@ -98,4 +98,7 @@ class MailboxList(OptionList):
                 self.highlighted = index
         elif rows and self.highlighted is None:
             self.highlighted = 0
-        self.border_subtitle = f"{sum(1 for r in rows if r.live)} live"
+        subtitle = f"{sum(1 for r in rows if r.live)} live"
+        # Setting a border title repaints the whole list, and this runs every second.
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -21,6 +21,16 @@ COLUMNS = (
     ("subject", "Subject", 40),
     ("date", "Received", 12),
 )
+
+#: Beyond this many removals at once, refilling the table is cheaper than removing row by row
+#: (each removal renumbers every row below it).
+MAX_REMOVALS_IN_PLACE = 64
+#: An empty list is filled this many rows at a time, painting between steps: a large box
+#: shows its first screenful at once instead of freezing the UI while every row is added.
+FILL_STEP = 400
+
+# What a row is made from: when these are unchanged, so is the row.
+_RowInputs = tuple[bool, bool, bool, str, str, str, datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +65,45 @@ def row_view(message: StoredMessage, now: datetime | None = None) -> RowView:
     )
 
 
+def _row_inputs(message: StoredMessage) -> _RowInputs:
+    """The fields ``row_view`` reads, to tell whether a cached row is still right."""
+    return (
+        message.is_seen,
+        message.archived,
+        bool(message.attachments),
+        message.from_name,
+        message.from_email,
+        message.subject,
+        message.received_at,
+    )
+
+
+def _local_day(now: datetime | None) -> date:
+    """The local date that relative times in the list are shown against."""
+    return (now or datetime.now(UTC)).astimezone().date()
+
+
 class MessageTable(DataTable[Text]):
-    """Messages of one mailbox, newest first, updated without losing the cursor."""
+    """Messages of one mailbox, newest first, updated without losing the cursor.
+
+    A poll of a large box must not rebuild what did not change: rows are kept per message
+    id with the inputs they were made from, new mail is added and put in date order with
+    ``sort``, and only rows whose inputs changed are redrawn.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
-        self._views: dict[str, RowView] = {}
+        # The row of each message id; None for a row not added yet (see _fill_step).
+        self._views: dict[str, RowView | None] = {}
+        self._inputs: dict[str, _RowInputs] = {}
         self._order: list[str] = []
+        self._day: date | None = None
+        # Rows still to add while a large list fills, and the messages they are made from.
+        self._pending: list[str] = []
+        self._later: dict[str, StoredMessage] = {}
+        self._now: datetime | None = None
+        # The messages last shown, by id: the same object again needs no comparing.
+        self._messages: dict[str, StoredMessage] = {}
         self.mailbox: str | None = None
         self.border_title = "Messages"
 
@@ -100,38 +142,114 @@ class MessageTable(DataTable[Text]):
         self, mailbox: str | None, messages: Sequence[StoredMessage], now: datetime | None = None
     ) -> None:
         """Show a mailbox's messages (newest first): rows are added, removed or updated in place."""
-        views = {m.id: row_view(m, now) for m in messages}
+        if mailbox != self.mailbox:
+            self._pending, self._later = [], {}  # the rows of the box left behind
+        else:
+            self._finish_fill()
+        # An empty list fills step by step, so only its first rows need making now.
+        fresh = mailbox != self.mailbox or not self._order
+        views, inputs, later = self._views_for(messages, now, lazy=fresh)
+        order = list(views)
         if mailbox != self.mailbox:
             self.mailbox = mailbox
-            self._rebuild(messages, views, keep=None)
+            self._rebuild(order, views, inputs, keep=None, later=later, now=now)
             return
-        order = [m.id for m in messages]
-        if order == self._order:
-            # Nothing added or removed: touch only the rows whose cells changed.
-            for key, view in views.items():
-                if self._views.get(key) != view:
-                    self._update_row(key, view)
-            self._views = views
-            self._update_subtitle()
+        gone = [key for key in self._order if key not in views]
+        if len(gone) > MAX_REMOVALS_IN_PLACE:
+            self._rebuild(order, views, inputs, keep=self.current_id, later=later, now=now)
             return
+        keep = self.current_id
+        for key in gone:
+            with contextlib.suppress(RowDoesNotExist):
+                self.remove_row(key)
+        shown = [key for key in self._order if key in views]
+        for key in shown:
+            view = views[key]
+            if view is not None and self._views[key] is not view:
+                self._update_row(key, view)
         added = [key for key in order if key not in self._views]
-        if not added:
-            # Only removals (and maybe changes): remove rows in place, order is unchanged.
-            keep = self.current_id
-            gone = set(self._order) - set(order)
-            for key in gone:
-                with contextlib.suppress(RowDoesNotExist):
-                    self.remove_row(key)
-            self._order = [key for key in self._order if key in views]
-            for key in self._order:
-                if self._views.get(key) != views[key]:
-                    self._update_row(key, views[key])
-            self._views = views
+        self._views, self._inputs, self._later, self._now = views, inputs, later, now
+        self._add_rows(added, stepwise=not shown)
+        if shown + added != order:
+            # New mail belongs at the top, and DataTable only appends: put rows in date order.
+            # Each row's flag cell is its own Text object, so its identity gives its place.
+            rank = {id(self._view(key).flags): index for index, key in enumerate(order)}
+            self.sort("flags", key=lambda flags: rank[id(flags)])
+        self._order = order
+        if gone or added:
             self._restore_cursor(keep)
-            self._update_subtitle()
+        self._update_subtitle()
+
+    def _views_for(
+        self, messages: Sequence[StoredMessage], now: datetime | None, *, lazy: bool
+    ) -> tuple[dict[str, RowView | None], dict[str, _RowInputs], dict[str, StoredMessage]]:
+        """The row of each message in order, reusing rows whose inputs did not change.
+
+        With ``lazy``, rows past the first fill step are left to make as they are added
+        (None here); the messages they are made from come back separately.
+        """
+        day = _local_day(now)
+        if day != self._day:
+            # Times are shown relative to today: a new day redraws every row.
+            self._day = day
+            self._inputs = {}
+        old_views, old_inputs, old_messages = self._views, self._inputs, self._messages
+        views: dict[str, RowView | None] = {}
+        inputs: dict[str, _RowInputs] = {}
+        later: dict[str, StoredMessage] = {}
+        for message in messages:
+            key = message.id
+            if key in views:
+                continue  # a repeated id: the first copy is shown
+            view = old_views.get(key)
+            if view is not None and old_messages.get(key) is message and key in old_inputs:
+                # The very message shown before (the store hands back unchanged rows as the
+                # same objects): nothing to compare.
+                views[key], inputs[key] = view, old_inputs[key]
+                continue
+            made = _row_inputs(message)
+            if view is None or old_inputs.get(key) != made:
+                if lazy and len(views) >= FILL_STEP:
+                    view = None
+                    later[key] = message
+                else:
+                    view = row_view(message, now)
+            views[key] = view
+            inputs[key] = made
+        self._messages = {message.id: message for message in messages}
+        return views, inputs, later
+
+    def _view(self, key: str) -> RowView:
+        """The row of a message, made now if it was left for later."""
+        view = self._views[key]
+        if view is None:
+            view = row_view(self._later.pop(key), self._now)
+            self._views[key] = view
+        return view
+
+    def _add_rows(self, keys: list[str], *, stepwise: bool) -> None:
+        """Append rows for these keys at the bottom; ``stepwise``, a step now and the rest later."""
+        now = keys[:FILL_STEP] if stepwise else keys
+        for key in now:
+            self.add_row(*self._view(key).cells(), key=key)
+        # Every column has a fixed width and every row a height of one, so DataTable's
+        # measuring of each new cell on idle (four per row: most of the cost of filling a
+        # large box) would be thrown away. The virtual size is still recomputed.
+        self._new_rows.clear()
+        self._pending = keys[len(now) :]
+        if self._pending:
+            self.call_after_refresh(self._fill_step)
+
+    def _fill_step(self) -> None:
+        """Add the next step of rows of a filling list, once the previous one was painted."""
+        if not self._pending or not self.is_attached:
             return
-        # New rows must go in date order, which DataTable cannot insert: rebuild and keep position.
-        self._rebuild(messages, views, keep=self.current_id)
+        self._add_rows(self._pending, stepwise=True)
+
+    def _finish_fill(self) -> None:
+        """Add every row still waiting, at once (the list is about to change)."""
+        if self._pending:
+            self._add_rows(self._pending, stepwise=False)
 
     def _update_row(self, key: str, view: RowView) -> None:
         """Replace the cells of one row."""
@@ -139,15 +257,22 @@ class MessageTable(DataTable[Text]):
             self.update_cell(key, column, cell)
 
     def _rebuild(
-        self, messages: Sequence[StoredMessage], views: dict[str, RowView], *, keep: str | None
+        self,
+        order: list[str],
+        views: dict[str, RowView | None],
+        inputs: dict[str, _RowInputs],
+        *,
+        keep: str | None,
+        later: dict[str, StoredMessage],
+        now: datetime | None,
     ) -> None:
         """Fill the table from scratch, keeping the cursor on ``keep`` and the scroll offset."""
         scroll_y = self.scroll_y
         self.clear(columns=False)
-        self._views = views
-        self._order = [m.id for m in messages]
-        for key in self._order:
-            self.add_row(*self._views[key].cells(), key=key)
+        self._views, self._inputs, self._order = views, inputs, order
+        self._later, self._now = later, now
+        # Cursor and scroll go back to a row that must exist: no stepwise fill then.
+        self._add_rows(order, stepwise=keep is None)
         if keep is not None:
             self._restore_cursor(keep)
             self.scroll_to(y=scroll_y, animate=False, immediate=True)
@@ -163,8 +288,11 @@ class MessageTable(DataTable[Text]):
 
     def _update_subtitle(self) -> None:
         """Show the count of messages and unread ones."""
-        unread = sum(1 for v in self._views.values() if v.flags.plain.startswith("●"))
+        unread = sum(1 for made in self._inputs.values() if not made[0])
         total = len(self._order)
-        self.border_subtitle = f"{total} message{'s' * (total != 1)}" + (
+        subtitle = f"{total} message{'s' * (total != 1)}" + (
             f" · {unread} unread" if unread else ""
         )
+        # Setting a border title repaints the whole table: only when it reads differently.
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle

@@ -75,11 +75,26 @@ class QuotaBar(Static):
     """The bar at the bottom of the main screen: one line, more when something is wrong."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(Text("Quota: not known yet", style="dim"), id=id)
+        text = Text("Quota: not known yet", style="dim")
+        super().__init__(text, id=id)
         self.view = QuotaView(None, None)
+        self._shown = text
+        # The height the shown text needs at the width it was shown at, once known.
+        self._height: tuple[int, int] | None = None
 
     def show(self, view: QuotaView, *, now: datetime | None = None) -> None:
-        """Redraw from these figures."""
+        """Redraw from these figures; nothing is redrawn while the bar reads the same."""
         self.view = view
         self.set_class(is_low(view.quota), "-low")
-        self.update(quota_text(view, now))
+        text = quota_text(view, now)
+        if text == self._shown:
+            return
+        self._shown = text
+        self.update(text, layout=False)
+        # This runs every second: lay the screen out again only when the bar needs another
+        # height (a warning line, or a narrow terminal wrapping it), else repaint the bar.
+        width = self.content_region.width
+        height = (width, self.visual.get_height(self.styles.get_rules(), width) if width > 0 else 0)
+        if height != self._height:
+            self._height = height
+            self.refresh(layout=True)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+from collections.abc import Sequence
+
+from rich.cells import cell_len, get_character_cell_size
+from rich.segment import Segment
+from rich.text import Span, Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.visual import VisualType
 from textual.widgets import Static
 
 from tempmail_tui.core.format import full_local_time, human_size
@@ -15,6 +22,10 @@ from tempmail_tui.core.store import StoredMessage
 
 # Beyond this the pane shows a cut body: laying out megabytes of text would stall the UI.
 MAX_SHOWN_CHARS = 400_000
+# A longer body is wrapped here and drawn a line at a time, as it scrolls into view: laid
+# out whole by Static, a 300 KB newsletter's text held the UI for most of a second.
+LAZY_MIN_CHARS = 20_000
+TAB_SIZE = 8
 
 
 def header_text(message: StoredMessage) -> Text:
@@ -70,30 +81,221 @@ def aids_text(aids: ReadingAids) -> Text:
     return text
 
 
+def body_parts(rendered: Rendered) -> tuple[str, list[Span]]:
+    """The body to show as clean text and its styled spans, cut with a notice when too long.
+
+    Built from strings: Rich would scan a long body again for control codes, and the text
+    is already clean.
+    """
+    body = rendered.text
+    parts: list[str] = []
+    spans: list[Span] = []
+    if rendered.notice:
+        parts.append(clean_line(rendered.notice) + "\n\n")
+        spans.append(Span(0, len(parts[0]), "italic yellow"))
+    if len(body) > MAX_SHOWN_CHARS:
+        parts.append(body[:MAX_SHOWN_CHARS])
+        start = sum(len(part) for part in parts)
+        parts.append(f"\n\n[… cut: {len(body) - MAX_SHOWN_CHARS:,} more characters not shown]")
+        spans.append(Span(start, start + len(parts[-1]), "italic yellow"))
+    else:
+        parts.append(body or "(empty message)")
+    return "".join(parts), spans
+
+
 def body_text(rendered: Rendered) -> Text:
     """The body to show, cut with a notice when it is too long to lay out quickly."""
-    body = rendered.text
-    text = Text()
-    if rendered.notice:
-        text.append(clean_line(rendered.notice) + "\n\n", style="italic yellow")
-    if len(body) > MAX_SHOWN_CHARS:
-        text.append(body[:MAX_SHOWN_CHARS])
-        text.append(
-            f"\n\n[… cut: {len(body) - MAX_SHOWN_CHARS:,} more characters not shown]",
-            style="italic yellow",
-        )
-    else:
-        text.append(body or "(empty message)")
-    return text
+    plain, spans = body_parts(rendered)
+    return Text(plain, spans=spans)
+
+
+def source_parts(message: StoredMessage) -> tuple[str, list[Span]]:
+    """The raw content as received (cleaned of control sequences) and its styled spans."""
+    raw = clean_text(message.content, max_chars=MAX_SHOWN_CHARS)
+    kind = "HTML" if message.is_html else "plain text"
+    plain = f"Raw source ({kind}, {len(message.content):,} characters)\n\n{raw}"
+    return plain, [Span(0, len(plain), "italic")]
 
 
 def source_text(message: StoredMessage) -> Text:
     """The raw content as received (cleaned of control sequences), for the source view."""
-    raw = clean_text(message.content, max_chars=MAX_SHOWN_CHARS)
-    kind = "HTML" if message.is_html else "plain text"
-    text = Text(f"Raw source ({kind}, {len(message.content):,} characters)\n\n", style="italic")
-    text.append(raw)
-    return text
+    plain, spans = source_parts(message)
+    return Text(plain, spans=spans)
+
+
+def _prefix_end(plain: str, start: int, end: int, width: int) -> int:
+    """Where the longest run of ``plain[start:end]`` fitting ``width`` cells ends (one at least)."""
+    cells = 0
+    for index in range(start, end):
+        cells += get_character_cell_size(plain[index])
+        if cells > width:
+            return max(index, start + 1)
+    return end
+
+
+def _ranges_single(plain: str, width: int) -> list[tuple[int, int]]:
+    """``line_ranges`` for text of one cell a character: cut at the last space that fits."""
+    ranges: list[tuple[int, int]] = []
+    start, length = 0, len(plain)
+    while length - start > width:
+        space = plain.rfind(" ", start + 1, start + width + 1)
+        if space < 0:
+            ranges.append((start, start + width))
+            start += width
+        else:
+            ranges.append((start, space))
+            start = space + 1
+    if start < length or not ranges:
+        ranges.append((start, length))
+    return ranges
+
+
+def _ranges_wide(plain: str, width: int) -> list[tuple[int, int]]:
+    """``line_ranges`` for text with wide or zero-width characters, word by word."""
+    ranges: list[tuple[int, int]] = []
+    start = 0  # where the current piece begins
+    used = 0  # cells in the current piece
+    position = 0  # where the current word begins
+    for word in plain.split(" "):
+        word_end = position + len(word)
+        cells = cell_len(word)
+        first = position == start
+        if (cells if first else used + 1 + cells) <= width:
+            used = cells if first else used + 1 + cells
+        else:
+            if not first:
+                ranges.append((start, position - 1))
+                start = position
+            while cells > width:
+                cut = _prefix_end(plain, start, word_end, width)
+                # Subtract what was cut rather than measure the rest again: a huge word
+                # must cost one pass, not one per line it fills.
+                cells -= cell_len(plain[start:cut])
+                ranges.append((start, cut))
+                start = cut
+            used = cells
+        position = word_end + 1
+    if start < len(plain) or not ranges:
+        ranges.append((start, len(plain)))
+    return ranges
+
+
+def line_ranges(plain: str, width: int) -> list[tuple[int, int]]:
+    """Where to cut one line so each piece fits ``width`` cells: at spaces, else mid-word.
+
+    The space a line is cut at is dropped, as a word processor would.
+    """
+    width = max(1, width)
+    # Controls are cleaned out before this, so ASCII text is one cell a character.
+    if plain.isascii() or cell_len(plain) == len(plain):
+        return _ranges_single(plain, width)
+    return _ranges_wide(plain, width)
+
+
+def wrap_offsets(plain: str, width: int) -> list[tuple[int, int]]:
+    """Where each line of ``plain`` starts and ends once cut at newlines, then to ``width``."""
+    width = max(1, width)
+    # A character takes two cells at most: shorter lines need no measuring.
+    fits = width if plain.isascii() else width // 2
+    offsets: list[tuple[int, int]] = []
+    start = 0
+    while True:
+        end = plain.find("\n", start)
+        stop = len(plain) if end < 0 else end
+        if stop - start <= fits:
+            offsets.append((start, stop))
+        else:
+            offsets.extend((start + a, start + b) for a, b in line_ranges(plain[start:stop], width))
+        if end < 0:
+            return offsets
+        start = end + 1
+
+
+class BodyView(Static):
+    """The body block: a Static, but a long text is wrapped once and drawn only where visible.
+
+    Static lays out and renders the whole text on every update, resize and refresh, which
+    is fine for a mail and a stall of most of a second for a newsletter. ``content`` gives
+    the text shown either way.
+    """
+
+    def __init__(self, content: VisualType = "", *, id: str | None = None) -> None:
+        super().__init__(content, id=id)
+        # The long text drawn here (clean, tabs expanded) and its spans, or None.
+        self._plain: str | None = None
+        self._spans: tuple[Span, ...] = ()
+        self._text: Text | None = None
+        self._lines: tuple[int, list[tuple[int, int]]] | None = None
+
+    @property
+    def content(self) -> VisualType:
+        """The content shown (a long text as a ``Text``, built when first asked for)."""
+        if self._plain is None:
+            return super().content
+        if self._text is None:
+            self._text = Text(self._plain, spans=list(self._spans))
+        return self._text
+
+    @content.setter
+    def content(self, content: VisualType) -> None:
+        self.update(content)
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        """Show new content; a long text is drawn here a line at a time."""
+        if isinstance(content, Text) and len(content) > LAZY_MIN_CHARS:
+            self.show_long(content.plain, content.spans, layout=layout)
+            return
+        self._plain, self._text, self._lines = None, None, None
+        super().update(content, layout=layout)
+
+    def show(self, plain: str, spans: Sequence[Span] = ()) -> None:
+        """Show clean text with its spans, drawn here line by line when it is long."""
+        if len(plain) > LAZY_MIN_CHARS:
+            self.show_long(plain, spans)
+        else:
+            self.update(Text(plain, spans=list(spans)))
+
+    def show_long(self, plain: str, spans: Sequence[Span] = (), *, layout: bool = True) -> None:
+        """Show a long text that is already clean (no control characters), with its spans."""
+        if "\t" in plain:
+            # Expanding tabs moves the spans after them: let Rich do both.
+            text = Text(plain, spans=list(spans))
+            text.expand_tabs(TAB_SIZE)
+            plain, spans = text.plain, text.spans
+        self._plain, self._spans, self._text, self._lines = plain, tuple(spans), None, None
+        # Static's own content stays empty: nothing of it is drawn.
+        super().update("", layout=layout)
+
+    def _wrapped(self, width: int) -> list[tuple[int, int]]:
+        """Where each line of the long text starts and ends at this width (cut once a width)."""
+        assert self._plain is not None
+        if self._lines is None or self._lines[0] != width:
+            self._lines = (width, wrap_offsets(self._plain, width))
+        return self._lines[1]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The number of lines, counted from the wrapped text when it is long."""
+        if self._plain is None:
+            return super().get_content_height(container, viewport, width)
+        return len(self._wrapped(width)) if width > 0 else 0
+
+    def render_line(self, y: int) -> Strip:
+        """One line of the body; a long text renders only the lines asked for."""
+        if self._plain is None:
+            return super().render_line(y)
+        width = self.size.width
+        base = self.visual_style.rich_style
+        lines = self._wrapped(width)
+        if not 0 <= y < len(lines):
+            return Strip.blank(width, base)
+        start, end = lines[y]
+        line = Text(self._plain[start:end], end="")
+        for span in self._spans:
+            # Our own notices are the only spans, a handful: a scan is cheap.
+            if span.start < end and span.end > start:
+                line.stylize(span.style, max(span.start, start) - start, min(span.end, end) - start)
+        segments = Segment.apply_style(line.render(self.app.console), base)
+        return Strip(segments).adjust_cell_length(width, base)
 
 
 class ReaderPane(VerticalScroll):
@@ -108,13 +310,15 @@ class ReaderPane(VerticalScroll):
         self.aids: ReadingAids | None = None
         self.show_source = False
         self.border_title = "Reader"
+        # What the body block was last made from (see _refresh_view).
+        self._body_from: tuple[str, object] | None = None
 
     def compose(self) -> ComposeResult:
         """The header, attachment and body blocks."""
         yield Static(id="headers")
         yield Static(id="attachments")
         yield Static(id="aids")
-        yield Static(Text("Select a message and press Enter to read it.", style="dim"), id="body")
+        yield BodyView(Text("Select a message and press Enter to read it.", style="dim"), id="body")
 
     def show_message(
         self, message: StoredMessage, rendered: Rendered | None, aids: ReadingAids | None = None
@@ -141,6 +345,7 @@ class ReaderPane(VerticalScroll):
         self.query_one("#attachments").display = False
         self.query_one("#aids").display = False
         self.query_one("#body", Static).update(Text(hint, style="dim"))
+        self._body_from = None
         self.border_subtitle = ""
 
     def _refresh_view(self, *, scroll_home: bool) -> None:
@@ -158,15 +363,29 @@ class ReaderPane(VerticalScroll):
         aids_line = aids_text(self.aids) if self.aids is not None else Text()
         aids.update(aids_line)
         aids.display = bool(aids_line) and not self.show_source
-        body = self.query_one("#body", Static)
+        body = self.query_one("#body", BodyView)
+        # The same body is not laid out twice: a message opened from the cache is shown
+        # again when the server's copy arrives, with the very same rendering.
+        made_from: tuple[str, object] = (
+            ("source", message) if self.show_source else ("text", self.rendered)
+        )
+        unchanged = (
+            self._body_from is not None
+            and self._body_from[0] == made_from[0]
+            and self._body_from[1] is made_from[1]
+        )
+        self._body_from = made_from
         if self.show_source:
-            body.update(source_text(message))
+            if not unchanged:
+                body.show(*source_parts(message))
             self.border_subtitle = "source · v for text"
         elif self.rendered is None:
-            body.update(Text("Converting…", style="dim italic"))
+            if not unchanged:
+                body.update(Text("Converting…", style="dim italic"))
             self.border_subtitle = ""
         else:
-            body.update(body_text(self.rendered))
+            if not unchanged:
+                body.show(*body_parts(self.rendered))
             self.border_subtitle = (
                 "HTML as text · v for source" if message.is_html else "plain text · v for source"
             )

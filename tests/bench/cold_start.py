@@ -1,0 +1,169 @@
+"""Cold start in a real terminal (tmux): the app against the sandbox beside a reference app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import scenario
+from .figures import Figure, median, ms
+from .terminal import Pane, TerminalError, Tmux, cpu_seconds
+
+APP = (scenario.PYTHON, "-m", "tempmail_tui")
+REFERENCE = (scenario.PYTHON, "-m", "tests.bench.reference_app")
+#: The app with the start-up change this harness recommends (see what_if.py).
+DEFERRED = (scenario.PYTHON, "-m", "tests.bench.what_if", "deferred-bootstrap")
+TIMEOUT = 30.0
+
+
+def painted(screen: str) -> bool:
+    """Whether a frame of either app is on screen: the panes' rounded borders are drawn."""
+    return "╭" in screen and "╰" in screen
+
+
+def footer_keys(screen: str) -> bool:
+    """Whether the footer lists the key bindings (it fills in after the first frame)."""
+    return "New box" in screen and "palette" in screen
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Seconds from launch to the first painted frame and to later milestones."""
+
+    frame: float
+    # CPU seconds the process had used when its first frame was seen: steadier than wall
+    # time on a shared machine (it also counts what runs in the few ms before detection).
+    frame_cpu: float
+    footer: float
+    boxes: float | None
+
+
+def launch(
+    tmux: Tmux, argv: tuple[str, ...], env: dict[str, str], boxes: Callable[[str], bool] | None
+) -> Launch:
+    """Start a program in a fresh session, time its milestones, then quit it."""
+    pane: Pane = tmux.launch(argv, env, scenario.ROOT)
+    try:
+        frame = pane.wait_for(painted, timeout=TIMEOUT)
+        frame_cpu = cpu_seconds(pane.pid, with_children=False)
+        footer = pane.wait_for(footer_keys, timeout=TIMEOUT)
+        listed = pane.wait_for(boxes, timeout=TIMEOUT) if boxes is not None else None
+    finally:
+        pane.quit()
+    return Launch(frame, frame_cpu, footer, listed)
+
+
+def run(*, pairs: int = 9) -> list[Figure]:
+    """Launch the app, the reference and the app with the recommended change, interleaved."""
+    programs = (APP, REFERENCE, DEFERRED)
+    with scenario.sandbox() as server, scenario.workdir("cold") as home, Tmux() as tmux:
+        made, sandbox_boxes = scenario.create_boxes(server, 3)
+        scenario.seed_store(scenario.store_path(home / "data"), sandbox_boxes)
+        env = scenario.app_environment(server, home)
+
+        def listed(screen: str) -> bool:
+            return all(email in screen for email in made.emails)
+
+        # One unmeasured launch each: byte-code caches and the page cache warm up.
+        for argv in programs:
+            launch(tmux, argv, env, None if argv is REFERENCE else listed)
+        runs: dict[tuple[str, ...], list[Launch]] = {argv: [] for argv in programs}
+        ratios: list[float] = []
+        deferred_ratios: list[float] = []
+        for index in range(pairs):
+            # Rotate which goes first, so a drift in machine load hits all alike.
+            shift = index % len(programs)
+            results: dict[tuple[str, ...], Launch] = {}
+            for argv in programs[shift:] + programs[:shift]:
+                try:
+                    results[argv] = launch(tmux, argv, env, None if argv is REFERENCE else listed)
+                except TerminalError as error:
+                    raise TerminalError(f"launching {' '.join(argv[1:])}: {error}") from None
+                runs[argv].append(results[argv])
+            ratios.append(results[APP].frame / results[REFERENCE].frame)
+            deferred_ratios.append(results[DEFERRED].frame / results[REFERENCE].frame)
+    return _figures(runs[APP], runs[REFERENCE], runs[DEFERRED], ratios, deferred_ratios)
+
+
+def _figures(
+    apps: list[Launch],
+    references: list[Launch],
+    deferred: list[Launch],
+    ratios: list[float],
+    deferred_ratios: list[float],
+) -> list[Figure]:
+    app_frame = median([a.frame for a in apps])
+    reference_frame = median([r.frame for r in references])
+    boxes = [a.boxes for a in apps if a.boxes is not None]
+    deferred_boxes = [d.boxes for d in deferred if d.boxes is not None]
+    return [
+        Figure(
+            "cold_start_ratio",
+            "Cold start: first painted frame, app / reference",
+            round(median(ratios), 3),
+            "×",
+            1.15,
+            detail=(
+                f"median of {len(ratios)} interleaved runs in tmux 120x36, 3 known boxes, "
+                f"sandbox API; app {ms(app_frame)} ms, reference {ms(reference_frame)} ms; "
+                "ratios " + ", ".join(f"{r:.2f}" for r in ratios)
+            ),
+            samples=tuple(ratios),
+        ),
+        Figure(
+            "cold_start_cpu_ratio",
+            "Cold start: CPU used by the first painted frame, app / reference",
+            round(
+                median([a.frame_cpu for a in apps]) / median([r.frame_cpu for r in references]), 3
+            ),
+            "×",
+            detail=(
+                f"utime+stime of each process when its first frame was seen (10 ms ticks): app "
+                f"{ms(median([a.frame_cpu for a in apps]))} ms, reference "
+                f"{ms(median([r.frame_cpu for r in references]))} ms, app with deferred "
+                f"bootstrap {ms(median([d.frame_cpu for d in deferred]))} ms"
+            ),
+        ),
+        Figure(
+            "cold_start_app_ms",
+            "Cold start: app, launch to first painted frame",
+            ms(app_frame),
+            "ms",
+            detail=(
+                f"median of {len(apps)}; footer keys shown at "
+                f"{ms(median([a.footer for a in apps]))} ms, reference's at "
+                f"{ms(median([r.footer for r in references]))} ms"
+            ),
+            samples=tuple(a.frame for a in apps),
+        ),
+        Figure(
+            "cold_start_reference_ms",
+            "Cold start: reference app, launch to first painted frame",
+            ms(reference_frame),
+            "ms",
+            detail=f"median of {len(references)}: header, sidebar, table, reader pane, footer",
+            samples=tuple(r.frame for r in references),
+        ),
+        Figure(
+            "cold_start_boxes_ms",
+            "Cold start: app, launch to the 3 known boxes listed",
+            ms(median(boxes)),
+            "ms",
+            detail=f"median of {len(boxes)}: store opened, key found, boxes read",
+            samples=tuple(boxes),
+        ),
+        Figure(
+            "cold_start_ratio_deferred_bootstrap",
+            "Cold start, what if bootstrap ran after the first frame: app / reference",
+            round(median(deferred_ratios), 3),
+            "×",
+            1.15,
+            detail=(
+                "the app with on_mount using call_after_refresh(self.bootstrap), patched at run "
+                f"time by what_if.py; first frame {ms(median([d.frame for d in deferred]))} ms, "
+                f"boxes listed {ms(median(deferred_boxes))} ms; ratios "
+                + ", ".join(f"{r:.2f}" for r in deferred_ratios)
+            ),
+            samples=tuple(deferred_ratios),
+        ),
+    ]
