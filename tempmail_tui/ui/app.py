@@ -146,6 +146,8 @@ class TempMailApp(App[int]):
         if key is None:
             keyring_ok, keyring_note = keys.keyring_available()
         self.post_message(Bootstrapped(store, key, keyring_ok, keyring_note, problem))
+        # Warm what the first opened message needs, here rather than on the user's Enter.
+        import tempmail_tui.core.extract  # noqa: F401
 
     def _start_demo(self) -> None:
         """Start the sandbox in-process and use a throwaway store and download directory."""
@@ -186,7 +188,12 @@ class TempMailApp(App[int]):
         assert self.store is not None
         old = self.service
         client = TempMailClient(key, base_url=self.config.base_url, timeout=self.config.timeout)
-        self.service = MailService(client, self.store, HtmlRenderer())
+        if old is not None:
+            renderer = old.renderer
+        else:
+            renderer = HtmlRenderer()
+            renderer.start()  # the worker process starts now, not on the first HTML mail
+        self.service = MailService(client, self.store, renderer)
         if old is not None:
             self.io.submit(old.client.aclose())
         if self.sandbox is not None and old is None:
