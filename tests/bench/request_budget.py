@@ -141,8 +141,8 @@ def run(*, deliveries: int = 15, seed: int = 2026) -> list[Figure]:
             "req/h",
             detail=(
                 f"fake-clock run of PollScheduler driven by the UI's 0.25 s due check; the "
-                f"intervals alone would give {nominal_hour(1):.0f}; a real {seconds:.0f} s run counted "
-                f"{requests} requests at the sandbox = {per_hour:.0f}/h"
+                f"intervals alone would give {nominal_hour(1):.0f}; a real {seconds:.0f} s run "
+                f"counted {requests} requests at the sandbox = {per_hour:.0f}/h"
             ),
         ),
         Figure(
