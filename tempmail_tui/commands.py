@@ -521,7 +521,13 @@ async def wait_for(
         RateLimitError,
         ServerError,
     )
-    from tempmail_tui.core.schedule import BoxInfo, Outcome, PollPolicy, PollScheduler
+    from tempmail_tui.core.schedule import (
+        BoxInfo,
+        Outcome,
+        PollPolicy,
+        PollScheduler,
+        outcome_for,
+    )
 
     config = session.config
     loop = asyncio.get_running_loop()
@@ -557,12 +563,8 @@ async def wait_for(
                 break
             except (NetworkError, ServerError, ProtocolError, RateLimitError) as exc:
                 failure, failed_now = exc, True
-                if isinstance(exc, RateLimitError):
-                    outcome, retry_at = Outcome.RATE_LIMITED, exc.retry_at
-                elif isinstance(exc, NetworkError):
-                    outcome = Outcome.NETWORK_ERROR
-                else:
-                    outcome = Outcome.SERVER_ERROR
+                outcome = outcome_for(exc)
+                retry_at = exc.retry_at if isinstance(exc, RateLimitError) else None
             scheduler.finished(address, outcome, retry_at=retry_at)
             scheduler.update_quota(session.client.quota)
             if outcome is Outcome.OK:

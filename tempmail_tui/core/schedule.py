@@ -10,6 +10,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Final, Literal
 
+from tempmail_tui.api.errors import (
+    ApiError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitError,
+    ServerError,
+)
 from tempmail_tui.api.models import Quota
 
 Mode = Literal["normal", "stretched", "reserve", "paused", "offline", "idle"]
@@ -66,6 +74,22 @@ class Outcome(Enum):
     RATE_LIMITED = "rate_limited"
     GONE = "gone"
     OTHER_ERROR = "other_error"
+
+
+def outcome_for(error: ApiError | None) -> Outcome:
+    """The outcome that stands for a poll's error (None: it succeeded)."""
+    if error is None:
+        return Outcome.OK
+    if isinstance(error, RateLimitError):
+        return Outcome.RATE_LIMITED
+    if isinstance(error, NetworkError):
+        return Outcome.NETWORK_ERROR
+    # A garbled answer is the service failing too: back off the same way.
+    if isinstance(error, ServerError | ProtocolError):
+        return Outcome.SERVER_ERROR
+    if isinstance(error, NotFoundError):
+        return Outcome.GONE
+    return Outcome.OTHER_ERROR
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from tempmail_tui.api.errors import (
 )
 from tempmail_tui.api.models import Mailbox, Message, MessageList, Quota
 from tempmail_tui.core.render import HtmlRenderer
-from tempmail_tui.core.schedule import BoxInfo, Outcome, PollPolicy, PollScheduler
+from tempmail_tui.core.schedule import BoxInfo, Outcome, PollPolicy, PollScheduler, outcome_for
 from tempmail_tui.core.service import MailService
 from tempmail_tui.core.store import LISTING_CACHE_BOXES, Store
 
@@ -185,17 +185,7 @@ def draw_fault(rng: random.Random) -> tuple[str, float]:
 
 def outcome_of(error: ApiError | None) -> Outcome:
     """The scheduler outcome for a poll's result (as the UI maps it)."""
-    if error is None:
-        return Outcome.OK
-    if isinstance(error, RateLimitError):
-        return Outcome.RATE_LIMITED
-    if isinstance(error, NetworkError):
-        return Outcome.NETWORK_ERROR
-    if isinstance(error, ServerError):
-        return Outcome.SERVER_ERROR
-    if isinstance(error, NotFoundError):
-        return Outcome.GONE
-    return Outcome.OTHER_ERROR
+    return outcome_for(error)
 
 
 @pytest.mark.slow

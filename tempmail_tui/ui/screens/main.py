@@ -19,16 +19,14 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from tempmail_tui.api.errors import (
     ApiError,
     AuthenticationError,
-    NetworkError,
     NotFoundError,
     ProtocolError,
     RateLimitError,
-    ServerError,
 )
 from tempmail_tui.core.format import display_path, human_size
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.schedule import BoxInfo, Outcome
+from tempmail_tui.core.schedule import BoxInfo, Outcome, outcome_for
 from tempmail_tui.core.store import StoredMailbox, StoredMessage
 from tempmail_tui.ui.events import ActionFailed, BoxesChanged, MessageOpened, PollDone, PollFailed
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
@@ -55,19 +53,6 @@ def describe(action: str, error: Exception) -> str:
     if isinstance(error, OSError):
         return f"{action} failed: {error.strerror or type(error).__name__}"
     return f"{action} failed: {type(error).__name__}: {error}"
-
-
-def outcome_for(error: ApiError) -> Outcome:
-    """The scheduler outcome that matches an API error."""
-    if isinstance(error, RateLimitError):
-        return Outcome.RATE_LIMITED
-    if isinstance(error, NetworkError):
-        return Outcome.NETWORK_ERROR
-    if isinstance(error, ServerError):
-        return Outcome.SERVER_ERROR
-    if isinstance(error, NotFoundError):
-        return Outcome.GONE
-    return Outcome.OTHER_ERROR
 
 
 KEYS: tuple[Binding, ...] = (
