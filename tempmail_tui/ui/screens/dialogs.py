@@ -341,7 +341,7 @@ class LinksDialog(_Dialog):
             label.append(link.url)
             options.append(Option(label, id=str(index)))
         with Vertical(classes="dialog wide"):
-            yield Label(f"Links ({len(self._links)})", classes="dialog-title")
+            yield Label(Text(f"Links ({len(self._links)})"), classes="dialog-title")
             yield OptionList(*options, id="links")
             yield Static(
                 Text("Enter copies · o opens in the browser · Esc closes", style="dim"),
