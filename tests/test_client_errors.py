@@ -12,6 +12,7 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -40,36 +41,12 @@ from tempmail_tui.api import (
 from tempmail_tui.api.quota import parse_quota
 from tempmail_tui.api.secrets import Secret
 
+from .api_examples import MAILBOX_EXAMPLE, MESSAGES_EXAMPLE
+
 CANARY = "tmk_CANARY0123456789abcdefZZ9q"
 
-MAILBOX = {
-    "id": 2301,
-    "email": "randombox@example.com",
-    "domain": "example.com",
-    "expire_at": "2026-06-28T11:07:25+00:00",
-    "expires_in_seconds": 600,
-    "created_at": "2026-06-28T10:57:25+00:00",
-    "email_token": "encrypted-email-token",
-}
-MESSAGE = {
-    "is_seen": False,
-    "subject": "Welcome to Temp Mail",
-    "from": "Example Sender",
-    "from_email": "hello@example.org",
-    "to": "randombox@example.com",
-    "receivedAt": "2026-06-28 10:57:25",
-    "id": "ap94AWDg123ELQz07vrVB9dLXlbqZM5NGwYxOJKko8n6m1",
-    "html": True,
-    "content": "<p>Hello from the inbox.</p>",
-    "attachments": [
-        {
-            "name": "file.txt",
-            "extension": "txt",
-            "size": 91,
-            "url": "https://v1.tempmailg.com/api/messages/x/attachments/file.txt",
-        }
-    ],
-}
+MAILBOX: dict[str, Any] = MAILBOX_EXAMPLE["data"]
+MESSAGE: dict[str, Any] = MESSAGES_EXAMPLE["messages"][0]
 QUOTA_HEADERS = {
     "X-RateLimit-Limit": "50000",
     "X-RateLimit-Used": "124",
