@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format screenshots bench clean
+.PHONY: install demo test test-pythons lint format screenshots bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 # pytest exits 5 when it collects no tests: that is not a failure of the suite.
 test: $(STAMP)
 	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 0; fi; exit $$rc
+
+# The client, sandbox and installed-package tests on each Python 3.11+ found on the machine.
+test-pythons:
+	bash .ci/test-pythons
 
 lint: $(STAMP)
 	$(BIN)/ruff check tempmail_tui tests
@@ -37,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-3.* .pytest_cache .mypy_cache .ruff_cache *.egg-info

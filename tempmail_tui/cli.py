@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn, TextIO
 
-from tempmail_tui import __version__
+from tempmail_tui import __version__, logfile
 from tempmail_tui.config import (
     API_KEY_ENV_VAR,
     DEFAULT_BASE_URL,
@@ -26,6 +27,8 @@ from tempmail_tui.core import paths
 # the command that needs them, so --help and the small commands start fast.
 
 PROG = "tempmail-tui"
+
+log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -73,6 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:
             # --help and --version print and "exit"; report their status instead.
             return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        try:
+            args.log_setup = logfile.configure(logfile.chosen_log_path(args.log, os.environ))
+        except logfile.LogFileError as exc:
+            raise CliError(str(exc), EXIT_USAGE) from None
+        log.debug("command line: %s", args.command or "(reader)")
         handler: Handler = getattr(args, "handler", run_tui)
         return handler(args)
     except CliError as exc:
@@ -89,9 +97,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.close(devnull)
         return 0
     except Exception as exc:
-        # A traceback could carry the key in a local's repr; name the failure instead.
-        _error(f"unexpected error ({type(exc).__name__}); please report it")
+        # The traceback goes to the log (scrubbed of the key), never to the terminal.
+        log.critical("unexpected error", exc_info=exc)
+        _error(f"unexpected error ({type(exc).__name__}){_log_pointer()}; please report it")
         return EXIT_FAILURE
+
+
+def _log_pointer() -> str:
+    """Where the traceback of a failure was written, as a clause to end a message with."""
+    setup = logfile.current()
+    if setup is None or not setup.written():
+        return ""
+    return f"; the details are in {setup.path}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-bell", action="store_true", help="do not ring the terminal bell on new mail"
     )
+    parser.add_argument(
+        "--log",
+        metavar="FILE",
+        help="write a detailed log (requests, poll decisions, errors with tracebacks) to FILE "
+        f"[env {logfile.LOG_ENV_VAR}; default: errors only, to {paths.log_path()}]",
+    )
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     for command in COMMANDS:
         sub = subparsers.add_parser(
@@ -161,6 +184,11 @@ environment variables:
   XDG_CONFIG_HOME         base of the config directory (default ~/.config)
   XDG_DATA_HOME           base of the data directory: remembered mailboxes (default
                           ~/.local/share)
+  XDG_STATE_HOME          base of the state directory: the error log (default
+                          ~/.local/state)
+  {logfile.LOG_ENV_VAR}            write a detailed log to this file (like --log)
+  TEXTUAL_LOG             also write Textual's own log to this file
+  NO_COLOR                any value: no colours, whatever the theme
   An empty variable counts as unset.
 
 config file: {default_config_path()}
@@ -187,7 +215,10 @@ def run_tui(args: argparse.Namespace) -> int:
     # Imported only now: textual alone costs ~200 ms.
     from tempmail_tui.ui.app import run_app
 
-    return run_app(config, demo=bool(args.demo))
+    ended = run_app(config, demo=bool(args.demo))
+    if ended.crash is not None:
+        _error(f"stopped by an unexpected error: {ended.crash}{_log_pointer()}")
+    return ended.status
 
 
 def _load(args: argparse.Namespace, *, demo: bool) -> Config:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,8 @@ TOML_KEYS: Mapping[str, str] = {
     "bell": "ring the terminal bell on new mail (default true)",
     "desktop_notifications": "send desktop notifications on new mail (default false)",
     "timeout": "seconds to wait for each API request (default 15)",
+    "theme": 'colour theme, e.g. "textual-dark", "nord", "gruvbox" (the palette\'s '
+    '"Change theme" saves it here)',
 }
 
 #: Names a user might give the key in config.toml; it is never read from there.
@@ -66,6 +70,8 @@ class Config:
     bell: bool = True
     desktop_notifications: bool = False
     timeout: float = 15.0
+    #: The Textual theme's name, None for the default; checked against the themes by the app.
+    theme: str | None = None
     #: Why no key was found (e.g. no keyring over SSH), for the first-run dialog to explain.
     api_key_problem: str | None = None
     #: Non-fatal notes about the configuration, such as unknown keys in config.toml.
@@ -264,6 +270,47 @@ def _sends_key_in_clear(url: str) -> bool:
         return True
 
 
+_THEME_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def _theme(value: object, where: str) -> object:
+    if not isinstance(value, str) or not _THEME_NAME.fullmatch(value.strip()):
+        raise ConfigError(f'{where} must be a theme name such as "nord", not {_show(value)}')
+    return value.strip()
+
+
+def save_setting(path: Path, name: str, value: str | float | bool) -> None:
+    """Set one key of config.toml, keeping the rest of the file (comments included) as it is."""
+    import tomlkit
+
+    if name not in _SETTINGS:
+        raise ValueError(f"unknown setting {name!r}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {_reason(exc)}") from None
+    try:
+        document = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    document[name] = value
+    # Written beside and renamed over, so a crash never leaves half a config file.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(tomlkit.dumps(document), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ConfigError(f"config file {path} cannot be written: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or type(exc).__name__
+
+
 # How each setting is validated, whichever layer it comes from.
 _SETTINGS: Mapping[str, Callable[[object, str], object]] = {
     "base_url": _url,
@@ -274,4 +321,5 @@ _SETTINGS: Mapping[str, Callable[[object, str], object]] = {
     "bell": _boolean,
     "desktop_notifications": _boolean,
     "timeout": _seconds(0.0, inclusive=False),
+    "theme": _theme,
 }

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from tempmail_tui.api.secrets import remember_secret
+
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
@@ -43,6 +45,11 @@ class KeyLookup:
     key: str | None = field(repr=False)
     source: KeySource | None
     problem: str | None
+
+    def __post_init__(self) -> None:
+        # A key found anywhere is kept out of the log from this moment on.
+        if self.key:
+            remember_secret(self.key)
 
 
 @dataclass(frozen=True)

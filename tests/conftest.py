@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
 import pytest
+
+from tempmail_tui import logfile
 
 # Local times on screen must not depend on the machine running the tests.
 os.environ["TZ"] = "UTC"
@@ -20,11 +23,21 @@ def _isolated_user_dirs(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for name in (
         "TEMPMAIL_API_KEY",
         "TEMPMAIL_BASE_URL",
         "TEMPMAIL_DOWNLOAD_DIR",
         "TEMPMAIL_POLL_INTERVAL",
+        "TEMPMAIL_LOG",
+        "NO_COLOR",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_log_file_left_open() -> Iterator[None]:
+    """A log file configured by one test (the CLI does it) is closed before the next."""
+    yield
+    logfile.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -16,9 +17,10 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from keyring.errors import PasswordDeleteError
 
-from tempmail_tui import keys
+from tempmail_tui import keys, logfile
 from tempmail_tui.cli import main
 from tempmail_tui.config import DEFAULT_BASE_URL, Config
+from tempmail_tui.ui.app import AppExit
 
 CANARY = "canarykey-7f3a9c2e41d84b6f9a0e5c1d2b3a4f5e"
 REPO = Path(__file__).resolve().parent.parent
@@ -305,9 +307,9 @@ def test_tui_gets_the_merged_config(
     memory.set_password(keys.KEYRING_SERVICE, keys.KEYRING_USERNAME, CANARY)
     calls: list[tuple[Config, bool]] = []
 
-    def run_app(config: Config, *, demo: bool) -> int:
+    def run_app(config: Config, *, demo: bool) -> AppExit:
         calls.append((config, demo))
-        return 7
+        return AppExit(7)
 
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
     monkeypatch.setenv("TEMPMAIL_POLL_INTERVAL", "30")
@@ -330,9 +332,9 @@ def test_demo_ignores_configured_key_and_url(
     keyring.set_keyring(UntouchableKeyring())
     calls: list[tuple[Config, bool]] = []
 
-    def run_app(config: Config, *, demo: bool) -> int:
+    def run_app(config: Config, *, demo: bool) -> AppExit:
         calls.append((config, demo))
-        return 0
+        return AppExit(0)
 
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
     monkeypatch.setenv("TEMPMAIL_API_KEY", CANARY)
@@ -369,6 +371,26 @@ def test_unexpected_errors_are_one_line_without_the_key(
     out, err = capsys.readouterr()
     assert "RuntimeError" in _one_line(err)
     _assert_hidden(out, err)
+
+
+def test_a_crashed_app_exits_non_zero_with_one_line_pointing_to_the_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run_app(config: Config, *, demo: bool) -> AppExit:
+        # What the app does when an error stops it: the traceback goes to the log.
+        logging.getLogger("tempmail_tui.ui.app").critical("stopped", exc_info=ValueError("x"))
+        return AppExit(1, "ValueError: x")
+
+    _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
+    assert main(["--demo"]) == 1
+    err = _one_line(capsys.readouterr().err)
+    setup = logfile.current()
+    assert setup is not None
+    assert err == (
+        "tempmail-tui: stopped by an unexpected error: ValueError: x; "
+        f"the details are in {setup.path}"
+    )
+    assert "ValueError: x" in setup.path.read_text(encoding="utf-8")
 
 
 def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -214,12 +214,12 @@ def test_unknown_flag_name_is_a_programming_error(config_home: Path) -> None:
 
 
 def test_unknown_keys_are_warnings(config_home: Path) -> None:
-    _write(config_home, 'colour = "blue"\npoll_interval = 2\n[theme]\ndark = true\n')
+    _write(config_home, 'colour = "blue"\npoll_interval = 2\n[look]\ndark = true\n')
     config = _load()
     assert config.poll_interval == 2.0
     assert len(config.warnings) == 2
     assert any("colour" in warning for warning in config.warnings)
-    assert any("theme" in warning for warning in config.warnings)
+    assert any("look" in warning for warning in config.warnings)
 
 
 def test_api_key_in_the_file_is_ignored_with_advice(config_home: Path) -> None:

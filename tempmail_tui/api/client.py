@@ -7,6 +7,7 @@ import inspect
 import ipaddress
 import logging
 import random
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -534,6 +535,7 @@ class TempMailClient:
         """One try of a JSON request: send, read the body within its cap, classify."""
         path = url.path
         secret = self._key.reveal()
+        started = time.monotonic()
         try:
             async with asyncio.timeout(self._deadline):
                 request = self._http.build_request(
@@ -541,9 +543,18 @@ class TempMailClient:
                 )
                 response = await self._http.send(request, stream=True)
                 try:
-                    return await self._read(response, method, path)
+                    result = await self._read(response, method, path)
                 finally:
                     await response.aclose()
+            # The path names a mailbox or message, never the key; the query is left out.
+            log.debug(
+                "%s %s -> %d in %.0f ms",
+                method,
+                path,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            return result
         except TimeoutError:
             error: ApiError = RequestTimeoutError(method=method, path=path)
             retryable = True
@@ -551,6 +562,8 @@ class TempMailClient:
             return _Attempt(error=exc)
         except Exception as exc:
             error, retryable = _transport_error(exc, method, path, secret)
+        elapsed = (time.monotonic() - started) * 1000
+        log.debug("%s %s failed after %.0f ms: %s", method, path, elapsed, type(error).__name__)
         # Returned, not raised here: raising inside the except block would chain the httpx error.
         return _Attempt(error=error, retryable=retryable)
 
@@ -558,7 +571,6 @@ class TempMailClient:
         """Read a response's body (capped) and turn an error status into its exception."""
         self._see_quota(response.headers)
         status = response.status_code
-        log.debug("%s %s -> %d", method, path, status)
         if 200 <= status < 300:
             declared = _content_length(response.headers)
             if declared is not None and declared > self._max_body_bytes:
@@ -627,6 +639,7 @@ class TempMailClient:
                     request = self._http.build_request("GET", url, headers=headers)
                     response = await self._http.send(request, stream=True)
                     self._see_quota(response.headers)
+                    log.debug("GET %s (download) -> %d", path, response.status_code)
                     if 200 <= response.status_code < 300:
                         return response
                     try:

@@ -22,6 +22,31 @@ def mask_secret(secret: str) -> str:
     return f"{prefix}…{secret[-4:]}"
 
 
+# Every secret this process has handled, so log output can be scrubbed of them all.
+_KNOWN: set[str] = set()
+
+
+def remember_secret(secret: str) -> None:
+    """Note a secret so that ``scrub`` hides it (and its encoded forms) wherever it appears."""
+    if secret:
+        _KNOWN.add(secret)
+
+
+def scrub(text: str) -> str:
+    """The text with every remembered secret, plain, base64 or URL-encoded, masked."""
+    if not _KNOWN:
+        return text
+    import base64
+    from urllib.parse import quote
+
+    for secret in _KNOWN:
+        masked = mask_secret(secret)
+        for form in (secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode()):
+            if form in text:
+                text = text.replace(form, masked)
+    return text
+
+
 def redact(text: str, secret: str) -> str:
     """The text with every occurrence of the secret replaced by its masked form."""
     if not secret or secret not in text:
@@ -36,6 +61,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        remember_secret(value)
 
     def reveal(self) -> str:
         """The secret value itself, for the one place that must send it."""

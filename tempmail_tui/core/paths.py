@@ -8,6 +8,7 @@ import platformdirs
 
 APP_NAME = "tempmail-tui"
 STORE_FILENAME = "store.sqlite3"
+LOG_FILENAME = "tempmail-tui.log"
 
 
 def data_dir() -> Path:
@@ -19,6 +20,16 @@ def data_dir() -> Path:
 def config_dir() -> Path:
     """The user's configuration directory for the app (honours ``XDG_CONFIG_HOME`` on Linux)."""
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def state_dir() -> Path:
+    """The user's state directory for the app, where the log goes (honours ``XDG_STATE_HOME``)."""
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def log_path() -> Path:
+    """The default log file: errors with their tracebacks, for bug reports."""
+    return state_dir() / LOG_FILENAME
 
 
 def download_dir() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -19,6 +20,8 @@ from tempmail_tui.api.errors import (
     ServerError,
 )
 from tempmail_tui.api.models import Quota
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["normal", "stretched", "reserve", "paused", "offline", "idle"]
 
@@ -186,6 +189,7 @@ class PollScheduler:
         self._net_retry_at: datetime | None = None
         self._net_failed_at: datetime | None = None
         self._plan_cache: tuple[datetime, _Plan] | None = None
+        self._logged_plan: tuple[str, int, int] | None = None
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -246,6 +250,7 @@ class PollScheduler:
         started_at = self._started_at.pop(key, now)
         self._last_done[key] = now
         self._plan_cache = None
+        log.debug("check of %s ended: %s", key, outcome.name.lower())
         if outcome is Outcome.NETWORK_ERROR:
             self._network_failed(key, started_at, now)
             return
@@ -267,6 +272,7 @@ class PollScheduler:
             self._failures[key] = failures
             delay = self._backoff(failures, self._interval_of(key, self._plan(now)))
             self._retry_at[key] = now + timedelta(seconds=delay)
+            log.info("%s failed %d times in a row: next try in %.1f s", key, failures, delay)
 
     def _network_failed(self, key: str, started_at: datetime, now: datetime) -> None:
         # Requests that were already running when the network failed are the same
@@ -278,6 +284,7 @@ class PollScheduler:
         self._net_failed_at = now
         delay = self._backoff(self._net_failures, self._interval_of(key, self._plan(now)))
         self._net_retry_at = now + timedelta(seconds=delay)
+        log.info("offline (%d failures in a row): next try in %.1f s", self._net_failures, delay)
 
     def _pause(self, now: datetime, retry_at: datetime | None) -> None:
         until: datetime | None = None
@@ -291,6 +298,7 @@ class PollScheduler:
             until = now + timedelta(seconds=DEFAULT_RATE_LIMIT_PAUSE)
         if self._paused_until is None or until > self._paused_until:
             self._paused_until = until
+            log.info("rate limited: automatic checks paused until %s", until.isoformat())
 
     def _backoff(self, failures: int, base: float | None) -> float:
         """Seconds to wait after ``failures`` failures in a row: doubling, capped, jittered."""
@@ -454,6 +462,18 @@ class PollScheduler:
             return cached[1]
         plan = self._compute_plan(now)
         self._plan_cache = (now, plan)
+        shape = (plan.mode, round(plan.fast), round(plan.slow))
+        if shape != self._logged_plan:
+            # Logged when the intervals change, not on every recomputation.
+            self._logged_plan = shape
+            log.info(
+                "poll plan %s: selected every %s, others every %s, %d requests projected%s",
+                plan.mode,
+                format_interval(plan.fast),
+                format_interval(plan.slow),
+                plan.projected,
+                f" ({plan.reason})" if plan.reason else "",
+            )
         return plan
 
     def _compute_plan(self, now: datetime) -> _Plan:

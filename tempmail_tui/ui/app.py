@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import BUILTIN_THEMES, Theme
+from textual.worker import Worker, WorkerFailed, active_worker
 
 from tempmail_tui.config import Config
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import PollPolicy, PollScheduler
+from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.screens.main import KEYS, MainScreen
 
 if TYPE_CHECKING:
@@ -42,6 +49,16 @@ class Bootstrapped(Message):
 
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AppExit:
+    """How the app ended: its exit status, and the one-line cause if it crashed."""
+
+    status: int
+    crash: str | None = None
 
 
 class TempMailApp(App[int]):
@@ -82,6 +99,10 @@ class TempMailApp(App[int]):
         self._demo_dir: Path | None = None
         self._main = MainScreen()
         self._terminal_title = ""
+        #: The one-line cause if an unexpected error ended the app.
+        self.crash: str | None = None
+        if config.theme is not None and config.theme in BUILTIN_THEMES:
+            self.theme = config.theme
 
     @property
     def io(self) -> BackgroundLoop:
@@ -106,10 +127,45 @@ class TempMailApp(App[int]):
         # Not before the first paint: the thread's imports (keyring, sqlite) would compete
         # with it for the interpreter lock.
         self.call_after_refresh(self.bootstrap)
+        wanted = self.config.theme
+        if wanted is not None and wanted not in BUILTIN_THEMES:
+            self.notify(
+                f"Unknown theme {clean_line(wanted)!r} in the config file; using the default. "
+                "Pick one with ctrl+p, Change theme.",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Keep a theme chosen in the palette for the next start."""
+        if theme.name != self.config.theme and theme.name in BUILTIN_THEMES:
+            self.config = replace(self.config, theme=theme.name)
+            self.save_theme(theme.name)
+
+    @work(thread=True, group="save-theme", exclusive=True)
+    def save_theme(self, name: str) -> None:
+        """Write the theme into config.toml (off the UI thread: it is disk I/O)."""
+        from tempmail_tui.config import ConfigError, default_config_path, save_setting
+
+        path = self.config.config_file or default_config_path()
+        try:
+            save_setting(path, "theme", name)
+        except ConfigError as error:
+            log.warning("theme not saved: %s", error)
+            self.call_from_thread(
+                self.notify,
+                f"The theme is used now but not kept: {error}",
+                severity="warning",
+                markup=False,
+            )
+        else:
+            log.info("theme %s saved in %s", name, path)
 
     # Start-up --------------------------------------------------------------------------
 
-    @work(thread=True, exit_on_error=False)
+    @work(thread=True)
     def bootstrap(self) -> None:
         """Slow start-up steps (keyring, SQLite, the demo sandbox) in a thread."""
         from tempmail_tui import keys
@@ -168,6 +224,7 @@ class TempMailApp(App[int]):
         )
 
     @on(Bootstrapped)
+    @guarded("Starting up")
     def _bootstrapped(self, event: Bootstrapped) -> None:
         self.store = event.store
         if event.problem:
@@ -201,7 +258,7 @@ class TempMailApp(App[int]):
         else:
             self.main.load_boxes()
 
-    @work(exit_on_error=False)
+    @work
     async def demo_seed(self) -> None:
         """In the demo, create a first mailbox through the API and deliver sample mail to it."""
         assert self.sandbox is not None and self.service is not None
@@ -214,7 +271,8 @@ class TempMailApp(App[int]):
                 received = now - timedelta(minutes=7 * (len(DEMO_SAMPLES) - 1 - age))
                 sandbox.state.add_sample(box.email, kind, received_at=received)
         except Exception as error:
-            self.notify(f"Demo set-up failed: {error}", severity="error", markup=False)
+            log.error("demo set-up failed", exc_info=error)
+            self.notify(f"Demo set-up failed: {one_line(error)}", severity="error", markup=False)
             self.main.load_boxes()
             return
         self.notify(
@@ -225,7 +283,7 @@ class TempMailApp(App[int]):
         )
         self.main.load_boxes(select=box.email)
 
-    @work(exit_on_error=False)
+    @work
     async def ask_for_key(
         self, *, reason: str | None = None, keyring_ok: bool | None = None, keyring_note: str = ""
     ) -> None:
@@ -253,6 +311,7 @@ class TempMailApp(App[int]):
                 await self.io.run(_async(keys.store_api_key, entry.key))
                 self.notify("API key saved in the keyring.", markup=False)
             except Exception as error:
+                log.warning("keyring write failed: %s", one_line(error))
                 self.notify(
                     f"Could not save the key in the keyring ({type(error).__name__}); "
                     "it is kept for this session only.",
@@ -315,9 +374,48 @@ class TempMailApp(App[int]):
         for binding in KEYS:
             if not binding.description:
                 continue
-            action = getattr(main, f"action_{binding.action}")
+            doc = getattr(main, f"action_{binding.action}").__doc__ or ""
             key = binding.key_display or binding.key
-            yield SystemCommand(binding.description, f"{action.__doc__ or ''} ({key})", action)
+            # Through run_action, like a key press, so a failure is reported the same way.
+            run = functools.partial(self.run_action, binding.action, main)
+            yield SystemCommand(binding.description, f"{doc} ({key})", run)
+
+    # Failures --------------------------------------------------------------------------
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Run an action (key, palette or link); an unexpected error is reported, not fatal."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            name = action if isinstance(action, str) else action[1]
+            report_unexpected(self, describe_action(name), error)
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's single exit for unhandled errors: a private hook, hence the upper bound on
+        # textual in pyproject.toml. A failed worker has ended on its own, so it is reported
+        # and the app goes on; any other error has stopped a message loop, so the app ends
+        # with status 1, the traceback goes to the log (never to the screen: its locals may
+        # hold the key) and the command line prints one line pointing there.
+        if isinstance(error, WorkerFailed):
+            worker: Worker[Any] | None = active_worker.get(None)
+            what = describe_action(worker.name) if worker is not None else "A background task"
+            report_unexpected(self, what, error.error)
+            return
+        log.critical("tempmail-tui stopped by an unexpected error", exc_info=error)
+        self.crash = one_line(error)
+        if self.is_headless:
+            # Under Pilot, Textual hands the error to the test.
+            super()._handle_exception(error)
+            return
+        self._return_code = 1
+        self.bell()
+        self._close_messages_no_wait()
 
     # Shut-down -------------------------------------------------------------------------
 
@@ -355,8 +453,20 @@ async def _async(function: Any, *args: Any) -> Any:
     return function(*args)
 
 
-def run_app(config: Config, *, demo: bool = False) -> int:
-    """Run the app in the terminal and return its exit code."""
+def describe_action(name: str) -> str:
+    """What an action or worker is called for the user: its key's description if it has one."""
+    action = name.split("(", 1)[0].rsplit(".", 1)[-1].removeprefix("action_")
+    for binding in KEYS:
+        if binding.action == action and binding.description:
+            return binding.description
+    return action.replace("_", " ").strip().capitalize() or "An action"
+
+
+def run_app(config: Config, *, demo: bool = False) -> AppExit:
+    """Run the app in the terminal; how it ended (a crash is status 1 with its cause)."""
     app = TempMailApp(config, demo=demo)
-    result = app.run()
-    return result if isinstance(result, int) else 0
+    app.run()
+    status = app.return_code or 0
+    if app.crash is not None:
+        return AppExit(status or 1, app.crash)
+    return AppExit(status)

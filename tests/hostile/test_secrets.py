@@ -12,7 +12,7 @@ import pytest
 import textual.constants
 from textual.widgets import Input
 
-from tempmail_tui import cli
+from tempmail_tui import cli, logfile
 from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.api.errors import ApiError
 from tempmail_tui.api.secrets import Secret
@@ -113,6 +113,9 @@ async def test_canary_key_leaks_nowhere(
 ) -> None:
     haystacks: dict[str, str | bytes] = {}
     errors: list[BaseException] = []
+    # The detailed log a user would attach to a bug report (--log FILE).
+    log_file = tmp_path / "tempmail.log"
+    logfile.configure(log_file)
     with collected_logs() as logs, SandboxServer(api_key=CANARY) as sandbox:
         config = make_config(sandbox.base_url, CANARY, tmp_path, timeout=0.5)
         store_path = tmp_path / "store.sqlite3"
@@ -205,6 +208,8 @@ async def test_canary_key_leaks_nowhere(
         haystacks[f"error {index} ({type(failure).__name__})"] = describe_error(failure)
 
     haystacks["logs"] = "\n".join(logs)
+    haystacks["log file"] = log_file.read_text(encoding="utf-8")
+    assert " -> 200 in " in haystacks["log file"], "the log file holds no request lines"
     assert any("GET" in line for line in logs), "no log was captured: the check would be vacuous"
     # Textual's own log is checked in its own test below (it leaks; see there).
     assert textual_log.exists() and textual_log.stat().st_size > 0

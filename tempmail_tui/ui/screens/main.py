@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -29,6 +30,7 @@ from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo, Outcome, outcome_for
 from tempmail_tui.core.store import StoredMailbox, StoredMessage
 from tempmail_tui.ui.events import ActionFailed, BoxesChanged, MessageOpened, PollDone, PollFailed
+from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 
 # Any tag, for the filter's look at HTML bodies: linear, and good enough to skip markup.
 _TAG = re.compile(r"<[^<>]*>")
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -159,8 +163,13 @@ class MainScreen(Screen[None]):
         )
 
     def report(self, action: str, error: Exception) -> None:
-        """Show a failure: in the status line always, as a toast when it is news."""
+        """Show a failure: in the status line always, as a toast when it is news; log it."""
         message = describe(action, error)
+        if isinstance(error, ApiError):
+            log.warning("%s", message)
+        else:
+            # Not the server's doing: the traceback is what a bug report needs.
+            log.error("%s", message, exc_info=error)
         self.problem = message
         if message != self._last_toast:
             self.toast(message, severity="error", timeout=8)
@@ -195,6 +204,7 @@ class MainScreen(Screen[None]):
         scheduler.select(self.selected_email)
         self.update_title()
 
+    @guarded("Refreshing the screen")
     def _tick(self) -> None:
         """Once a second: start due polls, update countdowns and the age of the quota."""
         if self.tapp.service is None:
@@ -202,6 +212,7 @@ class MainScreen(Screen[None]):
         self.refresh_sidebar()
         self.refresh_quota()
 
+    @guarded("Starting the scheduled checks")
     def _start_due_polls(self) -> None:
         """Start the polls the schedule says are due."""
         if self.tapp.service is None:
@@ -212,7 +223,7 @@ class MainScreen(Screen[None]):
 
     # Loading ---------------------------------------------------------------------------
 
-    @work(group="load-boxes", exclusive=True, exit_on_error=False)
+    @work(group="load-boxes", exclusive=True)
     async def load_boxes(self, select: str | None = None) -> None:
         """Read the known mailboxes and unread counts from the store."""
         service = self.tapp.service
@@ -225,7 +236,7 @@ class MainScreen(Screen[None]):
         if select is not None or self.query_one(MessageTable).mailbox != self.selected_email:
             self.load_messages(self.selected_email)
 
-    @work(group="load-messages", exclusive=True, exit_on_error=False)
+    @work(group="load-messages", exclusive=True)
     async def load_messages(self, email: str | None) -> None:
         """Show the stored messages of a mailbox at once, before any poll answers."""
         service = self.tapp.service
@@ -264,7 +275,7 @@ class MainScreen(Screen[None]):
         self.poll_box(email, manual=True)
         return True
 
-    @work(group="poll", exit_on_error=False)
+    @work(group="poll")
     async def poll_box(self, email: str, *, manual: bool) -> None:
         """Poll one mailbox; the scheduler has already marked it in flight."""
         service = self.tapp.service
@@ -275,11 +286,13 @@ class MainScreen(Screen[None]):
         except ApiError as error:
             self.post_message(PollFailed(email, error, manual))
         except Exception as error:  # never let a bad answer end the app
+            log.error("checking %s failed unexpectedly", email, exc_info=error)
             self.post_message(PollFailed(email, _wrap(error), manual))
         else:
             self.post_message(PollDone(result, manual))
 
     @on(PollDone)
+    @guarded("Showing the new mail")
     def _poll_done(self, event: PollDone) -> None:
         result = event.result
         self.tapp.scheduler.finished(result.email, Outcome.OK)
@@ -315,6 +328,7 @@ class MainScreen(Screen[None]):
             self.tapp.desktop_notify(f"{what} — {result.email}", detail.removeprefix(": "))
 
     @on(PollFailed)
+    @guarded("Reporting a failed check")
     def _poll_failed(self, event: PollFailed) -> None:
         error = event.error
         retry_at = error.retry_at if isinstance(error, RateLimitError) else None
@@ -332,6 +346,7 @@ class MainScreen(Screen[None]):
     # Sidebar and list events -----------------------------------------------------------
 
     @on(OptionList.OptionHighlighted, "#sidebar")
+    @guarded("Selecting the mailbox")
     def _box_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         email = event.option.id
         self.tapp.scheduler.select(email)
@@ -339,10 +354,12 @@ class MainScreen(Screen[None]):
             self.load_messages(email)
 
     @on(OptionList.OptionSelected, "#sidebar")
+    @guarded("Selecting the mailbox")
     def _box_selected(self) -> None:
         self.query_one(MessageTable).focus()
 
     @on(DataTable.RowSelected, "#messages")
+    @guarded("Opening the message")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         message = self.messages.get(key) if key else None
@@ -355,7 +372,7 @@ class MainScreen(Screen[None]):
         service = self.tapp.service
         return service.cache.get(message.id) if service is not None else None
 
-    @work(group="open", exclusive=True, exit_on_error=False)
+    @work(group="open", exclusive=True)
     async def open_message(self, message_id: str) -> None:
         """Read a message on the server and convert it off the UI thread."""
         service = self.tapp.service
@@ -369,6 +386,7 @@ class MainScreen(Screen[None]):
             self.post_message(MessageOpened(opened))
 
     @on(MessageOpened)
+    @guarded("Showing the message")
     def _message_opened(self, event: MessageOpened) -> None:
         opened = event.opened
         message = opened.message
@@ -411,10 +429,12 @@ class MainScreen(Screen[None]):
         return text
 
     @on(ActionFailed)
+    @guarded("Reporting a failure")
     def _action_failed(self, event: ActionFailed) -> None:
         self.report(event.action, event.error)
 
     @on(BoxesChanged)
+    @guarded("Reloading the mailboxes")
     def _boxes_changed(self, event: BoxesChanged) -> None:
         self.load_boxes(select=event.select)
 
@@ -427,7 +447,7 @@ class MainScreen(Screen[None]):
             return False
         return True
 
-    @work(group="action", exit_on_error=False)
+    @work(group="action")
     async def action_new_box(self) -> None:
         """Create a random mailbox and select it."""
         if not self._ready():
@@ -443,7 +463,7 @@ class MainScreen(Screen[None]):
         self.post_message(BoxesChanged(select=box.email))
         self.refresh_quota()
 
-    @work(group="action", exit_on_error=False)
+    @work(group="action")
     async def action_rename_box(self) -> None:
         """Rename the selected mailbox after choosing a name and domain."""
         # Dialogs load on first use: their widgets are not on the first frame.
@@ -476,7 +496,7 @@ class MainScreen(Screen[None]):
         self.post_message(BoxesChanged(select=renamed.email))
         self.refresh_quota()
 
-    @work(group="action", exit_on_error=False)
+    @work(group="action")
     async def action_delete_box(self) -> None:
         """Delete the selected mailbox on the server after confirming."""
         # Dialogs load on first use: their widgets are not on the first frame.
@@ -501,7 +521,7 @@ class MainScreen(Screen[None]):
         self.post_message(BoxesChanged())
         self.refresh_quota()
 
-    @work(group="action", exit_on_error=False)
+    @work(group="action")
     async def action_add_address(self) -> None:
         """Follow an existing address typed by hand."""
         # Dialogs load on first use: their widgets are not on the first frame.
@@ -522,7 +542,7 @@ class MainScreen(Screen[None]):
         self.toast(f"Added {box.email}")
         self.post_message(BoxesChanged(select=box.email))
 
-    @work(group="action", exit_on_error=False)
+    @work(group="action")
     async def action_delete_message(self) -> None:
         """Delete the message under the cursor after confirming."""
         # Dialogs load on first use: their widgets are not on the first frame.
@@ -551,7 +571,7 @@ class MainScreen(Screen[None]):
         self.toast("Message deleted")
         self.refresh_quota()
 
-    @work(group="save", exit_on_error=False)
+    @work(group="save")
     async def action_save_attachments(self) -> None:
         """Save one or all attachments of the open (or highlighted) message."""
         # Dialogs load on first use: their widgets are not on the first frame.
@@ -648,7 +668,7 @@ class MainScreen(Screen[None]):
         self.app.copy_to_clipboard(reader.aids.code)
         self.toast(f"Copied code {reader.aids.code}")
 
-    @work(group="links", exit_on_error=False)
+    @work(group="links")
     async def action_links(self) -> None:
         """List the open message's links; Enter copies one, o opens it."""
         # Dialogs load on first use: their widgets are not on the first frame.
@@ -681,14 +701,17 @@ class MainScreen(Screen[None]):
         field.focus()
 
     @on(Input.Changed, "#filter")
+    @guarded("Filtering the list")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value
         self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
 
     @on(Input.Submitted, "#filter")
+    @guarded("Filtering the list")
     def _filter_submitted(self) -> None:
         self.query_one(MessageTable).focus()
 
+    @guarded("Clearing the filter")
     def key_escape(self) -> None:
         """Escape clears and hides the filter."""
         field = self.query_one("#filter", Input)
@@ -703,7 +726,7 @@ class MainScreen(Screen[None]):
         """Every message of the box in the store's order: newest first, then by id."""
         return sorted(self.messages.values(), key=lambda m: (-m.received_at.timestamp(), m.id))
 
-    @work(group="search", exit_on_error=False)
+    @work(group="search")
     async def action_search_archive(self) -> None:
         """Search every stored message of every box and open the one chosen."""
         # Dialogs load on first use: their widgets are not on the first frame.

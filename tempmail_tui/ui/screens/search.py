@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from rich.text import Text
@@ -15,6 +16,8 @@ from tempmail_tui.core.format import local_time
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMessage
 from tempmail_tui.ui.screens.dialogs import _Dialog
+
+log = logging.getLogger(__name__)
 
 Searcher = Callable[[str], Awaitable[list[StoredMessage]]]
 # Wait for a pause in typing before asking the database.
@@ -74,7 +77,7 @@ class ArchiveSearchScreen(_Dialog):
             results.focus()
             results.highlighted = 0
 
-    @work(exclusive=True, group="archive-search", exit_on_error=False)
+    @work(exclusive=True, group="archive-search")
     async def run_search(self, query: str) -> None:
         """Ask the store for matches once typing pauses (the query runs off the UI thread)."""
         import asyncio
@@ -88,6 +91,7 @@ class ArchiveSearchScreen(_Dialog):
         try:
             results = await self._search(query)
         except Exception as error:  # a database failure is shown, never fatal
+            log.error("archive search for %r failed", query, exc_info=error)
             status.update(Text(f"Search failed: {type(error).__name__}", style="red"))
             return
         self._show(results)
