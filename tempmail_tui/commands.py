@@ -8,7 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from tempmail_tui.api.client import TempMailClient
-    from tempmail_tui.api.models import Mailbox, Message
+    from tempmail_tui.api.models import Mailbox, Message, UnreadableMessage
     from tempmail_tui.core.service import MailService
-    from tempmail_tui.core.store import Store, StoredMailbox, StoredMessage
+    from tempmail_tui.core.store import Store, StoredMailbox
 
 T = TypeVar("T")
 
@@ -173,6 +173,11 @@ def _open_store() -> Store:
         _error(f"warning: the local store was damaged and moved to {store.recovered_from}")
     if store.fallback_reason is not None:
         _error(f"warning: {store.fallback_reason}; nothing will be remembered")
+    if store.read_only_reason is not None:
+        _error(
+            f"warning: the local store {store.path} cannot be written "
+            f"({store.read_only_reason}); its mail is read, new mail is not kept"
+        )
     return store
 
 
@@ -184,6 +189,9 @@ class Session:
     client: TempMailClient
     store: Store
     service: MailService
+    # Warnings already given (unreadable messages by label, _STORE_WARNING), so a wait loop
+    # says each once.
+    warned: set[str] = field(default_factory=set)
 
 
 def _online(
@@ -233,8 +241,13 @@ async def _session(
 
 
 async def _fetch(session: Session, address: str) -> list[Message]:
-    """List a box on the server, remember it and store its messages; newest first."""
+    """List a box on the server, remember it and store its messages; newest first.
+
+    Messages the server sent that cannot be read are left out, with a warning on stderr.
+    """
     from tempmail_tui.api.errors import NotFoundError
+    from tempmail_tui.core.service import to_sync
+    from tempmail_tui.core.store import StoreError
 
     store = session.store
     try:
@@ -244,16 +257,48 @@ async def _fetch(session: Session, address: str) -> list[Message]:
         if known is not None and known.is_live:
             store.mark_mailbox_gone(known.email, "expired")
         raise
-    known = store.mailbox(address)
-    if known is None or not known.is_live:
-        try:
-            # The server just listed it, so it exists: remember it for the reader.
-            known = store.add_manual_address(address)
-        except ValueError:
-            # The server accepted an address the store cannot hold (over 320 characters).
-            return _newest_first(listing.messages)
-    store.sync_messages(known.email, listing.messages)
+    _warn_unreadable(session, listing.unreadable)
+    try:
+        known = store.mailbox(address)
+        if known is None or not known.is_live:
+            try:
+                # The server just listed it, so it exists: remember it for the reader.
+                known = store.add_manual_address(address)
+            except ValueError:
+                # The server accepted an address the store cannot hold (over 320 characters).
+                return _newest_first(listing.messages)
+        store.sync_messages(known.email, to_sync(store, known.email, listing))
+    except StoreError as exc:
+        # A read-only or full store must not cost the user the mail the server just sent:
+        # print it, and say once that it was not kept.
+        if _STORE_WARNING not in session.warned:
+            session.warned.add(_STORE_WARNING)
+            _error(f"warning: {exc}; the messages are printed but not kept")
     return _newest_first(listing.messages)
+
+
+# The key in Session.warned for "the store could not keep the fetched mail".
+_STORE_WARNING = "\x00store"
+
+#: At most this many unreadable messages are named in one warning.
+_UNREADABLE_NAMED = 5
+
+
+def _warn_unreadable(session: Session, unreadable: Sequence[UnreadableMessage]) -> None:
+    """Say on stderr which messages could not be read, each once per run."""
+    from tempmail_tui.core.sanitize import clean_line
+
+    fresh = [entry for entry in unreadable if entry.label not in session.warned]
+    if not fresh:
+        return
+    session.warned.update(entry.label for entry in fresh)
+    count = len(fresh)
+    named = "; ".join(
+        f"{clean_line(entry.label, max_chars=80) or f'#{entry.index + 1}'}: {entry.reason}"
+        for entry in fresh[:_UNREADABLE_NAMED]
+    )
+    more = f"; and {count - _UNREADABLE_NAMED} more" if count > _UNREADABLE_NAMED else ""
+    _error(f"warning: {count} message{'s' * (count != 1)} could not be read: {named}{more}")
 
 
 def _newest_first(messages: Iterable[Message]) -> list[Message]:
@@ -521,13 +566,7 @@ async def wait_for(
         RateLimitError,
         ServerError,
     )
-    from tempmail_tui.core.schedule import (
-        BoxInfo,
-        Outcome,
-        PollPolicy,
-        PollScheduler,
-        outcome_for,
-    )
+    from tempmail_tui.core.schedule import BoxInfo, PollPolicy, PollScheduler
 
     config = session.config
     loop = asyncio.get_running_loop()
@@ -555,19 +594,17 @@ async def wait_for(
         failed_now = False
         if address in scheduler.due():
             scheduler.started(address)
-            outcome, retry_at = Outcome.OK, None
+            error: ApiError | None = None
             try:
                 async with asyncio.timeout(max(0.0, deadline - loop.time())):
                     messages = await _fetch(session, address)
             except TimeoutError:
                 break
             except (NetworkError, ServerError, ProtocolError, RateLimitError) as exc:
-                failure, failed_now = exc, True
-                outcome = outcome_for(exc)
-                retry_at = exc.retry_at if isinstance(exc, RateLimitError) else None
-            scheduler.finished(address, outcome, retry_at=retry_at)
+                failure, failed_now, error = exc, True, exc
+            scheduler.finished_after(address, error)
             scheduler.update_quota(session.client.quota)
-            if outcome is Outcome.OK:
+            if error is None:
                 failure = None
                 ids = {m.id for m in messages}
                 if seen is None and not existing:
@@ -587,10 +624,15 @@ async def wait_for(
         if delay is None:
             break  # the box expired (or the deadline passed): nothing more can arrive
         if status.paused_until is not None and delay >= remaining:
+            # A short rate limit outlasting the timeout, or the month's quota spent.
             reason = failure or "the request quota is used up"
+            if status.mode == "paused" and not _quota_spent(failure):
+                reason = f"{status.reason}, beyond the {_seconds(timeout)} timeout"
             raise CliError(f"stopped waiting: {reason}", EXIT_USAGE)
         pause = min(max(delay, _MIN_PAUSE), remaining)
-        if failed_now:
+        if failed_now and isinstance(failure, RateLimitError) and not failure.quota_spent:
+            _error(f"warning: rate limited by the server; retrying in {_seconds(pause)}")
+        elif failed_now:
             _error(f"warning: {failure}; trying again in {pause:.1f} s")
         await asyncio.sleep(pause)
     if failure is not None:
@@ -599,6 +641,19 @@ async def wait_for(
         # Not one answer in time: "nothing arrived" would be a guess.
         raise CliError(f"gave up after {timeout:g} s: the mailbox could not be checked", EXIT_USAGE)
     raise CliError(f"no new matching message within {timeout:g} s", EXIT_FAILURE)
+
+
+def _quota_spent(failure: object) -> bool:
+    """Whether a failure is the monthly quota being spent (not a short rate limit)."""
+    from tempmail_tui.api.errors import RateLimitError
+
+    return isinstance(failure, RateLimitError) and failure.quota_spent
+
+
+def _seconds(value: float) -> str:
+    """A whole number of seconds in words: "1 second", "12 seconds"."""
+    whole = max(0, round(value))
+    return f"{whole} second{'s' * (whole != 1)}"
 
 
 def _reserve_reason(session: Session) -> str:
@@ -706,38 +761,22 @@ async def _load_message(session: Session, message_id: str) -> tuple[Message, str
 def cmd_read(args: argparse.Namespace) -> int:
     """Print a message: headers and body as text, or its record as JSON."""
 
+    from tempmail_tui.core.store import StoredMessage
+
     async def work(session: Session) -> int:
         message, mailbox = await _load_message(session, args.message_id)
         if args.json:
             _out_json(message_record(message, mailbox))
             return EXIT_OK
-        rendered = await session.service.render(_as_stored(message, mailbox))
+        rendered = await session.service.render(
+            StoredMessage.from_message(message, mailbox or "", fetched_at=_utc_now())
+        )
         _out(_headers(message) + "\n\n" + rendered.text)
         if rendered.notice:
             _error(f"note: {rendered.notice}")
         return EXIT_OK
 
     return _online(args, work)
-
-
-def _as_stored(message: Message, mailbox: str | None) -> StoredMessage:
-    from tempmail_tui.core.store import StoredMessage
-
-    return StoredMessage(
-        id=message.id,
-        subject=message.subject,
-        from_name=message.from_name,
-        from_email=message.from_email,
-        to=message.to,
-        received_at=message.received_at,
-        is_seen=message.is_seen,
-        is_html=message.is_html,
-        content=message.content,
-        attachments=message.attachments,
-        mailbox=mailbox or "",
-        fetched_at=_utc_now(),
-        archived=False,
-    )
 
 
 def _headers(message: Message) -> str:

@@ -317,16 +317,23 @@ def test_rate_limit_pauses_until_retry_at_then_resumes() -> None:
     assert sched.status().mode == "normal"
 
 
-def test_rate_limit_without_retry_at_waits_for_reset_or_a_minute() -> None:
+def test_rate_limit_without_retry_at_is_short_while_quota_is_left() -> None:
     clock = FakeClock()
-    sched = make(clock, "a", selected="a")
-    sched.update_quota(quota(40_000, reset_at=T0 + timedelta(minutes=30), seen_at=T0))
-    poll(sched, "a", Outcome.RATE_LIMITED)
-    assert sched.status().paused_until == T0 + timedelta(minutes=30)
+    # Quota left (or none known): a short limit, about a minute, not the monthly reset.
+    for known in (quota(40_000, reset_at=T0 + timedelta(minutes=30), seen_at=T0), None):
+        sched = make(clock, "a", selected="a")
+        sched.update_quota(known)
+        poll(sched, "a", Outcome.RATE_LIMITED)
+        until = sched.status().paused_until
+        assert until is not None
+        assert T0 + timedelta(seconds=60) <= until <= T0 + timedelta(seconds=72)
+        assert sched.status().reason.startswith("rate limited, retrying in")
 
-    other = make(clock, "a", selected="a")
-    poll(other, "a", Outcome.RATE_LIMITED)
-    assert other.status().paused_until == T0 + timedelta(seconds=60)
+    # None left: the monthly stop, until the reset.
+    spent = make(clock, "a", selected="a")
+    spent.update_quota(quota(0, reset_at=T0 + timedelta(minutes=30), seen_at=T0))
+    poll(spent, "a", Outcome.RATE_LIMITED)
+    assert spent.status().paused_until == T0 + timedelta(minutes=30)
 
 
 def _delays_after_network_failures(seed: int, count: int) -> list[float]:
@@ -348,8 +355,9 @@ def test_network_errors_back_off_with_jitter_up_to_a_cap() -> None:
     delays = _delays_after_network_failures(seed=3, count=12)
     cap = PollPolicy().max_backoff
     for n, delay in enumerate(delays, start=1):
-        nominal = min(cap, 5.0 * 2 ** (n - 1))
-        assert 0.8 * nominal <= delay <= min(cap, 1.2 * nominal)
+        nominal = 5.0 * 2 ** (n - 1)
+        # Jittered upwards only (never sooner than the healthy interval), spread at the cap.
+        assert min(nominal, 0.9 * cap) <= delay <= min(cap, 1.25 * nominal)
     assert delays[3] > delays[0]  # it grows
     assert max(delays) <= cap
     assert len({round(d, 6) for d in delays[-4:]}) > 1  # still jittered at the cap

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import quote
@@ -39,7 +40,7 @@ from .parse import (
     parse_read_message,
     server_message,
 )
-from .quota import parse_quota, parse_reset
+from .quota import parse_quota, parse_reset, parse_retry_after
 from .secrets import Secret, redact
 
 __all__ = ["AttachmentStream", "TempMailClient"]
@@ -365,9 +366,15 @@ class TempMailClient:
         body = await self._json("DELETE", ["emails", _check_email(email)])
         self._parse(parse_confirmation, body)
 
-    async def list_messages(self, email: str) -> MessageList:
-        """Every message of a mailbox, whole (``GET /messages?email=``)."""
-        body = await self._json("GET", ["messages"], params={"email": _check_email(email)})
+    async def list_messages(self, email: str, *, retries: int | None = None) -> MessageList:
+        """Every message of a mailbox, whole (``GET /messages?email=``).
+
+        ``retries`` overrides the client's own for this call: a poller whose schedule backs
+        off between polls asks for 0, so one poll is one request.
+        """
+        body = await self._json(
+            "GET", ["messages"], params={"email": _check_email(email)}, retries=retries
+        )
         return self._parse(parse_message_list, body)
 
     async def read_message(self, message_id: str) -> Message:
@@ -512,13 +519,19 @@ class TempMailClient:
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
 
     async def _json(
-        self, method: str, segments: list[str], *, params: Mapping[str, str] | None = None
+        self,
+        method: str,
+        segments: list[str],
+        *,
+        params: Mapping[str, str] | None = None,
+        retries: int | None = None,
     ) -> object:
         """Send a request and return its decoded JSON body, retrying only safe GETs."""
         if self._http.is_closed:
             raise ApiError("The API client is closed", method=method)
         url = self._url(segments)
-        attempts = 1 + self._retries if method == "GET" else 1
+        retries = self._retries if retries is None else max(0, retries)
+        attempts = 1 + retries if method == "GET" else 1
         for attempt in range(attempts):
             result = await self._attempt(method, url, params)
             if result.error is None:
@@ -616,12 +629,29 @@ class TempMailClient:
                 method=method,
                 path=path,
             )
-        error = error_for_status(status)(
+        if status == 429:
+            return self._rate_limit(response.headers, message, method, path)
+        return error_for_status(status)(
             status_code=status, server_message=message, method=method, path=path
         )
-        if isinstance(error, RateLimitError):
-            error.retry_at = parse_reset(response.headers)
-        return error
+
+    def _rate_limit(
+        self, headers: httpx.Headers, message: str | None, method: str, path: str
+    ) -> RateLimitError:
+        """A 429: a short limit (``Retry-After``, or quota left) or the monthly stop."""
+        retry_after = parse_retry_after(headers, datetime.now(UTC))
+        # _see_quota has already read this response's headers into self._quota.
+        quota = self._quota
+        spent = retry_after is None and quota is not None and quota.remaining == 0
+        return RateLimitError(
+            retry_at=parse_reset(headers),
+            retry_after=retry_after,
+            quota_spent=spent,
+            status_code=429,
+            server_message=message,
+            method=method,
+            path=path,
+        )
 
     async def _open_download(self, url: httpx.URL) -> httpx.Response:
         """Open a streaming GET; retried on failure only until the first body byte."""

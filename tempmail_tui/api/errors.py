@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 
 class ApiError(Exception):
@@ -74,12 +75,28 @@ class ValidationError(HttpStatusError):
 
 
 class RateLimitError(HttpStatusError):
-    """429: the quota or rate limit is spent."""
+    """429: too many requests for now (a short limit), or the month's quota spent."""
 
-    summary = "The request quota is used up"
+    summary = "Rate limited by the server"
 
-    #: When the quota resets (from ``X-RateLimit-Reset``), if the server said.
-    retry_at: datetime | None = None
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_at: datetime | None = None,
+        retry_after: float | None = None,
+        quota_spent: bool = False,
+        **details: Any,
+    ) -> None:
+        #: When the quota resets (from ``X-RateLimit-Reset``), if the server said.
+        self.retry_at = retry_at
+        #: Seconds to wait before trying again (from ``Retry-After``), if the server said.
+        self.retry_after = retry_after
+        #: Whether the monthly quota is spent (``Remaining`` is 0), not just a short limit.
+        self.quota_spent = quota_spent
+        if quota_spent:
+            self.summary = "The monthly request quota is used up"
+        super().__init__(message, **details)
 
 
 class ClientError(HttpStatusError):

@@ -91,11 +91,30 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadableMessage:
+    """A message of a listing that could not be read: its place, its id if readable, and why."""
+
+    #: Its position in the server's list, from 0.
+    index: int
+    #: Its id as the server wrote it (uncleaned), when the id itself could be read.
+    id: str | None
+    #: What is wrong, naming only fields this client knows (never a value the server sent).
+    reason: str
+
+    @property
+    def label(self) -> str:
+        """Its id, else its place in the list from 1 (``#3``); server text: clean it to show."""
+        return self.id if self.id is not None else f"#{self.index + 1}"
+
+
+@dataclass(frozen=True, slots=True)
 class MessageList:
-    """The answer of ``GET /messages``: the mailbox the server names and its messages."""
+    """The answer of ``GET /messages``: the mailbox, its messages and those that were unreadable."""
 
     mailbox: str
     messages: tuple[Message, ...]
+    # One malformed message must not hide the others: it is named here instead.
+    unreadable: tuple[UnreadableMessage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

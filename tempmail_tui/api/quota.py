@@ -12,6 +12,7 @@ LIMIT_HEADER = "X-RateLimit-Limit"
 USED_HEADER = "X-RateLimit-Used"
 REMAINING_HEADER = "X-RateLimit-Remaining"
 RESET_HEADER = "X-RateLimit-Reset"
+RETRY_AFTER_HEADER = "Retry-After"
 
 # Counters beyond this are garbage, not a quota; the bound also keeps int() cheap.
 _MAX_COUNTER = 10**15
@@ -83,3 +84,24 @@ def parse_quota(headers: Mapping[str, str], seen_at: datetime | None = None) -> 
         reset_at=reset_at,
         seen_at=(seen_at or datetime.now(UTC)).astimezone(UTC),
     )
+
+
+def parse_retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
+    """Seconds to wait from ``Retry-After`` (delta-seconds or an HTTP date), or None."""
+    raw = _get(headers, RETRY_AFTER_HEADER)
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if not raw or len(raw) > _MAX_TIMESTAMP_LEN:
+        return None
+    if _COUNTER.fullmatch(raw):
+        return float(min(int(raw), _MAX_COUNTER))
+    from email.utils import parsedate_to_datetime
+
+    try:
+        moment = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - now).total_seconds())

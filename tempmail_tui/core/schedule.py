@@ -25,8 +25,10 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["normal", "stretched", "reserve", "paused", "offline", "idle"]
 
-#: How long automatic polling pauses after a 429 that names no time.
+#: How long automatic polling pauses after a short 429 that names no time (no Retry-After).
 DEFAULT_RATE_LIMIT_PAUSE: Final = 60.0
+#: The longest pause a Retry-After may impose before a check is tried again.
+MAX_RATE_LIMIT_PAUSE: Final = 900.0
 #: Backoff base when a failing box has no interval of its own.
 DEFAULT_BACKOFF_BASE: Final = 5.0
 #: How long a computed plan is reused while nothing else changes (horizons move with time).
@@ -77,12 +79,16 @@ class Outcome(Enum):
     RATE_LIMITED = "rate_limited"
     GONE = "gone"
     OTHER_ERROR = "other_error"
+    #: The server answered but this machine failed (store, disk, renderer): no back-off.
+    LOCAL_ERROR = "local_error"
 
 
-def outcome_for(error: ApiError | None) -> Outcome:
+def outcome_for(error: BaseException | None) -> Outcome:
     """The outcome that stands for a poll's error (None: it succeeded)."""
     if error is None:
         return Outcome.OK
+    if not isinstance(error, ApiError):
+        return Outcome.LOCAL_ERROR
     if isinstance(error, RateLimitError):
         return Outcome.RATE_LIMITED
     if isinstance(error, NetworkError):
@@ -184,6 +190,8 @@ class PollScheduler:
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, datetime] = {}
         self._paused_until: datetime | None = None
+        # Whether the pause is the monthly stop (quota spent) rather than a short rate limit.
+        self._pause_is_monthly = False
         self._offline = False
         self._net_failures = 0
         self._net_retry_at: datetime | None = None
@@ -243,8 +251,36 @@ class PollScheduler:
         self._unaccounted += 1
         self._plan_cache = None
 
-    def finished(self, key: str, outcome: Outcome, *, retry_at: datetime | None = None) -> None:
-        """Record how a request for ``key`` ended; ``retry_at`` comes with a 429."""
+    def abandon(self, key: str) -> None:
+        """Forget a request for ``key`` that was cancelled before it ended (no outcome)."""
+        self._in_flight.discard(key)
+        self._started_at.pop(key, None)
+        self._plan_cache = None
+
+    def finished_after(self, key: str, error: BaseException | None) -> None:
+        """Record how a poll of ``key`` ended from its error (None: it succeeded)."""
+        if isinstance(error, RateLimitError):
+            if error.quota_spent:
+                # The monthly stop: until the reset the server named (or the last known one).
+                self.finished(key, Outcome.RATE_LIMITED, retry_at=error.retry_at)
+            else:
+                self.finished(key, Outcome.RATE_LIMITED, retry_after=error.retry_after)
+            return
+        self.finished(key, outcome_for(error))
+
+    def finished(
+        self,
+        key: str,
+        outcome: Outcome,
+        *,
+        retry_at: datetime | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Record how a request for ``key`` ended.
+
+        With a 429, ``retry_after`` (seconds) marks a short rate limit; otherwise it is the
+        monthly stop, paused until ``retry_at`` or the quota's reset.
+        """
         now = self._clock()
         self._in_flight.discard(key)
         started_at = self._started_at.pop(key, now)
@@ -262,7 +298,14 @@ class PollScheduler:
             self._failures.pop(key, None)
             self._retry_at.pop(key, None)
         elif outcome is Outcome.RATE_LIMITED:
-            self._pause(now, retry_at)
+            if retry_after is not None or (retry_at is None and not self._quota_spent()):
+                self._short_pause(now, retry_after)
+            else:
+                self._pause(now, retry_at)
+        elif outcome is Outcome.LOCAL_ERROR:
+            # The server answered; what failed is here, and polling slower would not mend it.
+            self._failures.pop(key, None)
+            self._retry_at.pop(key, None)
         elif outcome is Outcome.GONE:
             self._gone.add(key)
             self._failures.pop(key, None)
@@ -286,6 +329,21 @@ class PollScheduler:
         self._net_retry_at = now + timedelta(seconds=delay)
         log.info("offline (%d failures in a row): next try in %.1f s", self._net_failures, delay)
 
+    def _quota_spent(self) -> bool:
+        """Whether the last quota figures say the month's requests are all used."""
+        return self._quota is not None and self._quota.remaining == 0
+
+    def _short_pause(self, now: datetime, retry_after: float | None) -> None:
+        """A short rate limit: pause as long as the server asked (bounded, jittered), then go on."""
+        wait = DEFAULT_RATE_LIMIT_PAUSE if retry_after is None else retry_after
+        wait = min(max(wait, 1.0), MAX_RATE_LIMIT_PAUSE)
+        # Later, never sooner, than asked; the spread keeps clients from coming back at once.
+        until = now + timedelta(seconds=wait * self._rng.uniform(1.0, 1.2))
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+            self._pause_is_monthly = False
+            log.info("rate limited: automatic checks resume at %s", until.isoformat())
+
     def _pause(self, now: datetime, retry_at: datetime | None) -> None:
         until: datetime | None = None
         if retry_at is not None and _aware(retry_at) > now:
@@ -298,14 +356,19 @@ class PollScheduler:
             until = now + timedelta(seconds=DEFAULT_RATE_LIMIT_PAUSE)
         if self._paused_until is None or until > self._paused_until:
             self._paused_until = until
-            log.info("rate limited: automatic checks paused until %s", until.isoformat())
+            self._pause_is_monthly = True
+            log.info("quota spent: automatic checks paused until %s", until.isoformat())
 
     def _backoff(self, failures: int, base: float | None) -> float:
         """Seconds to wait after ``failures`` failures in a row: doubling, capped, jittered."""
         base = base or DEFAULT_BACKOFF_BASE
-        cap = self.policy.max_backoff
-        raw = min(cap, base * 2.0 ** min(failures - 1, 60))
-        return min(cap, raw * self._rng.uniform(0.8, 1.2))
+        # Never below the healthy interval: a failing server is not asked more often.
+        cap = max(self.policy.max_backoff, base)
+        delay = base * 2.0 ** min(failures - 1, 60) * self._rng.uniform(1.0, 1.25)
+        if delay >= cap:
+            # Still spread at the cap, so clients that failed together do not return together.
+            delay = max(base, cap * self._rng.uniform(0.9, 1.0))
+        return delay
 
     # -- outputs ------------------------------------------------------------------------
 
@@ -370,12 +433,16 @@ class PollScheduler:
         plan = self._plan(now)
         mode: Mode
         paused = self._paused_until if self._paused_until and self._paused_until > now else None
-        if paused is not None:
+        if paused is not None and self._pause_is_monthly:
             mode = "paused"
             reason = (
-                f"rate limited by the server: automatic checks paused until "
+                f"the monthly request quota is used up: automatic checks paused until "
                 f"{self._when(paused, now)}; a manual refresh still works"
             )
+        elif paused is not None:
+            mode = "paused"
+            pause_left = format_interval(math.ceil((paused - now).total_seconds()))
+            reason = f"rate limited, retrying in {pause_left}"
         elif plan.mode == "reserve":
             mode, reason = "reserve", plan.reason
         elif self._offline:

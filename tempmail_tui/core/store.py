@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import html
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -43,6 +45,7 @@ _MAILBOX_STATES: Final = ("live", "expired", "deleted", "renamed")
 _GONE_STATES: Final = ("expired", "deleted", "renamed")
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 # A message row's state besides its fingerprinted content: fingerprint, is_seen, archived,
 # fetched_at, mailbox.
 _RowStamp = tuple[str, int, int, str, str]
@@ -50,17 +53,43 @@ _RowStamp = tuple[str, int, int, str, str]
 # Primary result codes (the low byte of an extended code).
 _SQLITE_BUSY: Final = 5
 _SQLITE_LOCKED: Final = 6
+_SQLITE_READONLY: Final = 8
+_SQLITE_READONLY_DIRECTORY: Final = 8 | (6 << 8)
 _SQLITE_CORRUPT: Final = 11
+_SQLITE_FULL: Final = 13
 _SQLITE_NOTADB: Final = 26
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
+
+#: What a write to a full disk says (the store's own words, never the server's).
+STORE_FULL_MESSAGE: Final = "the local store is full (no space left on device)"
+#: What a write to a store opened read-only says.
+STORE_READ_ONLY_MESSAGE: Final = "the local store is read-only: new mail and boxes are not kept"
 
 
 class StoreError(Exception):
     """The local store could not complete an operation (locked too long, disk full, damaged)."""
 
 
+class StoreFullError(StoreError):
+    """A write failed because the disk (or the database's size limit) is full."""
+
+    def __init__(self, message: str = STORE_FULL_MESSAGE) -> None:
+        super().__init__(message)
+
+
+class StoreReadOnlyError(StoreError):
+    """A write failed because the store can only be read (read-only file, directory or disk)."""
+
+    def __init__(self, message: str = STORE_READ_ONLY_MESSAGE) -> None:
+        super().__init__(message)
+
+
 class _CorruptDatabaseError(Exception):
     """The file at the store path is not a usable SQLite database."""
+
+
+class _ReadOnlyRequested(Exception):
+    """The caller asked for the store to be opened for reading only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +142,27 @@ class StoredMessage:
     def sender(self) -> str:
         """The display form of the sender: name and address."""
         return self.to_message().sender
+
+    @classmethod
+    def from_message(
+        cls, msg: Message, mailbox: str, *, fetched_at: datetime, seen: bool | None = None
+    ) -> StoredMessage:
+        """A message from the server as the store would give it back (not stored)."""
+        return cls(
+            id=msg.id,
+            subject=msg.subject,
+            from_name=msg.from_name,
+            from_email=msg.from_email,
+            to=msg.to,
+            received_at=msg.received_at,
+            is_seen=msg.is_seen if seen is None else seen,
+            is_html=msg.is_html,
+            content=msg.content,
+            attachments=msg.attachments,
+            mailbox=mailbox,
+            fetched_at=fetched_at,
+            archived=False,
+        )
 
     def to_message(self) -> Message:
         """The same message as an API ``Message`` record."""
@@ -443,6 +493,104 @@ def _is_corruption(exc: sqlite3.Error) -> bool:
     return "not a database" in text or "malformed" in text
 
 
+def _is_full(exc: sqlite3.Error) -> bool:
+    code = _error_code(exc)
+    if code is not None:
+        return code == _SQLITE_FULL
+    return "database or disk is full" in str(exc).lower()
+
+
+def _is_read_only(exc: sqlite3.Error) -> bool:
+    code = _error_code(exc)
+    if code is not None:
+        return code == _SQLITE_READONLY
+    return "readonly database" in str(exc).lower()
+
+
+def _open_failure(exc: BaseException) -> str:
+    """Why a store could not be opened for writing, in a few words for the user."""
+    if isinstance(exc, OSError):
+        if exc.errno == errno.ENOSPC:
+            return "no space left on device"
+        return exc.strerror or type(exc).__name__
+    if isinstance(exc, sqlite3.Error) and _is_full(exc):
+        return "no space left on device"
+    if isinstance(exc, sqlite3.Error) and _is_read_only(exc):
+        # SQLite's own words ("attempt to write a readonly database") do not say where.
+        if getattr(exc, "sqlite_errorcode", None) == _SQLITE_READONLY_DIRECTORY:
+            return "its directory is read-only"
+        return "the file or its directory is read-only"
+    return str(exc) or type(exc).__name__
+
+
+def _write_refusal(conn: sqlite3.Connection, busy_timeout: float) -> sqlite3.Error | None:
+    """Try a write that is rolled back; the error if the file cannot be written, else None.
+
+    A file opened for writing can still refuse writes (a read-only file, or a WAL that
+    cannot be written), and that should be known at open, not at the first new mail.
+    """
+    # No waiting: a busy database has a writer, and the answer is not worth a delay.
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except sqlite3.OperationalError as exc:
+        if _is_read_only(exc):
+            return exc
+        if not _is_busy(exc):
+            raise
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    return None
+
+
+def _open_read_only(path: Path, busy_timeout: float) -> tuple[sqlite3.Connection, bool]:
+    """Open an existing store for reading only; raise if it cannot be read as this version's.
+
+    ``mode=ro`` still needs the WAL's shared-memory file; where even that cannot be made
+    (a read-only directory) the file is opened as immutable, which is safe as long as no
+    one else can write there either.
+    """
+    with path.open("rb") as fh:
+        if fh.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+            raise _CorruptDatabaseError("file is not a database")
+    base = path.resolve().as_uri()
+    last: sqlite3.Error | None = None
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        conn = sqlite3.connect(
+            base + query,
+            uri=True,
+            timeout=busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                raise StoreError(
+                    f"the local store has schema {version}, this tempmail-tui reads "
+                    f"{SCHEMA_VERSION}, and it cannot be converted while read-only"
+                )
+            if path.stat().st_size <= QUICK_CHECK_MAX_BYTES:
+                rows = conn.execute("PRAGMA quick_check").fetchall()
+                if rows != [("ok",)]:
+                    raise _CorruptDatabaseError("; ".join(str(r[0]) for r in rows[:3]))
+            fts = _has_table(conn, "messages_fts") and _fts5_available(conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            last = exc
+            continue
+        except BaseException:
+            conn.close()
+            raise
+        return conn, fts
+    assert last is not None
+    raise last
+
+
 def _fts5_available(conn: sqlite3.Connection) -> bool:
     """Whether this SQLite build can create FTS5 tables."""
     try:
@@ -682,6 +830,7 @@ class Store:
         fts: bool,
         recovered_from: Path | None = None,
         fallback_reason: str | None = None,
+        read_only_reason: str | None = None,
         lock_retries: int = 2,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
@@ -705,9 +854,19 @@ class Store:
         self.recovered_from = recovered_from
         #: Why the store runs in memory only (nothing will persist), or None if it does not.
         self.fallback_reason = fallback_reason
+        #: Why the file could only be opened for reading (stored mail shown, nothing new
+        #: kept), or None when it is writable.
+        self.read_only_reason = read_only_reason
+        # What PRAGMA data_version said last: it changes when another connection commits.
+        self._data_version = self._read_data_version(conn)
 
     def __repr__(self) -> str:
         return f"Store(path={self.path!r}, recovered_from={self.recovered_from!r})"
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened for reading only (writes raise StoreReadOnlyError)."""
+        return self.read_only_reason is not None
 
     @classmethod
     def open(
@@ -717,15 +876,20 @@ class Store:
         busy_timeout: float = 5.0,
         lock_retries: int = 2,
         clock: Callable[[], datetime] = _utc_now,
+        read_only: bool = False,
     ) -> Store:
         """Open (creating or repairing) the store at ``path``; never raises.
 
-        A damaged file is moved aside and ``recovered_from`` names where it went. If the
-        file cannot be used at all, the store runs in memory and ``fallback_reason`` says why.
+        A damaged file is moved aside and ``recovered_from`` names where it went. An
+        existing file that cannot be written (read-only file, directory or disk, or
+        ``read_only``) is opened for reading and ``read_only_reason`` says why. If the file
+        cannot be used at all, the store runs in memory and ``fallback_reason`` says why.
         """
         path = Path(path)
         recovered: Path | None = None
         try:
+            if read_only:
+                raise _ReadOnlyRequested("opened read-only on request")
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             with _exclusive_open(path, wait=2 * busy_timeout):
                 _create_private(path)
@@ -735,8 +899,34 @@ class Store:
                     recovered = _move_aside(path, clock())
                     _create_private(path)
                     conn, fts = _open_checked(path, busy_timeout)
-        except Exception as exc:  # opening must never stop the app: run in memory instead
+                try:
+                    refusal = _write_refusal(conn, busy_timeout)
+                except BaseException:
+                    conn.close()
+                    raise
+                if refusal is not None:
+                    conn.close()
+                    raise refusal
+        except Exception as exc:  # opening must never stop the app: read it, or run in memory
+            if not isinstance(exc, StoreError):  # a newer schema is not read either
+                try:
+                    conn, fts = _open_read_only(path, busy_timeout)
+                except Exception as read_exc:
+                    log.warning("the local store %s cannot be read either: %s", path, read_exc)
+                else:
+                    why = _open_failure(exc)
+                    log.warning("the local store %s is open read-only: %s", path, why)
+                    return cls(
+                        conn,
+                        path=path,
+                        fts=fts,
+                        recovered_from=recovered,
+                        read_only_reason=why,
+                        lock_retries=lock_retries,
+                        clock=clock,
+                    )
             reason = f"could not open the local store at {path}: {exc}"
+            log.warning("%s; running in memory", reason)
             conn = _connect(":memory:", busy_timeout)
             _migrate(conn)
             fts = _ensure_fts(conn)
@@ -788,8 +978,11 @@ class Store:
             while True:
                 try:
                     # IMMEDIATE takes the write lock up front: a deferred transaction that
-                    # upgrades later can fail with SQLITE_BUSY without waiting at all.
-                    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                    # upgrades later can fail with SQLITE_BUSY without waiting at all. A
+                    # read-only store takes no lock: a write that finds nothing to change
+                    # (a quiet sync) then succeeds, and one that would change fails.
+                    immediate = write and not self.read_only
+                    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
                     try:
                         result = work(conn)
                         conn.execute("COMMIT")
@@ -808,7 +1001,41 @@ class Store:
                         raise StoreError(
                             "the local store is busy (another tempmail-tui is writing); try again"
                         ) from exc
+                    if _is_full(exc):
+                        raise StoreFullError() from exc
+                    if _is_read_only(exc):
+                        raise StoreReadOnlyError() from exc
                     raise StoreError(f"local store error: {exc}") from exc
+
+    # -- changes made elsewhere ---------------------------------------------------------
+
+    @staticmethod
+    def _read_data_version(conn: sqlite3.Connection) -> int | None:
+        try:
+            return int(conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection (process) committed since the last call; cheap.
+
+        When it did, the per-box caches are dropped, so the next reads come from the file.
+        """
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError("the local store is closed")
+            try:
+                version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:
+                raise StoreError(f"local store error: {exc}") from exc
+            changed = version != self._data_version
+            self._data_version = version
+            if changed:
+                self._read_cache.clear()
+                with self._listing_lock:
+                    self._last_listing.clear()
+            return changed
 
     # -- mailboxes ----------------------------------------------------------------------
 

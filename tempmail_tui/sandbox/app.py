@@ -169,6 +169,8 @@ class SandboxApp:
             quota = self.state.quota(key)
         if not decision.omit_quota_headers:
             response.headers.update(quota.headers())
+        if decision.retry_after is not None and response.status_code in (429, 503):
+            response.headers["Retry-After"] = str(decision.retry_after)
         return response
 
     def _control(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:

@@ -32,6 +32,8 @@ class Faults:
     non_json: bool = False
     #: Drop the X-RateLimit-* headers.
     omit_quota_headers: bool = False
+    #: Send ``Retry-After: N`` (seconds) with every forced 429 or 503 answer.
+    retry_after: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The knobs as a JSON object."""
@@ -50,7 +52,7 @@ class Faults:
         for name in ("latency", "error_rate"):
             if name in data:
                 values[name] = _number(name, data[name])
-        for name in ("seed", "force_status", "force_count"):
+        for name in ("seed", "force_status", "force_count", "retry_after"):
             if name in data:
                 values[name] = _optional_int(name, data[name])
         for name in ("truncate_body", "non_json", "omit_quota_headers"):
@@ -74,6 +76,8 @@ class Faults:
             raise ValueError("force_status must be an HTTP status (100-599).")
         if self.force_count is not None and self.force_count < 1:
             raise ValueError("force_count must be at least 1.")
+        if self.retry_after is not None and self.retry_after < 0:
+            raise ValueError("retry_after must not be negative.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,8 @@ class FaultDecision:
     non_json: bool = False
     truncate_body: bool = False
     omit_quota_headers: bool = False
+    #: A ``Retry-After`` to send with the forced status, in seconds.
+    retry_after: int | None = None
 
 
 def decide(faults: Faults, rng: random.Random) -> FaultDecision:
@@ -105,6 +111,7 @@ def decide(faults: Faults, rng: random.Random) -> FaultDecision:
         non_json=faults.non_json,
         truncate_body=faults.truncate_body,
         omit_quota_headers=faults.omit_quota_headers,
+        retry_after=faults.retry_after if status in (429, 503) else None,
     )
 
 

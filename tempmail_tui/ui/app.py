@@ -46,6 +46,8 @@ class Bootstrapped(Message):
     keyring_ok: bool
     keyring_note: str
     problem: str | None = None
+    # Set when the store could be opened for reading only: its mail shows, new mail is not kept.
+    read_only_notice: str | None = None
 
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
@@ -173,6 +175,7 @@ class TempMailApp(App[int]):
         from tempmail_tui.core.store import Store
 
         problem: str | None = None
+        read_only_notice: str | None = None
         if self.demo:
             self._start_demo()
         store_path = self.store_path or paths.store_path()
@@ -189,6 +192,11 @@ class TempMailApp(App[int]):
                     f"The local database cannot be used ({store.fallback_reason}); "
                     "mail is kept in memory until you quit."
                 )
+            if store.read_only_reason is not None:
+                read_only_notice = (
+                    f"The local database {store.path} cannot be written "
+                    f"({store.read_only_reason}): its mail is shown, but new mail is not kept."
+                )
         except Exception as error:
             store = None
             problem = f"Could not open the local database {store_path}: {error}"
@@ -201,7 +209,9 @@ class TempMailApp(App[int]):
                 self.config = replace(self.config, api_key=key, api_key_source=lookup.source)
         if key is None:
             keyring_ok, keyring_note = keys.keyring_available()
-        self.post_message(Bootstrapped(store, key, keyring_ok, keyring_note, problem))
+        self.post_message(
+            Bootstrapped(store, key, keyring_ok, keyring_note, problem, read_only_notice)
+        )
         # Warm what the first opened message needs, here rather than on the user's Enter.
         import tempmail_tui.core.extract  # noqa: F401
 
@@ -229,6 +239,10 @@ class TempMailApp(App[int]):
         self.store = event.store
         if event.problem:
             self.notify(event.problem, severity="error", timeout=12, markup=False)
+        if event.read_only_notice:
+            log.warning("%s", event.read_only_notice)
+            self.notify(event.read_only_notice, severity="warning", timeout=12, markup=False)
+            self.main.set_store_baseline("Read-only local store: new mail is shown, not kept.")
         if event.store is None:
             return
         if event.key is None:

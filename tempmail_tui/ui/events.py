@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tempmail_tui.api.errors import ApiError
-
 if TYPE_CHECKING:
     # The service pulls in httpx: keep it off the path to the first frame.
     from tempmail_tui.core.service import OpenedMessage, PollResult
@@ -24,10 +22,10 @@ class PollDone(Message):
 
 @dataclass
 class PollFailed(Message):
-    """A poll of one mailbox failed."""
+    """A poll of one mailbox failed: the server's answer, or something on this machine."""
 
     email: str
-    error: ApiError
+    error: Exception
     manual: bool
 
 

@@ -109,8 +109,8 @@ def _bad(**fields: object) -> bytes:
     return _listing(*good_messages(), {**message_json("bad", to=EMAIL), **fields})
 
 
-# Answers that cannot be read as a listing: an error is shown and the old list stays.
-REFUSED: list[tuple[str, bytes]] = [
+# One message that cannot be read: the good ones show, and a warning row stands for it.
+UNREADABLE: list[tuple[str, bytes]] = [
     ("subject is a number", _bad(subject=123)),
     ("subject is an object", _bad(subject={"a": 1})),
     ("html is a string", _bad(html="yes")),
@@ -122,6 +122,10 @@ REFUSED: list[tuple[str, bytes]] = [
     ("attachment size is negative", _bad(attachments=[{"name": "a", "size": -1, "url": "u"}])),
     ("attachment size is a string", _bad(attachments=[{"name": "a", "size": "big", "url": "u"}])),
     ("attachment name is null", _bad(attachments=[{"name": None, "size": 1, "url": "u"}])),
+]
+
+# Answers that cannot be read as a listing: an error is shown and the old list stays.
+REFUSED: list[tuple[str, bytes]] = [
     ("messages is a string", _listing(messages="nope")),
     ("messages is null", json.dumps({"status": True, "messages": None}).encode()),
     ("status false", b'{"status": false, "message": "Nope \\u001b]52;c;eA==\\u0007"}'),
@@ -174,6 +178,19 @@ async def test_hostile_json_fields_through_the_app(tmp_path: Path) -> None:
                 api.listing_body = None
                 await poll_once(app, pilot, api)
                 assert app.main.problem is None, name
+
+            for name, raw in UNREADABLE:
+                api.listing_body = raw
+                await poll_once(app, pilot, api)
+                assert app.main.problem is None, (name, app.main.problem)
+                rows = all_rows(app)
+                marked = [r for r in rows if r[2].startswith("could not read this message: ")]
+                assert len(marked) == 1, (name, rows)
+                assert not any(has_forbidden(cell) for cells in rows for cell in cells), name
+                assert [r for r in rows if r not in marked] == last_good, name
+                api.listing_body = None
+                await poll_once(app, pilot, api)
+                assert all_rows(app) == last_good, name
 
             # A hostile answer to the read shows the stored copy, with a notice.
             api.read_body = json.dumps({"status": True, "data": {"id": 7}}).encode()

@@ -162,7 +162,7 @@ class SimClient:
     def quota(self) -> Quota | None:
         return self.server.quota
 
-    async def list_messages(self, email: str) -> MessageList:
+    async def list_messages(self, email: str, *, retries: int | None = None) -> MessageList:
         return self.server.list_messages(email, self.fault, manual=self.manual)
 
     async def aclose(self) -> None:

@@ -35,7 +35,6 @@ from .helpers import (
     free_port,
     http_response,
     make_config,
-    message_json,
     quota_headers,
     quota_line,
     table,
@@ -141,14 +140,13 @@ FAULTS: list[Any] = [
         "missing field 'messages'",
         id="missing-field",
     ),
+    # (A message with a null id no longer fails the listing: see test_unreadable_messages.)
     pytest.param(
-        lambda stop: answer(
-            http_response(200, {**LISTING, "messages": [message_json("x", to=EMAIL, id=None)]})
-        ),
+        lambda stop: answer(http_response(200, {**LISTING, "messages": None})),
         1,
         ProtocolError,
-        "missing field 'id'",
-        id="null-id",
+        "missing field 'messages'",
+        id="null-messages",
     ),
     pytest.param(
         lambda stop: answer(http_response(302, b"", {"Location": "http://evil.example/steal"})),
@@ -285,10 +283,11 @@ async def poll(app: TempMailApp, pilot: Pilot[Any]) -> None:
 
 
 APP_FAULTS = [
-    pytest.param({"force_status": 429}, "quota is used up", "paused", id="429"),
+    # Quota left: a short rate limit, not the monthly stop.
+    pytest.param({"force_status": 429}, "Rate limited by the server", "paused", id="429"),
     pytest.param(
         {"force_status": 429, "omit_quota_headers": True},
-        "quota is used up",
+        "Rate limited by the server",
         "paused",
         id="429-bare",
     ),

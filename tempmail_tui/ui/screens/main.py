@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
@@ -16,19 +17,18 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.worker import Worker
 
 from tempmail_tui.api.errors import (
     ApiError,
     AuthenticationError,
     NotFoundError,
-    ProtocolError,
-    RateLimitError,
 )
 from tempmail_tui.core.format import display_path, human_size
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.schedule import BoxInfo, Outcome, outcome_for
-from tempmail_tui.core.store import StoredMailbox, StoredMessage
+from tempmail_tui.core.schedule import BoxInfo, Outcome
+from tempmail_tui.core.store import StoredMailbox, StoredMessage, StoreError, StoreReadOnlyError
 from tempmail_tui.ui.events import ActionFailed, BoxesChanged, MessageOpened, PollDone, PollFailed
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
@@ -37,6 +37,8 @@ from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
 from tempmail_tui.ui.widgets.reader import ReaderPane
 
 if TYPE_CHECKING:
+    from tempmail_tui.api.models import UnreadableMessage
+
     # The service pulls in httpx: keep it off the path to the first frame.
     from tempmail_tui.core.service import PollResult
     from tempmail_tui.ui.app import TempMailApp
@@ -56,6 +58,9 @@ def describe(action: str, error: Exception) -> str:
         return f"{action} failed: {error}"
     if isinstance(error, OSError):
         return f"{action} failed: {error.strerror or type(error).__name__}"
+    if isinstance(error, StoreError):
+        # Its text already says what went wrong, and that it happened on this machine.
+        return f"{action} failed: {error}"
     return f"{action} failed: {type(error).__name__}: {error}"
 
 
@@ -98,6 +103,21 @@ class MainScreen(Screen[None]):
         self.filter_text = ""
         # Lower-cased searchable text per message id, built on first use of the filter.
         self._haystacks: dict[str, str] = {}
+        # Per mailbox, the messages its last poll could not read (shown as warning rows).
+        self.unreadable: dict[str, tuple[UnreadableMessage, ...]] = {}
+        # (mailbox, message) pairs already logged as unreadable: once a session, not a poll.
+        self._told_unreadable: set[tuple[str, str]] = set()
+        # The running check of each mailbox, so `g` can cancel one that hangs.
+        self._polls: dict[str, Worker[None]] = {}
+        #: Why the local store does not keep new mail (read-only, full), for the status line.
+        self.store_notice: str | None = None
+        # The notice that holds all session long (a store opened read-only), if any.
+        self._store_baseline: str | None = None
+        # Boxes whose last poll could not store its mail: the notice goes when none is left.
+        self._store_trouble: set[str] = set()
+        # When to look next for changes other processes made to the store (monotonic).
+        self._next_store_check = 0.0
+        self._store_check_running = False
 
     @property
     def tapp(self) -> TempMailApp:
@@ -192,7 +212,8 @@ class MainScreen(Screen[None]):
         quota = service.quota if service is not None else None
         scheduler.update_quota(quota)
         self.query_one(QuotaBar).show(
-            QuotaView(quota, scheduler.status(), self.problem), now=self.tapp.clock()
+            QuotaView(quota, scheduler.status(), self.problem or self.store_notice),
+            now=self.tapp.clock(),
         )
 
     def refresh_sidebar(self, select: str | None = None) -> None:
@@ -211,6 +232,7 @@ class MainScreen(Screen[None]):
             return
         self.refresh_sidebar()
         self.refresh_quota()
+        self._watch_store()
 
     @guarded("Starting the scheduled checks")
     def _start_due_polls(self) -> None:
@@ -218,8 +240,7 @@ class MainScreen(Screen[None]):
         if self.tapp.service is None:
             return
         for email in self.tapp.scheduler.due():
-            self.tapp.scheduler.started(email)
-            self.poll_box(email, manual=False)
+            self._start_poll(email, manual=False)
 
     # Loading ---------------------------------------------------------------------------
 
@@ -252,7 +273,9 @@ class MainScreen(Screen[None]):
         listed = list(messages)
         self.messages = {m.id: m for m in listed}
         table = self.query_one(MessageTable)
-        table.show(email, self._filtered(listed), self.tapp.clock())
+        # The warning rows match no filter: a filtered list shows only mail.
+        marks = () if self.filter_text or email is None else self.unreadable.get(email, ())
+        table.show(email, self._filtered(listed), self.tapp.clock(), unreadable=marks)
         # Text, not str: a str border title is parsed as markup, and the address is the server's.
         title = Text(f"Messages — {clean_line(email)}" if email else "Messages")
         if self.filter_text:
@@ -271,9 +294,23 @@ class MainScreen(Screen[None]):
         scheduler = self.tapp.scheduler
         if not scheduler.request_manual(email):
             return False
-        scheduler.started(email)
-        self.poll_box(email, manual=True)
+        self._start_poll(email, manual=True)
         return True
+
+    def restart_poll(self, email: str) -> None:
+        """Cancel a running check of a mailbox (a hung server) and start a fresh one."""
+        worker = self._polls.pop(email, None)
+        if worker is not None:
+            # Cancelling the worker cancels the request on the background loop too.
+            worker.cancel()
+        self.tapp.scheduler.abandon(email)
+        log.info("check of %s restarted by the user", email)
+        self.poll_now(email)
+
+    def _start_poll(self, email: str, *, manual: bool) -> None:
+        """Mark a mailbox in flight and start the worker that polls it."""
+        self.tapp.scheduler.started(email)
+        self._polls[email] = self.poll_box(email, manual=manual)
 
     @work(group="poll")
     async def poll_box(self, email: str, *, manual: bool) -> None:
@@ -285,9 +322,11 @@ class MainScreen(Screen[None]):
             result = await self.tapp.io.run(service.poll(email))
         except ApiError as error:
             self.post_message(PollFailed(email, error, manual))
-        except Exception as error:  # never let a bad answer end the app
-            log.error("checking %s failed unexpectedly", email, exc_info=error)
-            self.post_message(PollFailed(email, _wrap(error), manual))
+        except Exception as error:
+            # Not the server's doing (the store, the disk): reported as local, not as a
+            # protocol error, and it does not slow the schedule down.
+            log.error("checking %s failed on this machine", email, exc_info=error)
+            self.post_message(PollFailed(email, error, manual))
         else:
             self.post_message(PollDone(result, manual))
 
@@ -295,19 +334,54 @@ class MainScreen(Screen[None]):
     @guarded("Showing the new mail")
     def _poll_done(self, event: PollDone) -> None:
         result = event.result
+        self._polls.pop(result.email, None)
         self.tapp.scheduler.finished(result.email, Outcome.OK)
         if self.problem:
             self.clear_problem()
+        marks_changed = self._note_unreadable(result.email, result.unreadable)
         if result.changed and result.messages is not None:
             self.unread[result.email] = sum(
                 1 for m in result.messages if not m.is_seen and not m.archived
             )
             if result.email == self.selected_email:
                 self.show_messages(result.email, result.messages)
+        elif marks_changed and result.email == self.query_one(MessageTable).mailbox:
+            self.show_messages(result.email, self._ordered_all())
         if result.sync.new and not result.initial:
             self._announce(result)
+        self._store_outcome(result)
         self.refresh_sidebar()
         self.refresh_quota()
+
+    def _note_unreadable(self, email: str, entries: tuple[UnreadableMessage, ...]) -> bool:
+        """Keep a box's unreadable messages; log and toast each new one once a session.
+
+        Returns whether they differ from the last poll's, so the list is redrawn only then.
+        """
+        before = self.unreadable.get(email, ())
+        if entries:
+            self.unreadable[email] = entries
+        else:
+            self.unreadable.pop(email, None)
+        fresh = [e for e in entries if (email.casefold(), e.label) not in self._told_unreadable]
+        for entry in fresh:
+            self._told_unreadable.add((email.casefold(), entry.label))
+            # The id is the server's: cleaned; the reason names only fields we know.
+            log.warning(
+                "a message in %s could not be read: %s: %s",
+                clean_line(email),
+                clean_line(entry.label, max_chars=120),
+                entry.reason,
+            )
+        if fresh:
+            count = len(fresh)
+            what = f"A message ({fresh[0].reason})" if count == 1 else f"{count} messages"
+            self.toast(
+                f"{what} in {email} could not be read; marked in the list.",
+                severity="warning",
+                timeout=8,
+            )
+        return entries != before
 
     def _announce(self, result: PollResult) -> None:
         """Tell the user about new mail: a toast and, if enabled, the bell."""
@@ -331,8 +405,8 @@ class MainScreen(Screen[None]):
     @guarded("Reporting a failed check")
     def _poll_failed(self, event: PollFailed) -> None:
         error = event.error
-        retry_at = error.retry_at if isinstance(error, RateLimitError) else None
-        self.tapp.scheduler.finished(event.email, outcome_for(error), retry_at=retry_at)
+        self._polls.pop(event.email, None)
+        self.tapp.scheduler.finished_after(event.email, error)
         if isinstance(error, NotFoundError):
             self.toast(
                 f"{event.email} is gone from the server (expired or deleted); "
@@ -340,8 +414,99 @@ class MainScreen(Screen[None]):
                 severity="warning",
             )
             self.load_boxes()
-        else:
+        elif isinstance(error, ApiError):
             self.report(f"Checking {event.email}", error)
+        else:
+            self.report(f"Storing the mail of {event.email} (on this machine)", error)
+
+    # The local store, shared with other processes -------------------------------------
+
+    def set_store_baseline(self, notice: str | None) -> None:
+        """Show a store notice that holds all session (a store opened read-only)."""
+        self._store_baseline = notice
+        if not self._store_trouble:
+            self.store_notice = notice
+        self.refresh_quota()
+
+    def _store_outcome(self, result: PollResult) -> None:
+        """Say when the store cannot keep a poll's mail (shown anyway), and when it can again."""
+        error = result.store_error
+        if error is None:
+            if result.email in self._store_trouble:
+                self._store_trouble.discard(result.email)
+                if not self._store_trouble:
+                    self.store_notice = self._store_baseline
+                    log.info("the local store takes new mail again")
+                    self.toast("The local store works again: the new mail is stored.")
+            return
+        self._store_trouble.add(result.email)
+        text = str(error)
+        text = text[:1].upper() + text[1:]
+        if not isinstance(error, StoreReadOnlyError):
+            text += "; new mail is shown but not kept until it can be"
+        text += "."
+        if text != self.store_notice:
+            log.warning("%s (checking %s)", text, result.email)
+            self.toast(text, severity="warning", timeout=10)
+        self.store_notice = text
+
+    def _watch_store(self) -> None:
+        """From the tick: at most once per poll interval, look for other processes' changes."""
+        now = time.monotonic()
+        if self._store_check_running or now < self._next_store_check:
+            return
+        # Half a tick early, so a check every interval lands on the tick that is due.
+        self._next_store_check = now + max(1.0, self.tapp.config.poll_interval) - 0.5
+        self._store_check_running = True
+        self.check_store()
+
+    @work(group="store-watch")
+    async def check_store(self) -> None:
+        """Reload what the screen shows if another process (the CLI, a reader) changed the store."""
+        try:
+            service = self.tapp.service
+            if service is None:
+                return
+            changed = await self.tapp.io.run(_call(service.store_changed_elsewhere))
+        except StoreError as error:
+            self.report("Reading the local store", error)
+            return
+        finally:
+            self._store_check_running = False
+        if changed:
+            log.info("the local store was changed by another process: reloading")
+            self.reload_from_store()
+
+    def reload_from_store(self) -> None:
+        """Re-read the boxes, unread counts and the listed box's mail from the store."""
+        if self.tapp.service is None:
+            return
+        if any(w.group == "load-boxes" and not w.is_finished for w in self.workers):
+            # Starting another load would cancel this one and lose the box it selects;
+            # it may have read before the change, so load again once it is done.
+            self.set_timer(0.2, self.reload_from_store)
+            return
+        self.load_boxes()
+        email = self.query_one(MessageTable).mailbox
+        if email is not None:
+            self._reload_messages(email)
+
+    @work(group="store-reload", exclusive=True)
+    async def _reload_messages(self, email: str) -> None:
+        """Show a box's mail as the store has it now, without asking the server."""
+        service = self.tapp.service
+        if service is None:
+            return
+        try:
+            messages = await self.tapp.io.run(_call(service.messages, email))
+        except StoreError as error:
+            self.report("Reading the local store", error)
+            return
+        if self.query_one(MessageTable).mailbox != email:
+            return  # the user moved to another box meanwhile
+        self.unread[email] = sum(1 for m in messages if not m.is_seen and not m.archived)
+        self.show_messages(email, messages)
+        self.refresh_sidebar()
 
     # Sidebar and list events -----------------------------------------------------------
 
@@ -364,6 +529,10 @@ class MainScreen(Screen[None]):
         key = event.row_key.value
         message = self.messages.get(key) if key else None
         if message is None:
+            unreadable = self.query_one(MessageTable).unreadable_at(key)
+            if unreadable is not None:
+                # Nothing to open: say why instead of doing nothing.
+                self.toast(f"Could not read this message: {unreadable.reason}", severity="warning")
             return
         self.query_one(ReaderPane).show_message(message, self._cached_render(message))
         self.open_message(message.id)
@@ -620,13 +789,17 @@ class MainScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         """Poll the selected mailbox now, whatever the schedule says."""
+        # Another process may have added boxes or mail: the sidebar and list catch up too.
+        self.reload_from_store()
         email = self.selected_email
         if not self._ready() or email is None:
             return
         if self.poll_now(email):
             self.toast(f"Checking {email}…", timeout=2)
         else:
-            self.toast("A check of this mailbox is already running.", timeout=2)
+            # One is still running, perhaps on a server that stopped answering: start over.
+            self.restart_poll(email)
+            self.toast(f"Checking {email} again…", timeout=2)
 
     def action_copy_address(self) -> None:
         """Copy the selected mailbox's address to the clipboard (OSC 52, works over SSH)."""
@@ -770,8 +943,3 @@ class MainScreen(Screen[None]):
 async def _call(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a plain store call on the background loop (it touches SQLite, so not on the UI)."""
     return function(*args, **kwargs)
-
-
-def _wrap(error: Exception) -> ApiError:
-    """Turn an unexpected exception into the API family so the UI handles it the same way."""
-    return ProtocolError(f"Unexpected {type(error).__name__} while handling the answer")

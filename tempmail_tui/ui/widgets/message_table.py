@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
+from tempmail_tui.api.models import UnreadableMessage
 from tempmail_tui.core.format import local_time
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMessage
@@ -31,6 +32,11 @@ FILL_STEP = 400
 
 # What a row is made from: when these are unchanged, so is the row.
 _RowInputs = tuple[bool, bool, bool, str, str, str, datetime]
+
+# Rows of unreadable messages are keyed apart from message ids: a NUL cannot be typed and no
+# real id is expected to start with one (a hostile one that does just fails to be shown).
+_MARK_PREFIX = "\x00unreadable\x00"
+_WARNING = "yellow"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,28 @@ def row_view(message: StoredMessage, now: datetime | None = None) -> RowView:
             local_time(message.received_at, now=now), style="dim" if message.is_seen else style
         ),
     )
+
+
+def unreadable_view(entry: UnreadableMessage) -> RowView:
+    """The warning row of a message the server sent but that could not be read."""
+    # The id is the server's: cleaned, and kept as Text so it is never parsed as markup.
+    label = clean_line(entry.id, max_chars=120) if entry.id is not None else ""
+    return RowView(
+        flags=Text("! ", style=f"bold {_WARNING}"),
+        sender=Text(label or f"message #{entry.index + 1}", style=_WARNING, no_wrap=True),
+        subject=Text(
+            f"could not read this message: {entry.reason}",
+            style=f"italic {_WARNING}",
+            no_wrap=True,
+            overflow="ellipsis",
+        ),
+        date=Text(""),
+    )
+
+
+def _mark_key(entry: UnreadableMessage) -> str:
+    """The row key of an unreadable message: by id when it has one, else by its place."""
+    return _MARK_PREFIX + (f"id:{entry.id}" if entry.id is not None else f"#{entry.index}")
 
 
 def _row_inputs(message: StoredMessage) -> _RowInputs:
@@ -104,6 +132,8 @@ class MessageTable(DataTable[Text]):
         self._now: datetime | None = None
         # The messages last shown, by id: the same object again needs no comparing.
         self._messages: dict[str, StoredMessage] = {}
+        # Unreadable messages shown as warning rows above the mail, by row key.
+        self._marks: dict[str, tuple[UnreadableMessage, RowView]] = {}
         self.mailbox: str | None = None
         self.border_title = "Messages"
 
@@ -132,23 +162,50 @@ class MessageTable(DataTable[Text]):
             self.refresh()
 
     @property
-    def current_id(self) -> str | None:
-        """The id of the message under the cursor."""
+    def _current_key(self) -> str | None:
+        """The key of the row under the cursor."""
         if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
             return None
         return self._order[self.cursor_row]
 
+    @property
+    def current_id(self) -> str | None:
+        """The id of the message under the cursor (None on a row of an unreadable message)."""
+        key = self._current_key
+        return None if key is None or key in self._marks else key
+
+    def unreadable_at(self, key: str | None) -> UnreadableMessage | None:
+        """The unreadable message a row key stands for, if it is one of those rows."""
+        mark = self._marks.get(key) if key is not None else None
+        return mark[0] if mark is not None else None
+
     def show(
-        self, mailbox: str | None, messages: Sequence[StoredMessage], now: datetime | None = None
+        self,
+        mailbox: str | None,
+        messages: Sequence[StoredMessage],
+        now: datetime | None = None,
+        unreadable: Sequence[UnreadableMessage] | None = None,
     ) -> None:
-        """Show a mailbox's messages (newest first): rows are added, removed or updated in place."""
+        """Show a mailbox's messages (newest first): rows are added, removed or updated in place.
+
+        ``unreadable`` messages are shown as warning rows above the mail; None keeps the ones
+        shown for this mailbox (callers that only redraw mail need not know of them).
+        """
         if mailbox != self.mailbox:
             self._pending, self._later = [], {}  # the rows of the box left behind
         else:
             self._finish_fill()
+        if unreadable is None:
+            unreadable = [entry for entry, _ in self._marks.values()]
+            if mailbox != self.mailbox:
+                unreadable = []
         # An empty list fills step by step, so only its first rows need making now.
         fresh = mailbox != self.mailbox or not self._order
         views, inputs, later = self._views_for(messages, now, lazy=fresh)
+        marks = self._marks_for(unreadable, taken=views)
+        if marks:
+            views = {**{key: view for key, (_, view) in marks.items()}, **views}
+        self._marks = marks
         order = list(views)
         if mailbox != self.mailbox:
             self.mailbox = mailbox
@@ -156,9 +213,9 @@ class MessageTable(DataTable[Text]):
             return
         gone = [key for key in self._order if key not in views]
         if len(gone) > MAX_REMOVALS_IN_PLACE:
-            self._rebuild(order, views, inputs, keep=self.current_id, later=later, now=now)
+            self._rebuild(order, views, inputs, keep=self._current_key, later=later, now=now)
             return
-        keep = self.current_id
+        keep = self._current_key
         for key in gone:
             with contextlib.suppress(RowDoesNotExist):
                 self.remove_row(key)
@@ -218,6 +275,21 @@ class MessageTable(DataTable[Text]):
             inputs[key] = made
         self._messages = {message.id: message for message in messages}
         return views, inputs, later
+
+    def _marks_for(
+        self, unreadable: Sequence[UnreadableMessage], *, taken: dict[str, RowView | None]
+    ) -> dict[str, tuple[UnreadableMessage, RowView]]:
+        """The warning row of each unreadable message, reusing rows that did not change."""
+        marks: dict[str, tuple[UnreadableMessage, RowView]] = {}
+        for entry in unreadable:
+            key = _mark_key(entry)
+            if key in marks or key in taken:
+                continue  # the same message twice, or a hostile id that looks like a key
+            old = self._marks.get(key)
+            marks[key] = (
+                old if old is not None and old[0] == entry else (entry, unreadable_view(entry))
+            )
+        return marks
 
     def _view(self, key: str) -> RowView:
         """The row of a message, made now if it was left for later."""
@@ -289,10 +361,13 @@ class MessageTable(DataTable[Text]):
     def _update_subtitle(self) -> None:
         """Show the count of messages and unread ones."""
         unread = sum(1 for made in self._inputs.values() if not made[0])
-        total = len(self._order)
+        marked = len(self._marks)
+        total = len(self._order) - marked
         subtitle = f"{total} message{'s' * (total != 1)}" + (
             f" · {unread} unread" if unread else ""
         )
+        if marked:
+            subtitle += f" · {marked} could not be read"
         # Setting a border title repaints the whole table: only when it reads differently.
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
