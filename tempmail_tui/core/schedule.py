@@ -251,6 +251,15 @@ class PollScheduler:
         self._unaccounted += 1
         self._plan_cache = None
 
+    def checked_within(self, key: str, seconds: float) -> bool:
+        """Whether a check of ``key`` is running or ended successfully in the last ``seconds``."""
+        if key in self._in_flight:
+            return True
+        done = self._last_done.get(key)
+        if done is None or key in self._failures:
+            return False
+        return (self._clock() - done).total_seconds() <= seconds
+
     def abandon(self, key: str) -> None:
         """Forget a request for ``key`` that was cancelled before it ended (no outcome)."""
         self._in_flight.discard(key)

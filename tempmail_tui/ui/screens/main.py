@@ -265,7 +265,9 @@ class MainScreen(Screen[None]):
             return
         messages = await self.tapp.io.run(_call(service.messages, email)) if email else []
         self.show_messages(email, messages)
-        if email is not None:
+        # Checked just now (start-up selects the first box twice: load and highlight): the
+        # list is current, and a second request would only spend quota.
+        if email is not None and not self.tapp.scheduler.checked_within(email, 1.0):
             self.poll_now(email)
 
     def show_messages(self, email: str | None, messages: Iterable[StoredMessage]) -> None:
