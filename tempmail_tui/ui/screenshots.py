@@ -142,6 +142,13 @@ async def open_newsletter(pilot: Pilot[object], scene: Scene) -> None:
 async def rename_dialog(pilot: Pilot[object], scene: Scene) -> None:
     """Open the rename dialog."""
     await settle(pilot, scene)
+    # The domains are fetched (and counted in the quota) before `r`, and the bar given a
+    # tick to show it: otherwise the picture depends on whether a tick fell between the
+    # request and the dialog (the bar behind a dialog is not redrawn).
+    service = scene.app.service
+    assert service is not None
+    await scene.app.io.run(service.domains())
+    await pilot.pause(1.2)
     await pilot.press("r")
     for _ in range(100):
         if scene.app.screen.query(Input):
