@@ -185,10 +185,12 @@ class MainScreen(Screen[None]):
     def report(self, action: str, error: Exception) -> None:
         """Show a failure: in the status line always, as a toast when it is news; log it."""
         message = describe(action, error)
-        if isinstance(error, ApiError):
+        if isinstance(error, ApiError | StoreError):
+            # Known failures (the server's answer, a full or read-only store): the message
+            # says it all, and a failing store must not fill the log with tracebacks.
             log.warning("%s", message)
         else:
-            # Not the server's doing: the traceback is what a bug report needs.
+            # Unexpected: the traceback is what a bug report needs.
             log.error("%s", message, exc_info=error)
         self.problem = message
         if message != self._last_toast:
