@@ -52,7 +52,9 @@ class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log file created readable by its owner only (it names mailboxes)."""
 
     def _open(self) -> TextIOWrapper:
-        # Created first with owner-only permissions; the base class then appends to it.
+        # Created first with owner-only permissions; the base class then appends to it. The
+        # directory too is made only now, so a run with nothing to log leaves no trace.
+        os.makedirs(os.path.dirname(self.baseFilename), exist_ok=True)
         os.close(os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
         return super()._open()
 
@@ -83,7 +85,6 @@ def configure(detailed_path: Path | None) -> LogSetup:
     stop()
     logger = logging.getLogger(ROOT_LOGGER)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Opened now when asked for, so a wrong path is a clear error before the app starts;
         # the default log is created only when there is something to say.
         handler = _PrivateFileHandler(

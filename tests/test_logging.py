@@ -97,7 +97,7 @@ def test_default_log_keeps_debug_detail_out_and_is_created_only_when_needed(
     assert main(["new"]) == 0
     setup = logfile.current()
     assert setup is not None and not setup.detailed
-    # Nothing went wrong, so there is nothing to say and no file.
-    assert not setup.path.exists()
+    # Nothing went wrong, so there is nothing to say: no file, not even its directory.
+    assert not setup.path.parent.exists()
     logging.getLogger("tempmail_tui.test").warning("a warning is kept")
     assert "a warning is kept" in setup.path.read_text(encoding="utf-8")
