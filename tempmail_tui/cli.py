@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn, TextIO
 
-from tempmail_tui import __version__, logfile
-from tempmail_tui.config import (
+from tempmail_tui import __version__
+from tempmail_tui.core import logfile, paths
+from tempmail_tui.core.config import (
     API_KEY_ENV_VAR,
     DEFAULT_BASE_URL,
     ENV_VARS,
@@ -21,7 +22,7 @@ from tempmail_tui.config import (
     default_config_path,
     load_config,
 )
-from tempmail_tui.core import paths
+from tempmail_tui.errors import TempMailError
 
 # Heavy libraries (textual, httpx, keyring, html2text, starlette) are imported only inside
 # the command that needs them, so --help and the small commands start fast.
@@ -52,7 +53,7 @@ class Command:
     run: Handler | None = None
 
 
-class CliError(Exception):
+class CliError(TempMailError):
     """A failure to report as one line on stderr with the given exit status."""
 
     def __init__(self, message: str, status: int) -> None:
@@ -315,24 +316,24 @@ def _auth_arguments(parser: argparse.ArgumentParser) -> None:
 
 def auth_set(args: argparse.Namespace, *, stdin: TextIO | None = None) -> int:
     """Read a key (hidden prompt on a terminal, one line from a pipe) and store it."""
-    from tempmail_tui import keys
+    from tempmail_tui.core import credentials
 
     source = stdin if stdin is not None else sys.stdin
     key = _read_key(source).strip()
-    problem = keys.key_problem(key)
+    problem = credentials.key_problem(key)
     if problem is not None:
         raise CliError(problem, EXIT_USAGE)
     try:
-        keys.store_api_key(key)
-    except keys.KeyStoreError as exc:
+        credentials.store_api_key(key)
+    except credentials.KeyStoreError as exc:
         raise CliError(str(exc), EXIT_AUTH) from None
-    info = keys.describe_keyring()
-    print(f"Stored API key {keys.mask_key(key)} in the keyring: {info.description}")
+    info = credentials.describe_keyring()
+    print(f"Stored API key {credentials.mask_key(key)} in the keyring: {info.description}")
     if info.insecure:
         _error("warning: this keyring keeps the key in a plain file, readable by anyone who can")
-        _error("         read your home directory; prefer a real keyring or " + keys.ENV_VAR)
-    if os.environ.get(keys.ENV_VAR, "").strip():
-        print(f"Note: {keys.ENV_VAR} is set in this shell and is used before the keyring.")
+        _error("         read your home directory; prefer a real keyring or " + credentials.ENV_VAR)
+    if os.environ.get(credentials.ENV_VAR, "").strip():
+        print(f"Note: {credentials.ENV_VAR} is set in this shell and is used before the keyring.")
     return EXIT_OK
 
 
@@ -350,13 +351,13 @@ def _read_key(source: TextIO) -> str:
 
 def auth_status(args: argparse.Namespace) -> int:
     """Report where the key comes from, masked, and what the keyring is; 3 if no key."""
-    from tempmail_tui import keys
+    from tempmail_tui.core import credentials
 
-    lookup = keys.lookup_api_key(os.environ)
-    info = keys.describe_keyring()
+    lookup = credentials.lookup_api_key(os.environ)
+    info = credentials.describe_keyring()
     if lookup.key is not None:
-        where = keys.ENV_VAR if lookup.source == "env" else "the OS keyring"
-        print(f"API key: {keys.mask_key(lookup.key)} (from {where})")
+        where = credentials.ENV_VAR if lookup.source == "env" else "the OS keyring"
+        print(f"API key: {credentials.mask_key(lookup.key)} (from {where})")
     else:
         print("API key: none found")
     if lookup.problem is not None and lookup.problem != info.description:
@@ -366,22 +367,22 @@ def auth_status(args: argparse.Namespace) -> int:
     if info.insecure:
         print("Warning: this keyring keeps the key in a plain file, only base64-encoded")
     if lookup.key is None:
-        print(f"To add a key: run `{PROG} auth set`, or set {keys.ENV_VAR}.")
+        print(f"To add a key: run `{PROG} auth set`, or set {credentials.ENV_VAR}.")
         return EXIT_AUTH
     return EXIT_OK
 
 
 def auth_clear(args: argparse.Namespace) -> int:
     """Remove the key from the keyring; mention the environment variable if it is still set."""
-    from tempmail_tui import keys
+    from tempmail_tui.core import credentials
 
     try:
-        removed = keys.clear_api_key()
-    except keys.KeyStoreError as exc:
+        removed = credentials.clear_api_key()
+    except credentials.KeyStoreError as exc:
         raise CliError(str(exc), EXIT_AUTH) from None
     print("Removed the API key from the keyring." if removed else "No API key was in the keyring.")
-    if os.environ.get(keys.ENV_VAR, "").strip():
-        print(f"Note: {keys.ENV_VAR} is still set in this shell; unset it to stop using it.")
+    if os.environ.get(credentials.ENV_VAR, "").strip():
+        print(f"Note: {credentials.ENV_VAR} is still set in this shell; unset it to stop using it.")
     return EXIT_OK
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tempmail_tui.cli import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PROG, CliError, _error
-from tempmail_tui.config import API_KEY_ENV_VAR, Config, ConfigError, load_config
+from tempmail_tui.core.config import API_KEY_ENV_VAR, Config, ConfigError, load_config
 
 # This module is imported whenever the parser is built (the TUI included), so everything
 # heavy (httpx, sqlite3, the renderer, asyncio) is imported inside the functions that need it.

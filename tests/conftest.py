@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tempmail_tui import logfile
+from tempmail_tui.core import logfile
 
 # Local times on screen must not depend on the machine running the tests.
 os.environ["TZ"] = "UTC"

@@ -16,7 +16,7 @@ from typing import Any
 
 from rich.text import Text
 
-from tempmail_tui.config import Config
+from tempmail_tui.core.config import Config
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable

@@ -17,9 +17,9 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from keyring.errors import PasswordDeleteError
 
-from tempmail_tui import keys, logfile
 from tempmail_tui.cli import main
-from tempmail_tui.config import DEFAULT_BASE_URL, Config
+from tempmail_tui.core import credentials, logfile
+from tempmail_tui.core.config import DEFAULT_BASE_URL, Config
 from tempmail_tui.ui.app import AppExit
 
 CANARY = "canarykey-7f3a9c2e41d84b6f9a0e5c1d2b3a4f5e"
@@ -57,7 +57,7 @@ class MemoryKeyring(KeyringBackend):
 
     @property
     def stored(self) -> str | None:
-        return self.entries.get((keys.KEYRING_SERVICE, keys.KEYRING_USERNAME))
+        return self.entries.get((credentials.KEYRING_SERVICE, credentials.KEYRING_USERNAME))
 
 
 class PlaintextKeyring(MemoryKeyring):
@@ -129,7 +129,7 @@ def test_auth_set_reads_one_line_from_a_pipe(
     assert main(["auth", "set"]) == 0
     assert memory.stored == CANARY
     out, err = capsys.readouterr()
-    assert keys.mask_key(CANARY) in out
+    assert credentials.mask_key(CANARY) in out
     assert err == ""
     _assert_hidden(out, err)
 
@@ -204,10 +204,10 @@ def test_auth_set_warns_about_a_plaintext_keyring_and_a_shadowing_env(
 def test_auth_status_with_a_keyring_key(
     memory: MemoryKeyring, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    memory.set_password(keys.KEYRING_SERVICE, keys.KEYRING_USERNAME, CANARY)
+    memory.set_password(credentials.KEYRING_SERVICE, credentials.KEYRING_USERNAME, CANARY)
     assert main(["auth", "status"]) == 0
     out, err = capsys.readouterr()
-    assert f"{keys.mask_key(CANARY)} (from the OS keyring)" in out
+    assert f"{credentials.mask_key(CANARY)} (from the OS keyring)" in out
     assert "MemoryKeyring" in out
     _assert_hidden(out, err)
 
@@ -215,11 +215,13 @@ def test_auth_status_with_a_keyring_key(
 def test_auth_status_prefers_the_environment(
     memory: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    memory.set_password(keys.KEYRING_SERVICE, keys.KEYRING_USERNAME, "keyringkey-1234567890123456")
+    memory.set_password(
+        credentials.KEYRING_SERVICE, credentials.KEYRING_USERNAME, "keyringkey-1234567890123456"
+    )
     monkeypatch.setenv("TEMPMAIL_API_KEY", CANARY)
     assert main(["auth", "status"]) == 0
     out, err = capsys.readouterr()
-    assert f"{keys.mask_key(CANARY)} (from TEMPMAIL_API_KEY)" in out
+    assert f"{credentials.mask_key(CANARY)} (from TEMPMAIL_API_KEY)" in out
     _assert_hidden(out, err)
 
 
@@ -250,7 +252,7 @@ def test_auth_status_reports_a_bad_environment_key(
 def test_auth_clear(
     memory: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    memory.set_password(keys.KEYRING_SERVICE, keys.KEYRING_USERNAME, CANARY)
+    memory.set_password(credentials.KEYRING_SERVICE, credentials.KEYRING_USERNAME, CANARY)
     assert main(["auth", "clear"]) == 0
     assert memory.stored is None
     assert "Removed" in capsys.readouterr().out
@@ -304,7 +306,7 @@ def _fake_module(monkeypatch: pytest.MonkeyPatch, name: str, attr: str, func: ob
 def test_tui_gets_the_merged_config(
     memory: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    memory.set_password(keys.KEYRING_SERVICE, keys.KEYRING_USERNAME, CANARY)
+    memory.set_password(credentials.KEYRING_SERVICE, credentials.KEYRING_USERNAME, CANARY)
     calls: list[tuple[Config, bool]] = []
 
     def run_app(config: Config, *, demo: bool) -> AppExit:
@@ -448,7 +450,7 @@ def test_auth_status_subprocess_never_shows_the_key(tmp_path: Path) -> None:
         TEMPMAIL_API_KEY=CANARY,
     )
     assert done.returncode == 0, done.stderr
-    assert f"{keys.mask_key(CANARY)} (from TEMPMAIL_API_KEY)" in done.stdout
+    assert f"{credentials.mask_key(CANARY)} (from TEMPMAIL_API_KEY)" in done.stdout
     assert "no keyring backend" in done.stdout
     _assert_hidden(done.stdout, done.stderr)
 

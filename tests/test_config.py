@@ -9,9 +9,8 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from tempmail_tui import keys
-from tempmail_tui.config import DEFAULT_BASE_URL, Config, ConfigError, load_config
-from tempmail_tui.core import paths
+from tempmail_tui.core import credentials, paths
+from tempmail_tui.core.config import DEFAULT_BASE_URL, Config, ConfigError, load_config
 
 CANARY = "canarykey-7f3a9c2e41d84b6f9a0e5c1d2b3a4f5e"
 KEYRING_KEY = "keyringkey-aaaabbbbccccddddeeeeffff0000"
@@ -55,7 +54,7 @@ def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def keyring_backend() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
-    backend.set_password(keys.KEYRING_SERVICE, keys.KEYRING_USERNAME, KEYRING_KEY)
+    backend.set_password(credentials.KEYRING_SERVICE, credentials.KEYRING_USERNAME, KEYRING_KEY)
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.notifications import Notification
 
-from tempmail_tui import logfile
+from tempmail_tui.core import logfile
 from tempmail_tui.core.service import MailService
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp, describe_action

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tempmail_tui import commands, logfile
+from tempmail_tui import commands
 from tempmail_tui.cli import main
+from tempmail_tui.core import logfile
 from tempmail_tui.sandbox.server import SandboxServer
 
 KEY = "tmk_LOGCANARY0123456789abcdefXYZ"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tempmail_tui.config import ConfigError, load_config, save_setting
+from tempmail_tui.core.config import ConfigError, load_config, save_setting
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 

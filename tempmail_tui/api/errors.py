@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tempmail_tui.errors import TempMailError
 
-class ApiError(Exception):
+
+class ApiError(TempMailError):
     """Base class for every failure of the Temp Mail API client."""
 
     #: A short, user-facing description of the kind of failure.

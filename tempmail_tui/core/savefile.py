@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.errors import LocalError
 
 __all__ = [
     "AtomicDownload",
@@ -54,7 +55,7 @@ _NO_HARD_LINKS = frozenset(
 )
 
 
-class SaveFileError(OSError):
+class SaveFileError(LocalError, OSError):
     """A download could not be saved safely."""
 
     def __init__(self, message: str) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, TypeVar, cast
 
 from tempmail_tui.api.models import Attachment, Mailbox, Message
+from tempmail_tui.errors import LocalError
 
 SCHEMA_VERSION: Final = 1
 
@@ -66,7 +67,7 @@ STORE_FULL_MESSAGE: Final = "the local store is full (no space left on device)"
 STORE_READ_ONLY_MESSAGE: Final = "the local store is read-only: new mail and boxes are not kept"
 
 
-class StoreError(Exception):
+class StoreError(LocalError):
     """The local store could not complete an operation (locked too long, disk full, damaged)."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from tempmail_tui.errors import LocalError
 
-class SandboxError(Exception):
+
+class SandboxError(LocalError):
     """A refusal that maps to an HTTP status and a ``{"status": false}`` message."""
 
     def __init__(self, status: int, message: str) -> None:

@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.worker import Worker, WorkerFailed, active_worker
 
-from tempmail_tui.config import Config
+from tempmail_tui.core.config import Config
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import PollPolicy, PollScheduler
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
@@ -149,7 +149,7 @@ class TempMailApp(App[int]):
     @work(thread=True, group="save-theme", exclusive=True)
     def save_theme(self, name: str) -> None:
         """Write the theme into config.toml (off the UI thread: it is disk I/O)."""
-        from tempmail_tui.config import ConfigError, default_config_path, save_setting
+        from tempmail_tui.core.config import ConfigError, default_config_path, save_setting
 
         path = self.config.config_file or default_config_path()
         try:
@@ -170,8 +170,7 @@ class TempMailApp(App[int]):
     @work(thread=True)
     def bootstrap(self) -> None:
         """Slow start-up steps (keyring, SQLite, the demo sandbox) in a thread."""
-        from tempmail_tui import keys
-        from tempmail_tui.core import paths
+        from tempmail_tui.core import credentials, paths
         from tempmail_tui.core.store import Store
 
         problem: str | None = None
@@ -203,12 +202,12 @@ class TempMailApp(App[int]):
         key = self.config.api_key
         keyring_ok, keyring_note = True, ""
         if key is None:
-            lookup = keys.lookup_api_key({})
+            lookup = credentials.lookup_api_key({})
             key = lookup.key
             if key is not None:
                 self.config = replace(self.config, api_key=key, api_key_source=lookup.source)
         if key is None:
-            keyring_ok, keyring_note = keys.keyring_available()
+            keyring_ok, keyring_note = credentials.keyring_available()
         self.post_message(
             Bootstrapped(store, key, keyring_ok, keyring_note, problem, read_only_notice)
         )
@@ -302,11 +301,11 @@ class TempMailApp(App[int]):
         self, *, reason: str | None = None, keyring_ok: bool | None = None, keyring_note: str = ""
     ) -> None:
         """Ask for the API key; keep it in the keyring when one is available."""
-        from tempmail_tui import keys
+        from tempmail_tui.core import credentials
         from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry
 
         if keyring_ok is None:
-            keyring_ok, keyring_note = await self.io.run(_async(keys.keyring_available))
+            keyring_ok, keyring_note = await self.io.run(_async(credentials.keyring_available))
         entry = await self.push_screen_wait(
             ApiKeyDialog(keyring_ok=keyring_ok, keyring_note=keyring_note, reason=reason)
         )
@@ -322,7 +321,7 @@ class TempMailApp(App[int]):
             return
         if entry.persist:
             try:
-                await self.io.run(_async(keys.store_api_key, entry.key))
+                await self.io.run(_async(credentials.store_api_key, entry.key))
                 self.notify("API key saved in the keyring.", markup=False)
             except Exception as error:
                 log.warning("keyring write failed: %s", one_line(error))

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tempmail_tui.api.models import Mailbox
-from tempmail_tui.config import Config
+from tempmail_tui.core.config import Config
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp

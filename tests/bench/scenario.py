@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tempmail_tui.api.models import Mailbox
-from tempmail_tui.config import Config
+from tempmail_tui.core.config import Config
 from tempmail_tui.core.paths import APP_NAME, STORE_FILENAME
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.records import SandboxMailbox

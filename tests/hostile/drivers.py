@@ -16,7 +16,7 @@ from typing import Any
 
 from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.api.errors import ApiError
-from tempmail_tui.config import Config
+from tempmail_tui.core.config import Config
 from tempmail_tui.core.store import Store, StoreError
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList

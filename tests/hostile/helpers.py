@@ -27,7 +27,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tempmail_tui.api.models import Mailbox
-from tempmail_tui.config import Config
+from tempmail_tui.core.config import Config
 from tempmail_tui.core.store import Store
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList

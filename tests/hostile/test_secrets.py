@@ -12,11 +12,12 @@ import pytest
 import textual.constants
 from textual.widgets import Input
 
-from tempmail_tui import cli, logfile
+from tempmail_tui import cli
 from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.api.errors import ApiError
 from tempmail_tui.api.secrets import Secret
-from tempmail_tui.config import load_config
+from tempmail_tui.core import logfile
+from tempmail_tui.core.config import load_config
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry, SaveDialog

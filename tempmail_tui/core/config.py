@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from tempmail_tui import keys
-from tempmail_tui.core import paths
+from tempmail_tui.core import credentials, paths
+from tempmail_tui.errors import LocalError
 
 DEFAULT_BASE_URL = "https://v1.tempmailg.com/api"
 CONFIG_FILE_NAME = "config.toml"
@@ -47,7 +47,7 @@ _MAX_SHOWN = 60
 KeySource = Literal["flag", "env", "keyring", "session"]
 
 
-class ConfigError(Exception):
+class ConfigError(LocalError):
     """A setting is invalid; the message is one line naming where it came from."""
 
 
@@ -142,12 +142,14 @@ def _resolve_key(
         if not isinstance(flag_key, str):
             raise ConfigError("--api-key must be text")
         key = flag_key.strip()
-        problem = keys.key_problem(key)
+        problem = credentials.key_problem(key)
         if problem is not None:
             raise ConfigError(f"--api-key: {problem}")
         config.api_key, config.api_key_source = key, "flag"
         return
-    lookup = keys.lookup_api_key(environ) if use_keyring else keys.env_api_key(environ)
+    lookup = (
+        credentials.lookup_api_key(environ) if use_keyring else credentials.env_api_key(environ)
+    )
     config.api_key, config.api_key_source = lookup.key, lookup.source
     config.api_key_problem = lookup.problem
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from tempmail_tui.api.secrets import remember_secret
+from tempmail_tui.errors import LocalError
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -34,7 +35,7 @@ _MAX_DETAIL = 160
 KeySource = Literal["env", "keyring"]
 
 
-class KeyStoreError(Exception):
+class KeyStoreError(LocalError):
     """The keyring could not store or remove the key; the message carries advice."""
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tempmail_tui.api.secrets import scrub
 from tempmail_tui.core import paths
+from tempmail_tui.errors import LocalError
 
 #: The environment variable that turns on the detailed log (like ``--log FILE``).
 LOG_ENV_VAR = "TEMPMAIL_LOG"
@@ -22,7 +23,7 @@ _MAX_BYTES = 2 * 1024 * 1024
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
-class LogFileError(Exception):
+class LogFileError(LocalError):
     """The log file asked for cannot be written; the message names it and says why."""
 
 
