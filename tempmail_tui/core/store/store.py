@@ -46,7 +46,8 @@ _MAILBOX_STATES: Final = ("live", "expired", "deleted", "renamed")
 _GONE_STATES: Final = ("expired", "deleted", "renamed")
 
 _T = TypeVar("_T")
-log = logging.getLogger(__name__)
+# The package's name, as before the split, so log lines and their filters stay the same.
+log = logging.getLogger("tempmail_tui.core.store")
 # A message row's state besides its fingerprinted content: fingerprint, is_seen, archived,
 # fetched_at, mailbox.
 _RowStamp = tuple[str, int, int, str, str]
