@@ -19,6 +19,7 @@ from tempmail_tui.api.models import Attachment, Mailbox, Message
 from tempmail_tui.core import paths
 from tempmail_tui.core import store as store_module
 from tempmail_tui.core.store import Store, StoreError, SyncResult
+from tempmail_tui.core.store import schema as store_schema
 
 T0 = datetime(2026, 6, 28, 10, 57, 25, tzinfo=UTC)
 TOKEN = "encrypted-email-token-SECRET"
@@ -650,7 +651,7 @@ def test_search_degrades_to_like_without_fts5(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The real build has FTS5; pretend it does not for a fresh file.
-    monkeypatch.setattr(store_module, "_fts5_available", lambda conn: False)
+    monkeypatch.setattr(store_schema, "fts5_available", lambda conn: False)
     s = Store.open(db_path)
     try:
         assert not s.has_fts

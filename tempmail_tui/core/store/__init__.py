@@ -1,0 +1,31 @@
+"""The local SQLite store of known mailboxes and every message ever fetched."""
+
+from tempmail_tui.core.store.errors import (
+    STORE_FULL_MESSAGE,
+    STORE_READ_ONLY_MESSAGE,
+    StoreError,
+    StoreFullError,
+    StoreReadOnlyError,
+)
+from tempmail_tui.core.store.opening import QUICK_CHECK_MAX_BYTES
+from tempmail_tui.core.store.records import MailboxState, StoredMailbox, StoredMessage, SyncResult
+from tempmail_tui.core.store.schema import SCHEMA_VERSION
+from tempmail_tui.core.store.search import INDEX_MAX_CHARS
+from tempmail_tui.core.store.store import LISTING_CACHE_BOXES, Store
+
+__all__ = [
+    "INDEX_MAX_CHARS",
+    "LISTING_CACHE_BOXES",
+    "QUICK_CHECK_MAX_BYTES",
+    "SCHEMA_VERSION",
+    "STORE_FULL_MESSAGE",
+    "STORE_READ_ONLY_MESSAGE",
+    "MailboxState",
+    "Store",
+    "StoreError",
+    "StoreFullError",
+    "StoreReadOnlyError",
+    "StoredMailbox",
+    "StoredMessage",
+    "SyncResult",
+]

@@ -1,0 +1,164 @@
+"""The store's tables, their migrations, and the full-text search index when SQLite has FTS5."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from typing import Final
+
+from tempmail_tui.core.store.errors import StoreError
+
+#: The version this code reads and writes (``PRAGMA user_version``).
+SCHEMA_VERSION: Final = 1
+
+_SCHEMA_V1: Final = """
+CREATE TABLE mailboxes (
+    email       TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+    id          INTEGER,
+    domain      TEXT NOT NULL,
+    created_at  TEXT,
+    expire_at   TEXT,
+    email_token TEXT NOT NULL DEFAULT '',
+    added_at    TEXT NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'live'
+                CHECK (state IN ('live', 'expired', 'deleted', 'renamed')),
+    renamed_to  TEXT,
+    manual      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE messages (
+    id          TEXT NOT NULL PRIMARY KEY,
+    mailbox     TEXT NOT NULL COLLATE NOCASE
+                REFERENCES mailboxes (email) ON DELETE CASCADE,
+    -- Small columns first: a sync reads only these, and columns placed after a
+    -- large body would be reached through its overflow pages.
+    fingerprint TEXT NOT NULL,
+    is_seen     INTEGER NOT NULL DEFAULT 0,
+    archived    INTEGER NOT NULL DEFAULT 0,
+    received_at TEXT NOT NULL,
+    fetched_at  TEXT NOT NULL,
+    is_html     INTEGER NOT NULL,
+    from_name   TEXT NOT NULL,
+    from_email  TEXT NOT NULL,
+    to_addr     TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    content     TEXT NOT NULL,
+    -- The text to index when it differs from content (HTML, or very long); NULL otherwise.
+    body_text   TEXT
+);
+CREATE INDEX messages_by_mailbox ON messages (mailbox, received_at DESC, id);
+CREATE INDEX messages_by_date ON messages (received_at DESC, id);
+"""
+
+# Contentless: the index holds only tokens and rowids, so the body is not stored twice.
+# Deleting from a contentless table needs the values that were indexed, which the
+# triggers rebuild from the OLD row with the same expressions.
+_FTS_SCHEMA: Final = """
+CREATE VIRTUAL TABLE messages_fts USING fts5 (subject, sender, body, content = '');
+CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, subject, sender, body)
+    VALUES (new.rowid, new.subject, new.from_name || ' ' || new.from_email,
+            coalesce(new.body_text, new.content));
+END;
+CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, subject, sender, body)
+    VALUES ('delete', old.rowid, old.subject, old.from_name || ' ' || old.from_email,
+            coalesce(old.body_text, old.content));
+END;
+CREATE TRIGGER messages_fts_au
+AFTER UPDATE OF subject, from_name, from_email, content, body_text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, subject, sender, body)
+    VALUES ('delete', old.rowid, old.subject, old.from_name || ' ' || old.from_email,
+            coalesce(old.body_text, old.content));
+    INSERT INTO messages_fts (rowid, subject, sender, body)
+    VALUES (new.rowid, new.subject, new.from_name || ' ' || new.from_email,
+            coalesce(new.body_text, new.content));
+END;
+INSERT INTO messages_fts (rowid, subject, sender, body)
+SELECT rowid, subject, from_name || ' ' || from_email, coalesce(body_text, content)
+FROM messages;
+"""
+
+
+def fts5_available(conn: sqlite3.Connection) -> bool:
+    """Whether this SQLite build can create FTS5 tables."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp._fts5_probe USING fts5 (x)")
+        conn.execute("DROP TABLE temp._fts5_probe")
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the database has a table (or index, view, trigger) of this name."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def _migrate_to_v1(conn: sqlite3.Connection) -> None:
+    for statement in _split_sql(_SCHEMA_V1):
+        conn.execute(statement)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a script, keeping trigger bodies whole (their ``;`` end in ``END;``)."""
+    statements: list[str] = []
+    current: list[str] = []
+    for line in script.strip().splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text.endswith(";") and sqlite3.complete_statement(text):
+            statements.append(text)
+            current = []
+    if "\n".join(current).strip():
+        statements.append("\n".join(current))
+    return statements
+
+
+# Index i migrates a database from version i to i + 1.
+_MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (_migrate_to_v1,)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema to ``SCHEMA_VERSION``; safe when another process migrates at once."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the local store was written by a newer tempmail-tui (schema {version}); "
+            "please upgrade"
+        )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for step in _MIGRATIONS[version:]:
+            step(conn)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+
+
+def ensure_fts(conn: sqlite3.Connection) -> bool:
+    """Create the search index if this build supports it; whether searching can use it."""
+    if has_table(conn, "messages_fts"):
+        return True
+    if not fts5_available(conn):
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not has_table(conn, "messages_fts"):
+            for statement in _split_sql(_FTS_SCHEMA):
+                conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return True

@@ -1,0 +1,399 @@
+"""The ``Store``: known mailboxes and fetched messages in one SQLite file."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final, Literal, TypeVar
+
+from tempmail_tui.api.models import Mailbox, Message
+from tempmail_tui.core.store.errors import StoreError, is_busy, store_error
+from tempmail_tui.core.store.mailboxes import (
+    add_manual,
+    find_mailbox,
+    list_mailboxes,
+    mark_gone,
+    rename,
+    upsert_mailbox,
+    validate_address,
+)
+from tempmail_tui.core.store.opening import open_store
+from tempmail_tui.core.store.records import (
+    GONE_STATES,
+    MESSAGE_COLUMNS,
+    StoredMailbox,
+    StoredMessage,
+    SyncResult,
+    message_from_row,
+    to_db,
+)
+from tempmail_tui.core.store.search import find_messages, search_terms
+from tempmail_tui.core.store.sync import (
+    ListingKey,
+    RowStamp,
+    fingerprint,
+    listing_fingerprints,
+    message_params,
+    read_box,
+    stored_prints,
+    write_listing,
+    write_message,
+)
+
+#: Mailboxes whose last listing is kept in memory to skip re-hashing unchanged messages.
+LISTING_CACHE_BOXES: Final = 128
+
+#: Mailboxes whose last read is kept to speed up the next one (see ``Store.messages``).
+_READ_CACHE_BOXES: Final = 2
+
+_T = TypeVar("_T")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Known mailboxes and fetched messages in one SQLite file, safe across threads and processes.
+
+    Every public method runs in one short transaction and raises ``StoreError`` if the
+    database stays locked beyond the busy timeout and retries, or fails otherwise.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        path: Path | None,
+        fts: bool,
+        recovered_from: Path | None = None,
+        fallback_reason: str | None = None,
+        read_only_reason: str | None = None,
+        lock_retries: int = 2,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self._lock = threading.Lock()
+        self._fts = fts
+        self._lock_retries = lock_retries
+        self._clock = clock
+        # The last listing synced per mailbox, with fingerprints: see _fingerprints. Most
+        # recently synced last, and bounded: mailboxes come and go over a long session.
+        self._last_listing: OrderedDict[str, dict[str, tuple[ListingKey, str]]] = OrderedDict()
+        self._listing_lock = threading.Lock()
+        # The messages last read per mailbox, with the row state they were read at: see
+        # messages. Most recently used last; a few boxes only (they hold whole bodies).
+        self._read_cache: OrderedDict[str, dict[str, tuple[RowStamp, StoredMessage]]] = (
+            OrderedDict()
+        )
+        #: The database file, or None when running on the in-memory fallback.
+        self.path = path
+        #: Where a damaged database was moved to at open, for the UI to report.
+        self.recovered_from = recovered_from
+        #: Why the store runs in memory only (nothing will persist), or None if it does not.
+        self.fallback_reason = fallback_reason
+        #: Why the file could only be opened for reading (stored mail shown, nothing new
+        #: kept), or None when it is writable.
+        self.read_only_reason = read_only_reason
+        # What PRAGMA data_version said last: it changes when another connection commits.
+        self._data_version = self._read_data_version(conn)
+
+    def __repr__(self) -> str:
+        return f"Store(path={self.path!r}, recovered_from={self.recovered_from!r})"
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened for reading only (writes raise StoreReadOnlyError)."""
+        return self.read_only_reason is not None
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        busy_timeout: float = 5.0,
+        lock_retries: int = 2,
+        clock: Callable[[], datetime] = _utc_now,
+        read_only: bool = False,
+    ) -> Store:
+        """Open (creating or repairing) the store at ``path``; never raises.
+
+        A damaged file is moved aside and ``recovered_from`` names where it went. An
+        existing file that cannot be written (read-only file, directory or disk, or
+        ``read_only``) is opened for reading and ``read_only_reason`` says why. If the file
+        cannot be used at all, the store runs in memory and ``fallback_reason`` says why.
+        """
+        opened = open_store(Path(path), busy_timeout=busy_timeout, clock=clock, read_only=read_only)
+        return cls(
+            opened.conn,
+            path=opened.path,
+            fts=opened.fts,
+            recovered_from=opened.recovered_from,
+            fallback_reason=opened.fallback_reason,
+            read_only_reason=opened.read_only_reason,
+            lock_retries=lock_retries,
+            clock=clock,
+        )
+
+    def close(self) -> None:
+        """Close the database; later calls raise ``StoreError``."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def has_fts(self) -> bool:
+        """Whether search uses the FTS5 index (otherwise a slower LIKE scan)."""
+        return self._fts
+
+    # -- transactions -------------------------------------------------------------------
+
+    def _run(self, work: Callable[[sqlite3.Connection], _T], *, write: bool) -> _T:
+        """Run ``work`` in one transaction, retrying when the database stays locked."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError("the local store is closed")
+            attempt = 0
+            while True:
+                try:
+                    # IMMEDIATE takes the write lock up front: a deferred transaction that
+                    # upgrades later can fail with SQLITE_BUSY without waiting at all. A
+                    # read-only store takes no lock: a write that finds nothing to change
+                    # (a quiet sync) then succeeds, and one that would change fails.
+                    immediate = write and not self.read_only
+                    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                    try:
+                        result = work(conn)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            with contextlib.suppress(sqlite3.Error):
+                                conn.execute("ROLLBACK")
+                        raise
+                    return result
+                except sqlite3.Error as exc:
+                    if is_busy(exc) and attempt < self._lock_retries:
+                        attempt += 1
+                        time.sleep(0.05 * attempt)
+                        continue
+                    raise store_error(exc) from exc
+
+    # -- changes made elsewhere ---------------------------------------------------------
+
+    @staticmethod
+    def _read_data_version(conn: sqlite3.Connection) -> int | None:
+        try:
+            return int(conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection (process) committed since the last call; cheap.
+
+        When it did, the per-box caches are dropped, so the next reads come from the file.
+        """
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError("the local store is closed")
+            try:
+                version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:
+                raise StoreError(f"local store error: {exc}") from exc
+            changed = version != self._data_version
+            self._data_version = version
+            if changed:
+                self._read_cache.clear()
+                with self._listing_lock:
+                    self._last_listing.clear()
+            return changed
+
+    # -- mailboxes ----------------------------------------------------------------------
+
+    def add_mailbox(self, mb: Mailbox, *, manual: bool = False) -> StoredMailbox:
+        """Remember a mailbox the API returned (insert or update by address); it becomes live."""
+        email = validate_address(mb.email)
+        now = to_db(self._clock())
+        return self._run(
+            lambda conn: upsert_mailbox(conn, email, mb, now, manual=manual), write=True
+        )
+
+    def add_manual_address(self, email: str) -> StoredMailbox:
+        """Remember an address typed by the user; its id and expiry stay unknown until learnt."""
+        email = validate_address(email)
+        now = to_db(self._clock())
+        return self._run(lambda conn: add_manual(conn, email, now), write=True)
+
+    def mailbox(self, email: str) -> StoredMailbox | None:
+        """One known mailbox by address (case-insensitive), or None."""
+        return self._run(lambda conn: find_mailbox(conn, email), write=False)
+
+    def mailboxes(self, *, include_gone: bool = True) -> list[StoredMailbox]:
+        """Known mailboxes, newest first; ``include_gone=False`` keeps only live ones."""
+        return self._run(lambda conn: list_mailboxes(conn, include_gone=include_gone), write=False)
+
+    def mark_mailbox_gone(
+        self, email: str, state: Literal["expired", "deleted", "renamed"] = "deleted"
+    ) -> None:
+        """Record that the server no longer has this box; its messages stay readable, archived."""
+        if state not in GONE_STATES:
+            raise ValueError("state must be 'expired', 'deleted' or 'renamed'")
+        self._run(lambda conn: mark_gone(conn, email, state), write=True)
+
+    def rename_mailbox(self, old_email: str, new: Mailbox) -> StoredMailbox:
+        """Record a rename: the new box becomes live, the old one points at it, messages move."""
+        new_email = validate_address(new.email)
+        now = to_db(self._clock())
+
+        self._last_listing.pop(old_email.casefold(), None)
+        return self._run(lambda conn: rename(conn, old_email, new_email, new, now), write=True)
+
+    def delete_mailbox_local(self, email: str) -> None:
+        """Forget a mailbox and all its messages (the user's choice)."""
+        self._last_listing.pop(email.casefold(), None)
+        self._run(
+            lambda conn: conn.execute("DELETE FROM mailboxes WHERE email = ?", (email,)),
+            write=True,
+        )
+
+    # -- messages -----------------------------------------------------------------------
+
+    def sync_messages(self, mailbox: str, messages: Sequence[Message]) -> SyncResult:
+        """Store a fresh ``GET /messages`` listing; messages missing from it become archived.
+
+        Unchanged messages (same fingerprint, seen state already stored) are not rewritten,
+        so re-syncing a large, quiet mailbox costs one indexed read.
+        """
+        # The server's list may repeat an id; the last copy wins.
+        incoming: dict[str, Message] = {}
+        for msg in messages:
+            incoming[msg.id] = msg
+        prints, misses = self._fingerprints(mailbox, incoming)
+        now = to_db(self._clock())
+        # Rows to write are prepared before taking the write lock (extracting text to
+        # index is the slow part), guessing from the last sync which ones differ.
+        params: dict[str, dict[str, object]] = {}
+        if misses:
+            stored = self._run(lambda conn: stored_prints(conn, mailbox, misses), write=False)
+            for mid in misses:
+                if stored.get(mid) != prints[mid]:
+                    params[mid] = message_params(mailbox, incoming[mid], prints[mid], now)
+
+        def row(mid: str) -> dict[str, object]:
+            if mid not in params:
+                # Another process changed the row since the guess; rare.
+                params[mid] = message_params(mailbox, incoming[mid], prints[mid], now)
+            return params[mid]
+
+        return self._run(
+            lambda conn: write_listing(conn, mailbox, incoming, prints, row), write=True
+        )
+
+    def _fingerprints(
+        self, mailbox: str, incoming: dict[str, Message]
+    ) -> tuple[dict[str, str], list[str]]:
+        """Fingerprints of a listing, and the ids not found unchanged in the last listing."""
+        key = mailbox.casefold()
+        with self._listing_lock:
+            last = self._last_listing.get(key, {})
+        prints, misses, listing = listing_fingerprints(last, incoming)
+        with self._listing_lock:
+            self._last_listing[key] = listing
+            self._last_listing.move_to_end(key)
+            while len(self._last_listing) > LISTING_CACHE_BOXES:
+                self._last_listing.popitem(last=False)
+        return prints, misses
+
+    def upsert_message(self, mailbox: str, msg: Message) -> None:
+        """Store one message as read with ``GET /messages/{id}`` (it is live again if archived)."""
+        params = message_params(mailbox, msg, fingerprint(msg), to_db(self._clock()))
+        self._run(lambda conn: write_message(conn, mailbox, params), write=True)
+
+    def messages(self, mailbox: str) -> list[StoredMessage]:
+        """A mailbox's messages, archived ones included, newest first.
+
+        A large box is re-read after every poll that changed it, so the rows read last time
+        are kept with their state (fingerprint, seen, archived, fetch time, mailbox) and only
+        rows whose state differs are read again in full, in the same transaction.
+        """
+        key = mailbox.casefold()
+
+        def work(conn: sqlite3.Connection) -> list[StoredMessage]:
+            entries = read_box(conn, mailbox, self._read_cache.get(key, {}))
+            self._read_cache[key] = entries
+            self._read_cache.move_to_end(key)
+            while len(self._read_cache) > _READ_CACHE_BOXES:
+                self._read_cache.popitem(last=False)
+            return [message for _, message in entries.values()]
+
+        return self._run(work, write=False)
+
+    def message(self, message_id: str) -> StoredMessage | None:
+        """One message by id, or None."""
+
+        def work(conn: sqlite3.Connection) -> StoredMessage | None:
+            row = conn.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            return None if row is None else message_from_row(row)
+
+        return self._run(work, write=False)
+
+    def mark_seen(self, message_id: str) -> None:
+        """Mark a message seen locally; it stays seen whatever the server says later."""
+        self._run(
+            lambda conn: conn.execute(
+                "UPDATE messages SET is_seen = 1 WHERE id = ? AND is_seen = 0", (message_id,)
+            ),
+            write=True,
+        )
+
+    def delete_message(self, message_id: str) -> None:
+        """Remove a message the user deleted."""
+        self._run(
+            lambda conn: conn.execute("DELETE FROM messages WHERE id = ?", (message_id,)),
+            write=True,
+        )
+
+    def unread_counts(self) -> dict[str, int]:
+        """Unseen messages per known mailbox (zero included), archived ones counted."""
+
+        def work(conn: sqlite3.Connection) -> dict[str, int]:
+            rows = conn.execute(
+                "SELECT b.email, count(m.id) FROM mailboxes AS b"
+                " LEFT JOIN messages AS m ON m.mailbox = b.email AND m.is_seen = 0"
+                " GROUP BY b.email"
+            ).fetchall()
+            return {str(email): int(count) for email, count in rows}
+
+        return self._run(work, write=False)
+
+    # -- search -------------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 200) -> list[StoredMessage]:
+        """Messages in every box whose subject, sender or text contain all the query's words.
+
+        Words are matched as whole tokens (a trailing ``*`` makes one a prefix); nothing in
+        the query is read as search syntax, so no query raises.
+        """
+        terms = search_terms(query)
+        if not terms:
+            return []
+        limit = max(1, min(int(limit), 10_000))
+        return self._run(
+            lambda conn: find_messages(conn, query, terms, limit, fts=self._fts), write=False
+        )

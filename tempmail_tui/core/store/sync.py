@@ -1,0 +1,274 @@
+"""Keeping a mailbox's rows in step with the server's listing, and reading them back cheaply.
+
+A large, quiet box is listed every few seconds; everything here exists so that such a poll
+rewrites and re-reads only the messages that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Final
+
+from tempmail_tui.api.models import Attachment, Message
+from tempmail_tui.core.store.errors import StoreError
+from tempmail_tui.core.store.records import (
+    MESSAGE_COLUMNS,
+    StoredMessage,
+    SyncResult,
+    encode_attachments,
+    message_from_row,
+    storable,
+    to_db,
+)
+from tempmail_tui.core.store.search import index_text
+
+#: Ids per ``IN (...)`` query (well under SQLite's limit on bound parameters).
+_READ_BATCH: Final = 500
+
+#: A message row's state besides its fingerprinted content: fingerprint, is_seen, archived,
+#: fetched_at, mailbox.
+RowStamp = tuple[str, int, int, str, str]
+
+#: What a listed message is remembered by between syncs (see ``_listing_key``).
+ListingKey = tuple[str, str, str, str, datetime, bool, tuple[Attachment, ...], int, int]
+
+_UPSERT_MESSAGE: Final = """
+INSERT INTO messages (id, mailbox, subject, from_name, from_email, to_addr, received_at,
+                      is_seen, is_html, content, body_text, attachments, fingerprint,
+                      fetched_at, archived)
+VALUES (:id, :mailbox, :subject, :from_name, :from_email, :to_addr, :received_at,
+        :is_seen, :is_html, :content, :body_text, :attachments, :fingerprint, :fetched_at, 0)
+ON CONFLICT (id) DO UPDATE SET
+    mailbox = excluded.mailbox,
+    subject = excluded.subject,
+    from_name = excluded.from_name,
+    from_email = excluded.from_email,
+    to_addr = excluded.to_addr,
+    received_at = excluded.received_at,
+    -- Seen is sticky: once seen here or on the server, it stays seen.
+    is_seen = max(messages.is_seen, excluded.is_seen),
+    is_html = excluded.is_html,
+    content = excluded.content,
+    body_text = excluded.body_text,
+    attachments = excluded.attachments,
+    fingerprint = excluded.fingerprint,
+    fetched_at = excluded.fetched_at,
+    archived = 0
+"""
+
+
+def fingerprint(msg: Message) -> str:
+    """A digest of everything the server says about a message except ``is_seen``."""
+    fields = [
+        msg.subject,
+        msg.from_name,
+        msg.from_email,
+        msg.to,
+        msg.received_at.isoformat(),
+        "html" if msg.is_html else "text",
+    ]
+    for att in msg.attachments:
+        fields += (att.name, att.extension, str(att.size), att.url)
+    fields.append(msg.content)
+    # The lengths up front keep the concatenation unambiguous; one buffer, one hash
+    # call, because a re-sync of a large box hashes every message.
+    head = ",".join([str(len(f)) for f in fields])
+    data = head + "|" + "".join(fields)
+    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _listing_key(msg: Message) -> ListingKey:
+    """A small stand-in for a listed message: the same key means the same fingerprint.
+
+    It covers what the fingerprint covers; the body is held as its length and Python's
+    hash of it, so remembering a large box's listing costs no second copy of every body.
+    """
+    return (
+        msg.subject,
+        msg.from_name,
+        msg.from_email,
+        msg.to,
+        msg.received_at,
+        msg.is_html,
+        msg.attachments,
+        len(msg.content),
+        hash(msg.content),
+    )
+
+
+def listing_fingerprints(
+    last: dict[str, tuple[ListingKey, str]], incoming: dict[str, Message]
+) -> tuple[dict[str, str], list[str], dict[str, tuple[ListingKey, str]]]:
+    """Fingerprints of a listing, the ids not found unchanged in ``last``, and the new listing.
+
+    Hashing every message of a large box on every poll would dominate a quiet re-sync;
+    comparing with small keys of the previous listing is much cheaper.
+    """
+    prints: dict[str, str] = {}
+    misses: list[str] = []
+    listing: dict[str, tuple[ListingKey, str]] = {}
+    for mid, msg in incoming.items():
+        hit = last.get(mid)
+        seen = _listing_key(msg)
+        if hit is not None and hit[0] == seen:
+            fp = hit[1]
+        else:
+            fp = fingerprint(msg)
+            misses.append(mid)
+        prints[mid] = fp
+        listing[mid] = (seen, fp)
+    return prints, misses, listing
+
+
+def stored_prints(conn: sqlite3.Connection, mailbox: str, ids: Sequence[str]) -> dict[str, str]:
+    """Stored fingerprints of these ids in the mailbox (all of them when many are asked)."""
+    if len(ids) > _READ_BATCH:
+        rows = conn.execute(
+            "SELECT id, fingerprint FROM messages WHERE mailbox = ?", (mailbox,)
+        ).fetchall()
+    else:
+        # A poll that brings one new mail to a large box should not read every row.
+        marks = ", ".join("?" * len(ids))
+        rows = conn.execute(
+            f"SELECT id, fingerprint FROM messages WHERE mailbox = ? AND id IN ({marks})",
+            (mailbox, *ids),
+        ).fetchall()
+    return {str(mid): str(fp) for mid, fp in rows}
+
+
+def message_params(mailbox: str, msg: Message, digest: str, now: str) -> dict[str, object]:
+    """The named parameters that write ``msg`` as a row of ``mailbox``, with its ``digest``."""
+    # Sender-written text may hold surrogate halves, which would fail the whole sync.
+    body_text = index_text(msg)
+    return {
+        "id": msg.id,
+        "mailbox": mailbox,
+        "subject": storable(msg.subject),
+        "from_name": storable(msg.from_name),
+        "from_email": storable(msg.from_email),
+        "to_addr": storable(msg.to),
+        "received_at": to_db(msg.received_at),
+        "is_seen": int(msg.is_seen),
+        "is_html": int(msg.is_html),
+        "content": storable(msg.content),
+        "body_text": None if body_text is None else storable(body_text),
+        "attachments": storable(encode_attachments(msg.attachments)),
+        "fingerprint": digest,
+        "fetched_at": now,
+    }
+
+
+def _require_mailbox(conn: sqlite3.Connection, mailbox: str, refusal: str) -> None:
+    if conn.execute("SELECT 1 FROM mailboxes WHERE email = ?", (mailbox,)).fetchone() is None:
+        raise StoreError(refusal)
+
+
+def write_listing(
+    conn: sqlite3.Connection,
+    mailbox: str,
+    incoming: dict[str, Message],
+    prints: dict[str, str],
+    row: Callable[[str], dict[str, object]],
+) -> SyncResult:
+    """Write what differs between a listing and the stored box; ``row`` gives a row to write.
+
+    Messages missing from the listing become archived; unchanged ones are not touched.
+    """
+    _require_mailbox(conn, mailbox, "cannot sync messages of an unknown mailbox")
+    # Seen and archived stay 0/1 integers: this runs over every row of the box.
+    existing: dict[str, tuple[str, int, int]] = {
+        mid: (fp, seen, was_archived)
+        for mid, fp, seen, was_archived in conn.execute(
+            "SELECT id, fingerprint, is_seen, archived FROM messages"
+            " WHERE mailbox = ? ORDER BY received_at DESC, id",
+            (mailbox,),
+        )
+    }
+    new: list[str] = []
+    changed: list[str] = []
+    rewrite: list[dict[str, object]] = []
+    seen_only: list[tuple[str]] = []
+    revive: list[tuple[str]] = []
+    for mid, msg in incoming.items():
+        old = existing.get(mid)
+        if old is None:
+            new.append(mid)
+            rewrite.append(row(mid))
+            continue
+        old_print, old_seen, old_archived = old
+        if old_print != prints[mid]:
+            changed.append(mid)
+            rewrite.append(row(mid))
+        elif (msg.is_seen and not old_seen) or old_archived:
+            changed.append(mid)
+            if msg.is_seen and not old_seen:
+                seen_only.append((mid,))
+            if old_archived:
+                revive.append((mid,))
+    archived = [
+        mid
+        for mid, (_, _, was_archived) in existing.items()
+        if mid not in incoming and not was_archived
+    ]
+    if rewrite:
+        conn.executemany(_UPSERT_MESSAGE, rewrite)
+    if seen_only:
+        conn.executemany("UPDATE messages SET is_seen = 1 WHERE id = ?", seen_only)
+    if revive:
+        conn.executemany("UPDATE messages SET archived = 0 WHERE id = ?", revive)
+    if archived:
+        conn.executemany("UPDATE messages SET archived = 1 WHERE id = ?", [(m,) for m in archived])
+    return SyncResult(new=tuple(new), changed=tuple(changed), archived=tuple(archived))
+
+
+def write_message(conn: sqlite3.Connection, mailbox: str, params: dict[str, object]) -> None:
+    """Write one message's row (from ``message_params``); it is live again if archived."""
+    _require_mailbox(conn, mailbox, "cannot store a message of an unknown mailbox")
+    conn.execute(_UPSERT_MESSAGE, params)
+
+
+def read_box(
+    conn: sqlite3.Connection, mailbox: str, known: dict[str, tuple[RowStamp, StoredMessage]]
+) -> dict[str, tuple[RowStamp, StoredMessage]]:
+    """A mailbox's messages with their row state, newest first, reusing ``known`` ones.
+
+    Only rows whose state (fingerprint, seen, archived, fetch time, mailbox) differs from
+    the one ``known`` was read at are read again in full.
+    """
+    entries: dict[str, tuple[RowStamp, StoredMessage]] = {}
+    stamps: list[tuple[str, RowStamp]] = []
+    if known:
+        stamps = [
+            (mid, (fp, seen, archived, fetched, box))
+            for mid, fp, seen, archived, fetched, box in conn.execute(
+                "SELECT id, fingerprint, is_seen, archived, fetched_at, mailbox"
+                " FROM messages WHERE mailbox = ? ORDER BY received_at DESC, id",
+                (mailbox,),
+            )
+        ]
+    stale = [mid for mid, stamp in stamps if (hit := known.get(mid)) is None or hit[0] != stamp]
+    if not known or len(stale) > len(stamps) // 2:
+        # Nothing (or little) to reuse: one scan of the box is cheaper than lookups.
+        for row in conn.execute(
+            f"SELECT {MESSAGE_COLUMNS}, fingerprint FROM messages WHERE mailbox = ?"
+            " ORDER BY received_at DESC, id",
+            (mailbox,),
+        ):
+            read = message_from_row(row)
+            entries[read.id] = ((row[13], row[7], row[12], row[11], row[1]), read)
+        return entries
+    fresh: dict[str, StoredMessage] = {}
+    for start in range(0, len(stale), _READ_BATCH):
+        batch = stale[start : start + _READ_BATCH]
+        marks = ", ".join("?" * len(batch))
+        for row in conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", batch
+        ):
+            fresh[row[0]] = message_from_row(row)
+    for mid, stamp in stamps:
+        again = fresh.get(mid)
+        entries[mid] = (stamp, again) if again is not None else known[mid]
+    return entries
