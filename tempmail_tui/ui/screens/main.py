@@ -31,6 +31,7 @@ from tempmail_tui.core.schedule import BoxInfo, Outcome
 from tempmail_tui.core.store import StoredMailbox, StoredMessage, StoreError, StoreReadOnlyError
 from tempmail_tui.ui.events import ActionFailed, BoxesChanged, MessageOpened, PollDone, PollFailed
 from tempmail_tui.ui.failures import guarded
+from tempmail_tui.ui.host import MailHost, host_of
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
     # The service pulls in httpx: keep it off the path to the first frame.
     from tempmail_tui.core.service import PollResult
-    from tempmail_tui.ui.app import TempMailApp
 
 # Any tag, for the filter's look at HTML bodies: linear, and good enough to skip markup.
 _TAG = re.compile(r"<[^<>]*>")
@@ -120,12 +120,9 @@ class MainScreen(Screen[None]):
         self._store_check_running = False
 
     @property
-    def tapp(self) -> TempMailApp:
-        """The app, typed."""
-        from tempmail_tui.ui.app import TempMailApp
-
-        assert isinstance(self.app, TempMailApp)
-        return self.app
+    def host(self) -> MailHost:
+        """The app, as far as screens may use it."""
+        return host_of(self)
 
     def compose(self) -> ComposeResult:
         """Sidebar, list over reader, quota bar, footer."""
@@ -166,7 +163,7 @@ class MainScreen(Screen[None]):
 
     def live_boxes(self) -> list[StoredMailbox]:
         """Mailboxes that can still receive mail."""
-        now = self.tapp.clock()
+        now = self.host.clock()
         return [
             b
             for b in self.boxes
@@ -199,7 +196,7 @@ class MainScreen(Screen[None]):
         self.refresh_quota()
         if isinstance(error, AuthenticationError) and not self._auth_prompted:
             self._auth_prompted = True
-            self.tapp.ask_for_key(reason="The server rejected the API key (HTTP 401).")
+            self.host.ask_for_key(reason="The server rejected the API key (HTTP 401).")
 
     def clear_problem(self) -> None:
         """Forget the last failure once things work again."""
@@ -209,20 +206,20 @@ class MainScreen(Screen[None]):
 
     def refresh_quota(self) -> None:
         """Redraw the quota bar from the service and the schedule."""
-        service = self.tapp.service
-        scheduler = self.tapp.scheduler
+        service = self.host.service
+        scheduler = self.host.scheduler
         quota = service.quota if service is not None else None
         scheduler.update_quota(quota)
         self.query_one(QuotaBar).show(
             QuotaView(quota, scheduler.status(), self.problem or self.store_notice),
-            now=self.tapp.clock(),
+            now=self.host.clock(),
         )
 
     def refresh_sidebar(self, select: str | None = None) -> None:
         """Redraw the sidebar and tell the scheduler which boxes are live."""
-        rows = box_rows(self.boxes, self.unread, now=self.tapp.clock())
+        rows = box_rows(self.boxes, self.unread, now=self.host.clock())
         self.query_one(MailboxList).show(rows, select=select)
-        scheduler = self.tapp.scheduler
+        scheduler = self.host.scheduler
         scheduler.set_boxes([BoxInfo(b.email, b.expire_at) for b in self.live_boxes()])
         scheduler.select(self.selected_email)
         self.update_title()
@@ -230,7 +227,7 @@ class MainScreen(Screen[None]):
     @guarded("Refreshing the screen")
     def _tick(self) -> None:
         """Once a second: start due polls, update countdowns and the age of the quota."""
-        if self.tapp.service is None:
+        if self.host.service is None:
             return
         self.refresh_sidebar()
         self.refresh_quota()
@@ -239,9 +236,9 @@ class MainScreen(Screen[None]):
     @guarded("Starting the scheduled checks")
     def _start_due_polls(self) -> None:
         """Start the polls the schedule says are due."""
-        if self.tapp.service is None:
+        if self.host.service is None:
             return
-        for email in self.tapp.scheduler.due():
+        for email in self.host.scheduler.due():
             self._start_poll(email, manual=False)
 
     # Loading ---------------------------------------------------------------------------
@@ -249,11 +246,11 @@ class MainScreen(Screen[None]):
     @work(group="load-boxes", exclusive=True)
     async def load_boxes(self, select: str | None = None) -> None:
         """Read the known mailboxes and unread counts from the store."""
-        service = self.tapp.service
+        service = self.host.service
         if service is None:
             return
-        boxes = await self.tapp.io.run(_call(service.mailboxes))
-        unread = await self.tapp.io.run(_call(service.unread_counts))
+        boxes = await self.host.io.run(_call(service.mailboxes))
+        unread = await self.host.io.run(_call(service.unread_counts))
         self.boxes, self.unread = boxes, unread
         self.refresh_sidebar(select=select)
         if select is not None or self.query_one(MessageTable).mailbox != self.selected_email:
@@ -262,14 +259,14 @@ class MainScreen(Screen[None]):
     @work(group="load-messages", exclusive=True)
     async def load_messages(self, email: str | None) -> None:
         """Show the stored messages of a mailbox at once, before any poll answers."""
-        service = self.tapp.service
+        service = self.host.service
         if service is None:
             return
-        messages = await self.tapp.io.run(_call(service.messages, email)) if email else []
+        messages = await self.host.io.run(_call(service.messages, email)) if email else []
         self.show_messages(email, messages)
         # Checked just now (start-up selects the first box twice: load and highlight): the
         # list is current, and a second request would only spend quota.
-        if email is not None and not self.tapp.scheduler.checked_within(email, 1.0):
+        if email is not None and not self.host.scheduler.checked_within(email, 1.0):
             self.poll_now(email)
 
     def show_messages(self, email: str | None, messages: Iterable[StoredMessage]) -> None:
@@ -279,7 +276,7 @@ class MainScreen(Screen[None]):
         table = self.query_one(MessageTable)
         # The warning rows match no filter: a filtered list shows only mail.
         marks = () if self.filter_text or email is None else self.unreadable.get(email, ())
-        table.show(email, self._filtered(listed), self.tapp.clock(), unreadable=marks)
+        table.show(email, self._filtered(listed), self.host.clock(), unreadable=marks)
         # Text, not str: a str border title is parsed as markup, and the address is the server's.
         title = Text(f"Messages — {clean_line(email)}" if email else "Messages")
         if self.filter_text:
@@ -295,7 +292,7 @@ class MainScreen(Screen[None]):
 
     def poll_now(self, email: str) -> bool:
         """Check a mailbox now, outside the schedule; False if a check is already running."""
-        scheduler = self.tapp.scheduler
+        scheduler = self.host.scheduler
         if not scheduler.request_manual(email):
             return False
         self._start_poll(email, manual=True)
@@ -307,23 +304,23 @@ class MainScreen(Screen[None]):
         if worker is not None:
             # Cancelling the worker cancels the request on the background loop too.
             worker.cancel()
-        self.tapp.scheduler.abandon(email)
+        self.host.scheduler.abandon(email)
         log.info("check of %s restarted by the user", email)
         self.poll_now(email)
 
     def _start_poll(self, email: str, *, manual: bool) -> None:
         """Mark a mailbox in flight and start the worker that polls it."""
-        self.tapp.scheduler.started(email)
+        self.host.scheduler.started(email)
         self._polls[email] = self.poll_box(email, manual=manual)
 
     @work(group="poll")
     async def poll_box(self, email: str, *, manual: bool) -> None:
         """Poll one mailbox; the scheduler has already marked it in flight."""
-        service = self.tapp.service
+        service = self.host.service
         if service is None:
             return
         try:
-            result = await self.tapp.io.run(service.poll(email))
+            result = await self.host.io.run(service.poll(email))
         except ApiError as error:
             self.post_message(PollFailed(email, error, manual))
         except Exception as error:
@@ -339,7 +336,7 @@ class MainScreen(Screen[None]):
     def _poll_done(self, event: PollDone) -> None:
         result = event.result
         self._polls.pop(result.email, None)
-        self.tapp.scheduler.finished(result.email, Outcome.OK)
+        self.host.scheduler.finished(result.email, Outcome.OK)
         if self.problem:
             self.clear_problem()
         marks_changed = self._note_unreadable(result.email, result.unreadable)
@@ -400,17 +397,17 @@ class MainScreen(Screen[None]):
             subject = clean_line(newest.subject, max_chars=80) or "(no subject)"
             detail = f": {sender} — {subject}"
         self.toast(f"{what} in {result.email}{detail}", timeout=6)
-        if self.tapp.config.bell:
+        if self.host.config.bell:
             self.app.bell()
-        if self.tapp.config.desktop_notifications:
-            self.tapp.desktop_notify(f"{what} — {result.email}", detail.removeprefix(": "))
+        if self.host.config.desktop_notifications:
+            self.host.desktop_notify(f"{what} — {result.email}", detail.removeprefix(": "))
 
     @on(PollFailed)
     @guarded("Reporting a failed check")
     def _poll_failed(self, event: PollFailed) -> None:
         error = event.error
         self._polls.pop(event.email, None)
-        self.tapp.scheduler.finished_after(event.email, error)
+        self.host.scheduler.finished_after(event.email, error)
         if isinstance(error, NotFoundError):
             self.toast(
                 f"{event.email} is gone from the server (expired or deleted); "
@@ -460,7 +457,7 @@ class MainScreen(Screen[None]):
         if self._store_check_running or now < self._next_store_check:
             return
         # Half a tick early, so a check every interval lands on the tick that is due.
-        self._next_store_check = now + max(1.0, self.tapp.config.poll_interval) - 0.5
+        self._next_store_check = now + max(1.0, self.host.config.poll_interval) - 0.5
         self._store_check_running = True
         self.check_store()
 
@@ -468,10 +465,10 @@ class MainScreen(Screen[None]):
     async def check_store(self) -> None:
         """Reload what the screen shows if another process (the CLI, a reader) changed the store."""
         try:
-            service = self.tapp.service
+            service = self.host.service
             if service is None:
                 return
-            changed = await self.tapp.io.run(_call(service.store_changed_elsewhere))
+            changed = await self.host.io.run(_call(service.store_changed_elsewhere))
         except StoreError as error:
             self.report("Reading the local store", error)
             return
@@ -483,7 +480,7 @@ class MainScreen(Screen[None]):
 
     def reload_from_store(self) -> None:
         """Re-read the boxes, unread counts and the listed box's mail from the store."""
-        if self.tapp.service is None:
+        if self.host.service is None:
             return
         if any(w.group == "load-boxes" and not w.is_finished for w in self.workers):
             # Starting another load would cancel this one and lose the box it selects;
@@ -498,11 +495,11 @@ class MainScreen(Screen[None]):
     @work(group="store-reload", exclusive=True)
     async def _reload_messages(self, email: str) -> None:
         """Show a box's mail as the store has it now, without asking the server."""
-        service = self.tapp.service
+        service = self.host.service
         if service is None:
             return
         try:
-            messages = await self.tapp.io.run(_call(service.messages, email))
+            messages = await self.host.io.run(_call(service.messages, email))
         except StoreError as error:
             self.report("Reading the local store", error)
             return
@@ -518,7 +515,7 @@ class MainScreen(Screen[None]):
     @guarded("Selecting the mailbox")
     def _box_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         email = event.option.id
-        self.tapp.scheduler.select(email)
+        self.host.scheduler.select(email)
         if email != self.query_one(MessageTable).mailbox:
             self.load_messages(email)
 
@@ -542,17 +539,17 @@ class MainScreen(Screen[None]):
         self.open_message(message.id)
 
     def _cached_render(self, message: StoredMessage) -> Rendered | None:
-        service = self.tapp.service
+        service = self.host.service
         return service.cache.get(message.id) if service is not None else None
 
     @work(group="open", exclusive=True)
     async def open_message(self, message_id: str) -> None:
         """Read a message on the server and convert it off the UI thread."""
-        service = self.tapp.service
+        service = self.host.service
         if service is None:
             return
         try:
-            opened = await self.tapp.io.run(service.open_message(message_id))
+            opened = await self.host.io.run(service.open_message(message_id))
         except Exception as error:
             self.post_message(ActionFailed("Opening the message", error))
         else:
@@ -576,7 +573,7 @@ class MainScreen(Screen[None]):
         if was_unread and message.mailbox in self.unread:
             self.unread[message.mailbox] = max(0, self.unread[message.mailbox] - 1)
         if message.mailbox == self.query_one(MessageTable).mailbox:
-            self.query_one(MessageTable).show(message.mailbox, self._ordered(), self.tapp.clock())
+            self.query_one(MessageTable).show(message.mailbox, self._ordered(), self.host.clock())
         self.refresh_sidebar()
         self.refresh_quota()
 
@@ -615,7 +612,7 @@ class MainScreen(Screen[None]):
 
     def _ready(self) -> bool:
         """Whether the service is up; says why not otherwise."""
-        if self.tapp.service is None:
+        if self.host.service is None:
             self.toast("Not connected yet: an API key is needed.", severity="warning")
             return False
         return True
@@ -625,10 +622,10 @@ class MainScreen(Screen[None]):
         """Create a random mailbox and select it."""
         if not self._ready():
             return
-        service = self.tapp.service
+        service = self.host.service
         assert service is not None
         try:
-            box = await self.tapp.io.run(service.create_mailbox())
+            box = await self.host.io.run(service.create_mailbox())
         except Exception as error:
             self.report("Creating a mailbox", error)
             return
@@ -648,10 +645,10 @@ class MainScreen(Screen[None]):
         if box not in self.live_boxes():
             self.toast("This mailbox is no longer live; it cannot be renamed.", severity="warning")
             return
-        service = self.tapp.service
+        service = self.host.service
         assert service is not None
         try:
-            domains = await self.tapp.io.run(service.domains())
+            domains = await self.host.io.run(service.domains())
         except Exception as error:
             self.report("Loading domains", error)
             return
@@ -659,7 +656,7 @@ class MainScreen(Screen[None]):
         if not isinstance(request, RenameRequest):
             return
         try:
-            renamed = await self.tapp.io.run(
+            renamed = await self.host.io.run(
                 service.rename_mailbox(box.email, request.username, request.domain)
             )
         except Exception as error:
@@ -683,10 +680,10 @@ class MainScreen(Screen[None]):
         question.append(" on the server?\nIts mail stays readable here as archived.")
         if await self.app.push_screen_wait(ConfirmDialog("Delete mailbox", question)) is not True:
             return
-        service = self.tapp.service
+        service = self.host.service
         assert service is not None
         try:
-            await self.tapp.io.run(service.delete_mailbox(box.email))
+            await self.host.io.run(service.delete_mailbox(box.email))
         except Exception as error:
             self.report("Deleting the mailbox", error)
             return
@@ -705,10 +702,10 @@ class MainScreen(Screen[None]):
         address = await self.app.push_screen_wait(AddressDialog())
         if not isinstance(address, str):
             return
-        service = self.tapp.service
+        service = self.host.service
         assert service is not None
         try:
-            box = await self.tapp.io.run(service.add_address(address))
+            box = await self.host.io.run(service.add_address(address))
         except Exception as error:
             self.report(f"Adding {address}", error)
             return
@@ -729,15 +726,15 @@ class MainScreen(Screen[None]):
         question.append("?")
         if await self.app.push_screen_wait(ConfirmDialog("Delete message", question)) is not True:
             return
-        service = self.tapp.service
+        service = self.host.service
         assert service is not None
         try:
-            await self.tapp.io.run(service.delete_message(message.id))
+            await self.host.io.run(service.delete_message(message.id))
         except Exception as error:
             self.report("Deleting the message", error)
             return
         self.messages.pop(message.id, None)
-        self.query_one(MessageTable).show(message.mailbox, self._ordered(), self.tapp.clock())
+        self.query_one(MessageTable).show(message.mailbox, self._ordered(), self.host.clock())
         reader = self.query_one(ReaderPane)
         if reader.message is not None and reader.message.id == message.id:
             reader.clear_message("Message deleted.")
@@ -757,11 +754,11 @@ class MainScreen(Screen[None]):
         if not message.attachments:
             self.toast("This message has no attachments.")
             return
-        directory = self.tapp.config.download_dir
+        directory = self.host.config.download_dir
         chosen = await self.app.push_screen_wait(SaveDialog(message.attachments, directory))
         if not isinstance(chosen, list) or not chosen:
             return
-        service = self.tapp.service
+        service = self.host.service
         assert service is not None
         transfer = self.query_one("#transfer", Static)
         saved: list[Path] = []
@@ -778,7 +775,7 @@ class MainScreen(Screen[None]):
                 self.app.call_from_thread(transfer.update, Text(line))
 
             try:
-                path = await self.tapp.io.run(
+                path = await self.host.io.run(
                     service.save_attachment(message.id, attachment, directory, progress)
                 )
             except Exception as error:
@@ -862,7 +859,7 @@ class MainScreen(Screen[None]):
         if not isinstance(choice, LinkChoice):
             return
         if choice.open:
-            if await self.tapp.open_in_browser(choice.url):
+            if await self.host.open_in_browser(choice.url):
                 self.toast("Opened in the browser", timeout=3)
                 return
             self.app.copy_to_clipboard(choice.url)
@@ -909,22 +906,22 @@ class MainScreen(Screen[None]):
         # Dialogs load on first use: their widgets are not on the first frame.
         from tempmail_tui.ui.screens.search import ArchiveSearchScreen
 
-        store = self.tapp.store
-        if store is None:
-            self.toast("The local store is not open yet.", severity="warning")
+        if not self._ready():
             return
+        service = self.host.service
+        assert service is not None
 
         async def search(query: str) -> list[StoredMessage]:
             # As you type, the last word is a prefix ("verif" finds "verification").
             words = query if query.endswith(" ") else query.strip() + "*"
-            return await self.tapp.io.run(_call(store.search, words))
+            return await self.host.io.run(_call(service.search, words))
 
         found = await self.app.push_screen_wait(ArchiveSearchScreen(search))
         if not isinstance(found, StoredMessage):
             return
         if found.mailbox != self.selected_email:
             self.refresh_sidebar(select=found.mailbox)
-            messages = await self.tapp.io.run(_call(store.messages, found.mailbox))
+            messages = await self.host.io.run(_call(service.messages, found.mailbox))
             self.show_messages(found.mailbox, messages)
         table = self.query_one(MessageTable)
         if found.id in self.messages:
@@ -937,7 +934,7 @@ class MainScreen(Screen[None]):
         """Put the count of unread mail in the terminal's title."""
         live = {b.email for b in self.live_boxes()}
         unread = sum(n for email, n in self.unread.items() if email in live)
-        self.tapp.set_terminal_title(f"({unread}) tempmail-tui" if unread else "tempmail-tui")
+        self.host.set_terminal_title(f"({unread}) tempmail-tui" if unread else "tempmail-tui")
 
     async def action_quit(self) -> None:
         """Leave the app."""
