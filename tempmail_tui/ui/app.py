@@ -386,7 +386,7 @@ class TempMailApp(App[int]):
 
 
 def _fits_host(app: TempMailApp) -> MailHost:
-    """Nothing at run time: mypy checks here that the app gives screens all MailHost lists."""
+    """Never called: mypy checks here that the app is all MailHost promises the screens."""
     return app
 
 
