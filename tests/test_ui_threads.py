@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ import pytest
 from tempmail_tui.core import credentials
 from tempmail_tui.core.config import Config
 from tempmail_tui.sandbox.server import SandboxServer
+from tempmail_tui.ui import app as app_module
 from tempmail_tui.ui.app import TempMailApp
+from tempmail_tui.ui.startup import Bootstrapped, prepare
 
 from .app_helpers import make_app, wait_for
 
@@ -100,3 +103,29 @@ async def test_a_key_found_at_start_up_is_applied_on_the_ui_thread(
         await wait_for(pilot, lambda: path.exists() and "nord" in path.read_text(), what="saved")
         assert app.config.theme == "nord"
     assert off_the_ui_thread(app, ui) == []
+
+
+async def test_what_start_up_makes_for_an_app_already_closed_is_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Bootstrapped] = []
+
+    def noting(*args: Any, **kwargs: Any) -> Bootstrapped:
+        made.append(prepare(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(app_module, "prepare", noting)
+    app = TempMailApp(
+        Config(download_dir=tmp_path / "downloads"),
+        demo=True,
+        store_path=tmp_path / "store.sqlite3",
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.main.boxes, timeout=20, what="the demo's mailbox")
+    # Closed: a start-up that ends now has nobody to hand its sandbox and store to.
+    await asyncio.to_thread(TempMailApp.bootstrap.__wrapped__, app)  # type: ignore[attr-defined]
+    first, late = made
+    assert late.demo is not None and first.demo is not None
+    assert late.demo.directory != first.demo.directory
+    assert not late.demo.server.running
+    assert not late.demo.directory.exists()

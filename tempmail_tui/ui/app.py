@@ -156,9 +156,12 @@ class TempMailApp(App[int]):
         """Slow start-up steps (keyring, SQLite, the demo sandbox) in a thread."""
         # It only computes and posts: `_bootstrapped` assigns, on the UI thread (ui/events.py).
         started = prepare(self.config, self.store_path, demo=self.demo)
-        if not self.post_message(started) and started.demo is not None:
-            # The app is closing and no handler will take the sandbox over: stop it here.
-            started.demo.close()
+        if not self.post_message(started):
+            # The app is closing and no handler will take these over: let them go here.
+            if started.store is not None:
+                started.store.close()
+            if started.demo is not None:
+                started.demo.close()
         # Warm what the first opened message needs, here rather than on the user's Enter.
         import tempmail_tui.core.extract  # noqa: F401
 
