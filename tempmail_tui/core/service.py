@@ -180,6 +180,10 @@ class MailService:
         held = self._held.get(email)
         return _merged(stored, held) if held else stored
 
+    def search(self, query: str) -> list[StoredMessage]:
+        """Stored messages of every box containing all the query's words (see Store.search)."""
+        return self.store.search(query)
+
     def _has_mail(self, email: str) -> bool:
         """Whether the box has mail here; True when the store cannot say, so news is told."""
         try:

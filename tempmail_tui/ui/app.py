@@ -8,9 +8,8 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,6 @@ from textual import on, work
 from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.dom import DOMNode
-from textual.message import Message
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.worker import Worker, WorkerFailed, active_worker
@@ -28,27 +26,15 @@ from tempmail_tui.core.config import Config
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import PollPolicy, PollScheduler
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
+from tempmail_tui.ui.host import MailHost
 from tempmail_tui.ui.screens.main import KEYS, MainScreen
+from tempmail_tui.ui.startup import Bootstrapped, prepare
 
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
     from tempmail_tui.core.service import MailService
     from tempmail_tui.core.store import Store
     from tempmail_tui.sandbox.server import SandboxServer
-
-
-@dataclass
-class Bootstrapped(Message):
-    """Start-up work done off the UI thread: the store is open and the key looked up."""
-
-    store: Store | None
-    key: str | None = field(repr=False)
-    keyring_ok: bool
-    keyring_note: str
-    problem: str | None = None
-    # Set when the store could be opened for reading only: its mail shows, new mail is not kept.
-    read_only_notice: str | None = None
-
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
 
@@ -156,11 +142,9 @@ class TempMailApp(App[int]):
             save_setting(path, "theme", name)
         except ConfigError as error:
             log.warning("theme not saved: %s", error)
-            self.call_from_thread(
-                self.notify,
-                f"The theme is used now but not kept: {error}",
-                severity="warning",
-                markup=False,
+            # notify posts a message: safe from this thread, and it does not wait for the UI.
+            self.notify(
+                f"The theme is used now but not kept: {error}", severity="warning", markup=False
             )
         else:
             log.info("theme %s saved in %s", name, path)
@@ -170,71 +154,26 @@ class TempMailApp(App[int]):
     @work(thread=True)
     def bootstrap(self) -> None:
         """Slow start-up steps (keyring, SQLite, the demo sandbox) in a thread."""
-        from tempmail_tui.core import credentials, paths
-        from tempmail_tui.core.store import Store
-
-        problem: str | None = None
-        read_only_notice: str | None = None
-        if self.demo:
-            self._start_demo()
-        store_path = self.store_path or paths.store_path()
-        store: Store | None
-        try:
-            store = Store.open(store_path)
-            if store.recovered_from is not None:
-                problem = (
-                    f"The local database was damaged; it was moved to {store.recovered_from} "
-                    "and a new one was started."
-                )
-            elif store.fallback_reason is not None:
-                problem = (
-                    f"The local database cannot be used ({store.fallback_reason}); "
-                    "mail is kept in memory until you quit."
-                )
-            if store.read_only_reason is not None:
-                read_only_notice = (
-                    f"The local database {store.path} cannot be written "
-                    f"({store.read_only_reason}): its mail is shown, but new mail is not kept."
-                )
-        except Exception as error:
-            store = None
-            problem = f"Could not open the local database {store_path}: {error}"
-        key = self.config.api_key
-        keyring_ok, keyring_note = True, ""
-        if key is None:
-            lookup = credentials.lookup_api_key({})
-            key = lookup.key
-            if key is not None:
-                self.config = replace(self.config, api_key=key, api_key_source=lookup.source)
-        if key is None:
-            keyring_ok, keyring_note = credentials.keyring_available()
-        self.post_message(
-            Bootstrapped(store, key, keyring_ok, keyring_note, problem, read_only_notice)
-        )
+        # It only computes and posts: `_bootstrapped` assigns, on the UI thread (ui/events.py).
+        started = prepare(self.config, self.store_path, demo=self.demo)
+        if not self.post_message(started):
+            # The app is closing and no handler will take these over: let them go here.
+            if started.store is not None:
+                started.store.close()
+            if started.demo is not None:
+                started.demo.close()
         # Warm what the first opened message needs, here rather than on the user's Enter.
         import tempmail_tui.core.extract  # noqa: F401
-
-    def _start_demo(self) -> None:
-        """Start the sandbox in-process and use a throwaway store and download directory."""
-        from tempmail_tui.sandbox.server import SandboxServer
-
-        server = SandboxServer()
-        server.start()
-        self.sandbox = server
-        self._demo_dir = Path(tempfile.mkdtemp(prefix="tempmail-demo-"))
-        if self.store_path is None:
-            self.store_path = self._demo_dir / "store.sqlite3"
-        self.config = replace(
-            self.config,
-            api_key=server.api_key,
-            api_key_source="session",
-            base_url=server.base_url,
-            download_dir=self._demo_dir / "downloads",
-        )
 
     @on(Bootstrapped)
     @guarded("Starting up")
     def _bootstrapped(self, event: Bootstrapped) -> None:
+        if event.demo is not None:
+            self.sandbox, self._demo_dir = event.demo.server, event.demo.directory
+            self.config = event.demo.configure(self.config)
+        if event.found_in is not None:
+            self.config = replace(self.config, api_key=event.key, api_key_source=event.found_in)
+        self.store_path = event.store_path
         self.store = event.store
         if event.problem:
             self.notify(event.problem, severity="error", timeout=12, markup=False)
@@ -447,6 +386,11 @@ class TempMailApp(App[int]):
             self.sandbox.stop()
         if self._demo_dir is not None:
             shutil.rmtree(self._demo_dir, ignore_errors=True)
+
+
+def _fits_host(app: TempMailApp) -> MailHost:
+    """Never called: mypy checks here that the app is all MailHost promises the screens."""
+    return app
 
 
 def has_display() -> bool:

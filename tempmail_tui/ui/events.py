@@ -1,4 +1,14 @@
-"""Messages that workers post to the main screen; handlers own the UI state."""
+"""Messages that workers post to the main screen; handlers own the UI state.
+
+The rule for every worker in the UI: only the UI thread changes the state of the app, a
+screen or a widget. A worker in a thread (``@work(thread=True)``) or a callback on the
+background I/O loop computes, then hands the result over: it posts a message (``notify``
+posts one too) and the message's handler, on the UI thread, assigns; a one-off redraw may go
+through ``call_from_thread``, which runs it on the UI thread. It never assigns itself. Async
+workers run on the UI thread's loop, so they may assign. The start-up is the model:
+``TempMailApp.bootstrap`` posts ``Bootstrapped`` (ui/startup.py) with the store, the key and
+the demo sandbox, and ``_bootstrapped`` takes them over. tests/test_ui_threads.py checks it.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,217 @@
+"""The main screen's state and how it is shown: selection, list, filter, status and toasts."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from rich.text import Text
+from textual.screen import Screen
+
+from tempmail_tui.api.errors import ApiError, AuthenticationError
+from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.core.schedule import BoxInfo
+from tempmail_tui.core.store import StoredMailbox, StoredMessage, StoreError
+from tempmail_tui.ui.host import MailHost, host_of
+from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
+from tempmail_tui.ui.widgets.message_table import MessageTable
+from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
+from tempmail_tui.ui.widgets.reader import ReaderPane
+
+if TYPE_CHECKING:
+    from tempmail_tui.api.models import UnreadableMessage
+
+# Any tag, for the filter's look at HTML bodies: linear, and good enough to skip markup.
+_TAG = re.compile(r"<[^<>]*>")
+
+# One logger for the screen and its parts, named as before they were split: the log reads
+# the same, and filters set on it still apply.
+log = logging.getLogger("tempmail_tui.ui.screens.main")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def describe(action: str, error: Exception) -> str:
+    """A one-line, specific message for a failed action."""
+    if isinstance(error, ApiError):
+        return f"{action} failed: {error}"
+    if isinstance(error, OSError):
+        return f"{action} failed: {error.strerror or type(error).__name__}"
+    if isinstance(error, StoreError):
+        # Its text already says what went wrong, and that it happened on this machine.
+        return f"{action} failed: {error}"
+    return f"{action} failed: {type(error).__name__}: {error}"
+
+
+class MailView(Screen[None]):
+    """The main screen's state and drawing; its parts (polling, actions) start the I/O."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.boxes: list[StoredMailbox] = []
+        self.unread: dict[str, int] = {}
+        self.messages: dict[str, StoredMessage] = {}
+        self.problem: str | None = None
+        self._last_toast: str | None = None
+        self._auth_prompted = False
+        self.filter_text = ""
+        # Lower-cased searchable text per message id, built on first use of the filter.
+        self._haystacks: dict[str, str] = {}
+        # Per mailbox, the messages its last poll could not read (shown as warning rows).
+        self.unreadable: dict[str, tuple[UnreadableMessage, ...]] = {}
+        #: Why the local store does not keep new mail (read-only, full), for the status line.
+        self.store_notice: str | None = None
+
+    @property
+    def host(self) -> MailHost:
+        """The app, as far as screens may use it."""
+        return host_of(self)
+
+    # State helpers ---------------------------------------------------------------------
+
+    @property
+    def selected_email(self) -> str | None:
+        """The address of the mailbox selected in the sidebar."""
+        return self.query_one(MailboxList).selected_email
+
+    def selected_box(self) -> StoredMailbox | None:
+        """The selected mailbox record."""
+        email = self.selected_email
+        return next((b for b in self.boxes if b.email == email), None)
+
+    def current_message(self) -> StoredMessage | None:
+        """The message under the list cursor."""
+        key = self.query_one(MessageTable).current_id
+        return self.messages.get(key) if key else None
+
+    def live_boxes(self) -> list[StoredMailbox]:
+        """Mailboxes that can still receive mail."""
+        now = self.host.clock()
+        return [
+            b
+            for b in self.boxes
+            if b.state == "live" and not (b.expire_at is not None and b.is_expired(now))
+        ]
+
+    def toast(self, text: str, *, severity: str = "information", timeout: float = 5) -> None:
+        """Show a toast with untrusted parts cleaned and markup off."""
+        self.app.notify(
+            clean_line(text, max_chars=400),
+            severity=severity,  # type: ignore[arg-type]
+            timeout=timeout,
+            markup=False,
+        )
+
+    def report(self, action: str, error: Exception) -> None:
+        """Show a failure: in the status line always, as a toast when it is news; log it."""
+        message = describe(action, error)
+        if isinstance(error, ApiError | StoreError):
+            # Known failures (the server's answer, a full or read-only store): the message
+            # says it all, and a failing store must not fill the log with tracebacks.
+            log.warning("%s", message)
+        else:
+            # Unexpected: the traceback is what a bug report needs.
+            log.error("%s", message, exc_info=error)
+        self.problem = message
+        if message != self._last_toast:
+            self.toast(message, severity="error", timeout=8)
+            self._last_toast = message
+        self.refresh_quota()
+        if isinstance(error, AuthenticationError) and not self._auth_prompted:
+            self._auth_prompted = True
+            self.host.ask_for_key(reason="The server rejected the API key (HTTP 401).")
+
+    def clear_problem(self) -> None:
+        """Forget the last failure once things work again."""
+        self.problem = None
+        self._last_toast = None
+        self._auth_prompted = False
+
+    def _ready(self) -> bool:
+        """Whether the service is up; says why not otherwise."""
+        if self.host.service is None:
+            self.toast("Not connected yet: an API key is needed.", severity="warning")
+            return False
+        return True
+
+    # Drawing ---------------------------------------------------------------------------
+
+    def refresh_quota(self) -> None:
+        """Redraw the quota bar from the service and the schedule."""
+        service = self.host.service
+        scheduler = self.host.scheduler
+        quota = service.quota if service is not None else None
+        scheduler.update_quota(quota)
+        self.query_one(QuotaBar).show(
+            QuotaView(quota, scheduler.status(), self.problem or self.store_notice),
+            now=self.host.clock(),
+        )
+
+    def refresh_sidebar(self, select: str | None = None) -> None:
+        """Redraw the sidebar and tell the scheduler which boxes are live."""
+        rows = box_rows(self.boxes, self.unread, now=self.host.clock())
+        self.query_one(MailboxList).show(rows, select=select)
+        scheduler = self.host.scheduler
+        scheduler.set_boxes([BoxInfo(b.email, b.expire_at) for b in self.live_boxes()])
+        scheduler.select(self.selected_email)
+        self.update_title()
+
+    def update_title(self) -> None:
+        """Put the count of unread mail in the terminal's title."""
+        live = {b.email for b in self.live_boxes()}
+        unread = sum(n for email, n in self.unread.items() if email in live)
+        self.host.set_terminal_title(f"({unread}) tempmail-tui" if unread else "tempmail-tui")
+
+    def show_messages(self, email: str | None, messages: Iterable[StoredMessage]) -> None:
+        """Put a mailbox's messages in the list (in place when it is the same box)."""
+        listed = list(messages)
+        self.messages = {m.id: m for m in listed}
+        table = self.query_one(MessageTable)
+        # The warning rows match no filter: a filtered list shows only mail.
+        marks = () if self.filter_text or email is None else self.unreadable.get(email, ())
+        table.show(email, self._filtered(listed), self.host.clock(), unreadable=marks)
+        # Text, not str: a str border title is parsed as markup, and the address is the server's.
+        title = Text(f"Messages — {clean_line(email)}" if email else "Messages")
+        if self.filter_text:
+            title.append(f" — filter: {clean_line(self.filter_text, max_chars=40)}")
+        table.border_title = title
+        reader = self.query_one(ReaderPane)
+        if reader.message is not None and reader.message.id in self.messages:
+            reader.message = self.messages[reader.message.id]
+        elif reader.message is not None and reader.message.mailbox != email:
+            reader.clear_message()
+
+    # Order and filter ------------------------------------------------------------------
+
+    def _ordered_all(self) -> list[StoredMessage]:
+        """Every message of the box in the store's order: newest first, then by id."""
+        return sorted(self.messages.values(), key=lambda m: (-m.received_at.timestamp(), m.id))
+
+    def _ordered(self) -> list[StoredMessage]:
+        """The current messages in list order (newest first), filtered as the user asked."""
+        return self._filtered(self._ordered_all())
+
+    def _filtered(self, messages: list[StoredMessage]) -> list[StoredMessage]:
+        """The messages matching every word of the filter in sender, subject or body."""
+        words = self.filter_text.casefold().split()
+        if not words:
+            return messages
+        return [m for m in messages if all(w in self._haystack(m) for w in words)]
+
+    def _haystack(self, message: StoredMessage) -> str:
+        """The lower-cased text the filter looks in (tags dropped from HTML bodies)."""
+        text = self._haystacks.get(message.id)
+        if text is None:
+            body = _TAG.sub(" ", message.content) if message.is_html else message.content
+            text = " ".join((message.from_name, message.from_email, message.subject, body))
+            text = text.casefold()
+            self._haystacks[message.id] = text
+        return text
+
+
+async def as_coroutine(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """A plain service call as a coroutine, for the background loop (SQLite stays off the UI)."""
+    return function(*args, **kwargs)

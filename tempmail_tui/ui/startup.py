@@ -1,0 +1,140 @@
+"""Start-up work done off the UI thread (demo sandbox, store, key) and the message it posts."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from tempmail_tui.core.config import Config
+
+if TYPE_CHECKING:
+    from tempmail_tui.core.credentials import KeySource
+    from tempmail_tui.core.store import Store
+    from tempmail_tui.sandbox.server import SandboxServer
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """The demo's sandbox and throwaway directory, started off the UI thread and handed over."""
+
+    server: SandboxServer
+    directory: Path
+
+    @classmethod
+    def start(cls) -> DemoSetup:
+        """Start the sandbox in-process with a throwaway directory for its store and downloads."""
+        from tempmail_tui.sandbox.server import SandboxServer
+
+        server = SandboxServer()
+        server.start()
+        return cls(server, Path(tempfile.mkdtemp(prefix="tempmail-demo-")))
+
+    def configure(self, config: Config) -> Config:
+        """The settings pointed at the sandbox: its key, its URL, the throwaway downloads."""
+        return replace(
+            config,
+            api_key=self.server.api_key,
+            api_key_source="session",
+            base_url=self.server.base_url,
+            download_dir=self.directory / "downloads",
+        )
+
+    def close(self) -> None:
+        """Stop the sandbox and remove the throwaway directory."""
+        self.server.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@dataclass
+class Bootstrapped(Message):
+    """Start-up work done off the UI thread, for the app's handler to apply on the UI thread."""
+
+    store: Store | None
+    #: The store file opened (or tried).
+    store_path: Path
+    key: str | None = field(repr=False)
+    keyring_ok: bool
+    keyring_note: str
+    problem: str | None = None
+    # Set when the store could be opened for reading only: its mail shows, new mail is not kept.
+    read_only_notice: str | None = None
+    #: Where the key was found when the config had none (the keyring), else None.
+    found_in: KeySource | None = None
+    #: The started sandbox, with --demo.
+    demo: DemoSetup | None = None
+
+
+def prepare(config: Config, store_path: Path | None, *, demo: bool) -> Bootstrapped:
+    """Do the slow start-up steps (sandbox, SQLite, keyring) and say what they gave.
+
+    Runs in a thread and assigns nothing of the app's: the handler of the message does.
+    """
+    from tempmail_tui.core import credentials, paths
+
+    setup = DemoSetup.start() if demo else None
+    try:
+        if setup is not None:
+            config = setup.configure(config)
+            store_path = store_path or setup.directory / "store.sqlite3"
+        path = store_path or paths.store_path()
+        store, problem, read_only_notice = open_store(path)
+        key = config.api_key
+        found_in: KeySource | None = None
+        keyring_ok, keyring_note = True, ""
+        if key is None:
+            lookup = credentials.lookup_api_key({})
+            # The source comes with a key only: None when nothing was found.
+            key, found_in = lookup.key, lookup.source
+        if key is None:
+            keyring_ok, keyring_note = credentials.keyring_available()
+    except BaseException:
+        # Nobody else holds the sandbox yet: stop it before the failure is reported.
+        if setup is not None:
+            setup.close()
+        raise
+    return Bootstrapped(
+        store,
+        path,
+        key,
+        keyring_ok,
+        keyring_note,
+        problem,
+        read_only_notice,
+        found_in=found_in,
+        demo=setup,
+    )
+
+
+def open_store(path: Path) -> tuple[Store | None, str | None, str | None]:
+    """Open the local store: the store (None if it cannot be), a problem, a read-only notice."""
+    from tempmail_tui.core.store import Store
+
+    problem: str | None = None
+    read_only_notice: str | None = None
+    store: Store | None
+    try:
+        store = Store.open(path)
+        if store.recovered_from is not None:
+            problem = (
+                f"The local database was damaged; it was moved to {store.recovered_from} "
+                "and a new one was started."
+            )
+        elif store.fallback_reason is not None:
+            problem = (
+                f"The local database cannot be used ({store.fallback_reason}); "
+                "mail is kept in memory until you quit."
+            )
+        if store.read_only_reason is not None:
+            read_only_notice = (
+                f"The local database {store.path} cannot be written "
+                f"({store.read_only_reason}): its mail is shown, but new mail is not kept."
+            )
+    except Exception as error:
+        store = None
+        problem = f"Could not open the local database {path}: {error}"
+    return store, problem, read_only_notice
