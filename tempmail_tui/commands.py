@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from tempmail_tui.api.client import TempMailClient
     from tempmail_tui.api.models import Mailbox, Message, UnreadableMessage
-    from tempmail_tui.core.service import MailService
+    from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.store import Store, StoredMailbox
 
 T = TypeVar("T")
@@ -226,8 +226,8 @@ async def _session(
     config: Config, store: Store, work: Callable[[Session], Awaitable[int]], retries: int
 ) -> int:
     from tempmail_tui.api.client import TempMailClient
+    from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.render import HtmlRenderer
-    from tempmail_tui.core.service import MailService
 
     assert config.api_key is not None
     renderer = HtmlRenderer()
@@ -246,7 +246,7 @@ async def _fetch(session: Session, address: str) -> list[Message]:
     Messages the server sent that cannot be read are left out, with a warning on stderr.
     """
     from tempmail_tui.api.errors import NotFoundError
-    from tempmail_tui.core.service import to_sync
+    from tempmail_tui.core.mail import to_sync
     from tempmail_tui.core.store import StoreError
 
     store = session.store

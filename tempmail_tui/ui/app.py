@@ -32,7 +32,7 @@ from tempmail_tui.ui.screens.main import KEYS, MainScreen
 
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
-    from tempmail_tui.core.service import MailService
+    from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.store import Store
     from tempmail_tui.sandbox.server import SandboxServer
 
@@ -252,8 +252,8 @@ class TempMailApp(App[int]):
     def connect(self, key: str) -> None:
         """Build the client and service with this key and start polling."""
         from tempmail_tui.api.client import TempMailClient
+        from tempmail_tui.core.mail import MailService
         from tempmail_tui.core.render import HtmlRenderer
-        from tempmail_tui.core.service import MailService
 
         assert self.store is not None
         old = self.service

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tempmail_tui.api.client import TempMailClient
+from tempmail_tui.core.mail import MailService
 from tempmail_tui.core.render import HtmlRenderer
-from tempmail_tui.core.service import MailService
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 

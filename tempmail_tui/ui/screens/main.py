@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from tempmail_tui.api.models import UnreadableMessage
 
     # The service pulls in httpx: keep it off the path to the first frame.
-    from tempmail_tui.core.service import PollResult
+    from tempmail_tui.core.mail import PollResult
     from tempmail_tui.ui.app import TempMailApp
 
 # Any tag, for the filter's look at HTML bodies: linear, and good enough to skip markup.

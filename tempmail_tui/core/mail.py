@@ -1,4 +1,4 @@
-"""The mail service: the API client, the local store and the renderer working together."""
+"""The mail use cases: the API client, the local store and the renderer working together."""
 
 from __future__ import annotations
 
