@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tempmail_tui import commands
+from tempmail_tui.cli import mail as commands
 from tempmail_tui.cli import main
 from tempmail_tui.core import logfile
 from tempmail_tui.sandbox.server import SandboxServer

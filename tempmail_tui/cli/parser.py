@@ -390,17 +390,17 @@ def auth_clear(args: argparse.Namespace) -> int:
 
 
 def _scripting(name: str, help_text: str) -> Command:
-    """A scripting command whose arguments and code live in tempmail_tui.commands."""
+    """A scripting command whose arguments and code live in tempmail_tui.cli.mail."""
 
-    # tempmail_tui.commands imports only the standard library at load; httpx, SQLite and
+    # tempmail_tui.cli.mail imports only the standard library at load; httpx, SQLite and
     # the renderer are loaded inside the command that runs.
     def add_arguments(parser: argparse.ArgumentParser) -> None:
-        from tempmail_tui import commands
+        from tempmail_tui.cli import mail as commands
 
         commands.add_arguments(name, parser)
 
     def run(args: argparse.Namespace) -> int:
-        from tempmail_tui import commands
+        from tempmail_tui.cli import mail as commands
 
         return commands.run(name, args)
 
