@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.api.errors import ApiError, NotFoundError
 from tempmail_tui.api.models import (
     Attachment,
     DomainList,
+    Mailbox,
     Message,
     MessageList,
     Quota,
     UnreadableMessage,
 )
+from tempmail_tui.core.held import HeldMail
 from tempmail_tui.core.reading import ReadingAids, reading_aids
 from tempmail_tui.core.render import HtmlRenderer, RenderCache, Rendered
 from tempmail_tui.core.savefile import AtomicDownload
 from tempmail_tui.core.store import Store, StoredMailbox, StoredMessage, StoreError, SyncResult
+from tempmail_tui.core.store_thread import StoreThread
+
+if TYPE_CHECKING:
+    from tempmail_tui.api.client import TempMailClient
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,7 @@ ProgressCallback = Callable[[int, int | None], None]
 #: beginning of a long text anyway); the rendering says so.
 READER_HTML_LIMIT = 1_000_000
 READER_HTML_NOTICE = "The message is over 1 MB; only its beginning is shown."
+GONE_NOTICE = "This message is no longer on the server; showing the stored copy."
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,45 @@ class PollResult:
         return self.messages is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A box's mail as the server listed it just now (newest first), and what went wrong."""
+
+    # The box that was asked for, spelt as the store knows it.
+    mailbox: str
+    messages: tuple[Message, ...]
+    # Messages the server listed that could not be read (the others are in ``messages``).
+    unreadable: tuple[UnreadableMessage, ...] = ()
+    # Why the mail was not kept here (read-only or full store); it is still in ``messages``.
+    store_error: StoreError | None = None
+    # The box is gone on the server: ``messages`` are the copies stored here.
+    gone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedMessage:
+    """A message read from the server (stored and marked seen), else the copy kept here."""
+
+    message: StoredMessage
+    # The box it is filed under; None when it was never listed here (then it is not kept).
+    mailbox: str | None
+    # Set when the server could not be asked and the stored copy is shown.
+    notice: str | None = None
+    # Why the server's copy could not be read (None: it was, or it was not asked).
+    server_error: ApiError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedMessage:
+    """A message opened for reading, with its converted body, code and links."""
+
+    message: StoredMessage
+    rendered: Rendered
+    aids: ReadingAids
+    # Set when the server could not be asked and the stored copy is shown.
+    notice: str | None = None
+
+
 def to_sync(store: Store, email: str, listing: MessageList) -> list[Message]:
     """The listing's messages plus the stored copy of each listed one that was unreadable.
 
@@ -75,32 +119,37 @@ def to_sync(store: Store, email: str, listing: MessageList) -> list[Message]:
     return messages
 
 
-@dataclass(frozen=True, slots=True)
-class OpenedMessage:
-    """A message opened for reading, with its converted body, code and links."""
-
-    message: StoredMessage
-    rendered: Rendered
-    aids: ReadingAids
-    # Set when the server could not be asked and the stored copy is shown.
-    notice: str | None = None
+def newest_first(messages: Iterable[Message]) -> tuple[Message, ...]:
+    """Messages newest first; stable, so mail of the same second keeps the server's order."""
+    return tuple(sorted(messages, key=lambda m: m.received_at, reverse=True))
 
 
 class MailService:
-    """High-level operations; its coroutines run on the background loop, never the UI's."""
+    """Every mail operation of every front end; its coroutines run on one loop, never the UI's.
 
-    def __init__(self, client: TempMailClient, store: Store, renderer: HtmlRenderer) -> None:
+    Store calls run on the service's store thread, so a busy database never holds up a
+    request on the loop.
+    """
+
+    def __init__(
+        self,
+        client: TempMailClient,
+        store: Store,
+        renderer: HtmlRenderer,
+        *,
+        db: StoreThread | None = None,
+    ) -> None:
         self.client = client
         self.store = store
         self.renderer = renderer
         self.cache = RenderCache()
+        self._own_db = db is None
+        self._db = db if db is not None else StoreThread()
         self._synced: set[str] = set()
         # Boxes whose next poll reports their messages even if the sync found nothing:
         # another process changed the store, so what the list shows may be stale.
         self._outdated: set[str] = set()
-        # Mail the server listed that the store could not take (disk full, read-only),
-        # per box, shown from memory until a poll can store it.
-        self._held: dict[str, dict[str, StoredMessage]] = {}
+        self._held = HeldMail()
         self._domains: DomainList | None = None
 
     @property
@@ -109,39 +158,45 @@ class MailService:
         return self.client.quota
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client and the store thread this service started."""
         await self.client.aclose()
+        if self._own_db:
+            # Joining waits for a store call in progress: not on the loop.
+            await asyncio.to_thread(self._db.close)
 
     # Mailboxes -------------------------------------------------------------------------
 
-    def mailboxes(self) -> list[StoredMailbox]:
+    async def mailboxes(self) -> list[StoredMailbox]:
         """Every known mailbox, newest first."""
-        return self.store.mailboxes()
+        return await self._db.run(self.store.mailboxes)
 
-    def unread_counts(self) -> dict[str, int]:
+    async def mailbox(self, email: str) -> StoredMailbox | None:
+        """One known mailbox by address (case-insensitive), or None."""
+        return await self._db.run(self.store.mailbox, email)
+
+    async def unread_counts(self) -> dict[str, int]:
         """Unread messages per mailbox, mail not stored yet included."""
-        counts = self.store.unread_counts()
-        for email, held in self._held.items():
-            extra = sum(1 for m in held.values() if not m.is_seen)
-            if extra:
-                counts[email] = counts.get(email, 0) + extra
+        counts = await self._db.run(self.store.unread_counts)
+        for email, extra in self._held.unread().items():
+            counts[email] = counts.get(email, 0) + extra
         return counts
 
-    def store_changed_elsewhere(self) -> bool:
+    async def store_changed_elsewhere(self) -> bool:
         """Whether another process changed the store since the last look (cheap).
 
         If so, the next poll of every box reports its messages, so a list shown from
         before the change is replaced even when that poll finds nothing new.
         """
-        if not self.store.changed_elsewhere():
+        if not await self._db.run(self.store.changed_elsewhere):
             return False
         self._outdated |= self._synced
         return True
 
-    async def create_mailbox(self) -> StoredMailbox:
-        """Create a random mailbox on the server and remember it."""
+    async def create_mailbox(self) -> Mailbox:
+        """Create a random mailbox on the server and remember it; the server's record."""
         mailbox = await self.client.create_mailbox()
-        return self.store.add_mailbox(mailbox)
+        await self._db.run(self.store.add_mailbox, mailbox)
+        return mailbox
 
     async def domains(self) -> DomainList:
         """The domains the account may use (fetched once per session)."""
@@ -157,154 +212,192 @@ class MailService:
         """Move a mailbox to a new address; its stored mail follows it."""
         mailbox = await self.client.rename_mailbox(email, username, domain)
         self._synced.discard(email)
-        return self.store.rename_mailbox(email, mailbox)
+        return await self._db.run(self.store.rename_mailbox, email, mailbox)
 
-    async def delete_mailbox(self, email: str) -> None:
-        """Delete a mailbox on the server; its stored mail stays readable as archived."""
-        # Already gone on the server: archiving it locally is still what the user wants.
-        with contextlib.suppress(NotFoundError):
+    async def delete_mailbox(self, email: str) -> bool:
+        """Delete a mailbox on the server, its stored mail kept as archived; False if already gone.
+
+        Raises NotFoundError when neither the server nor this machine knows the box.
+        """
+        try:
             await self.client.delete_mailbox(email)
-        self.store.mark_mailbox_gone(email, "deleted")
+        except NotFoundError:
+            # Already gone on the server: archiving it here is still what the user wants.
+            if not await self._db.run(self._archive, email, "deleted"):
+                raise
+            on_server = False
+        else:
+            await self._db.run(self._archive, email, "deleted")
+            on_server = True
         self._synced.discard(email)
+        return on_server
 
     async def add_address(self, email: str) -> StoredMailbox:
         """Follow an existing address typed by hand, checking the server knows it."""
         await self.client.list_messages(email)
-        return self.store.add_manual_address(email)
+        return await self._db.run(self.store.add_manual_address, email)
 
-    # Messages --------------------------------------------------------------------------
+    def _archive(self, email: str, state: Literal["expired", "deleted"]) -> bool:
+        """Mark a known box gone, its mail archived (store thread); False if it is unknown."""
+        known = self.store.mailbox(email)
+        if known is None:
+            return False
+        # An expiry seen later does not undo a deletion or a rename.
+        if known.is_live or state == "deleted":
+            self.store.mark_mailbox_gone(known.email, state)
+        return True
 
-    def messages(self, email: str) -> list[StoredMessage]:
-        """The stored messages of a mailbox, newest first, with any the store could not take."""
-        stored = self.store.messages(email)
-        held = self._held.get(email)
-        return _merged(stored, held) if held else stored
-
-    def _has_mail(self, email: str) -> bool:
-        """Whether the box has mail here; True when the store cannot say, so news is told."""
+    def _remember(self, address: str) -> str | None:
+        """The box as the store spells it, added if not live (store thread); None if too long."""
+        known = self.store.mailbox(address)
+        if known is not None and known.is_live:
+            return known.email
         try:
-            return bool(self.messages(email))
+            # The server just listed it, so it exists: remember it for the reader.
+            return self.store.add_manual_address(address).email
+        except ValueError:
+            # The server accepted an address the store cannot hold (over 320 characters).
+            return None
+
+    # Fetching and polling --------------------------------------------------------------
+
+    async def _list(self, email: str, retries: int | None) -> MessageList:
+        """The server's listing of a box; a 404 marks the box gone here before it is raised."""
+        try:
+            return await self.client.list_messages(email, retries=retries)
+        except NotFoundError:
+            # Expired or deleted on the server: keep its mail, stop polling it.
+            try:
+                await self._db.run(self._archive, email, "expired")
+            except StoreError as error:
+                # The box's 404 is what the user must hear about; the store is told next time.
+                log.warning("could not record that %s is gone: %s", email, error)
+            raise
+
+    async def _sync(self, email: str, listing: MessageList) -> SyncResult:
+        """Merge a listing into the store (store thread); StoreError when it cannot take it."""
+        return await self._db.run(
+            lambda: self.store.sync_messages(email, to_sync(self.store, email, listing))
+        )
+
+    async def fetch(
+        self, address: str, *, retries: int | None = None, or_stored: bool = False
+    ) -> Fetched:
+        """List a box on the server now, remember it and store its mail.
+
+        ``retries`` overrides the client's for this request. With ``or_stored`` a box gone on
+        the server gives the copies stored here (``gone``) instead of NotFoundError.
+        """
+        try:
+            listing = await self._list(address, retries)
+        except NotFoundError:
+            known = await self.mailbox(address) if or_stored else None
+            if known is None:
+                raise
+            stored = await self.messages(known.email)
+            return Fetched(known.email, tuple(m.to_message() for m in stored), gone=True)
+        messages = newest_first(listing.messages)
+        try:
+            mailbox = await self._db.run(self._remember, address)
+            if mailbox is not None:
+                await self._sync(mailbox, listing)
         except StoreError as error:
-            log.warning("could not read the stored mail of %s: %s", email, error)
-            return True
-
-    def _mark_gone(self, email: str) -> None:
-        """Record that the server no longer has a box; a store failure is logged, not raised."""
-        try:
-            self.store.mark_mailbox_gone(email, "expired")
-        except StoreError as error:
-            # The box's 404 is what the user must hear about; the store is told next time.
-            log.warning("could not record that %s is gone: %s", email, error)
-
-    def _hold(
-        self, email: str, listing: Sequence[Message], error: StoreError
-    ) -> tuple[SyncResult, tuple[StoredMessage, ...]]:
-        """Keep a listing the store could not take in memory: what is new, and the box as shown."""
-        log.warning("%s: the mail of %s is kept in memory until it can be stored", error, email)
-        try:
-            stored = self.store.messages(email)
-        except StoreError:
-            stored = []
-        known = {m.id for m in stored}
-        before = self._held.get(email, {})
-        now = datetime.now(UTC)
-        held: dict[str, StoredMessage] = {}
-        for msg in listing:
-            if msg.id in known:
-                continue
-            old = before.get(msg.id)
-            held[msg.id] = StoredMessage.from_message(
-                msg,
-                email,
-                fetched_at=old.fetched_at if old is not None else now,
-                seen=msg.is_seen or (old is not None and old.is_seen),
-            )
-        self._held[email] = held
-        new = tuple(mid for mid in held if mid not in before)
-        return SyncResult(new=new), tuple(_merged(stored, held))
-
-    def _after_sync(
-        self, email: str, sync: SyncResult, first_this_session: bool
-    ) -> tuple[SyncResult, tuple[StoredMessage, ...] | None, StoreError | None]:
-        """What a stored poll reports: the sync, the box's messages if it changed, a read error."""
-        held = self._held.pop(email, {})
-        if held:
-            # Mail shown from memory was announced then: being stored now is no news.
-            again = tuple(mid for mid in sync.new if mid in held)
-            sync = SyncResult(
-                new=tuple(mid for mid in sync.new if mid not in held),
-                changed=sync.changed + again,
-                archived=sync.archived,
-            )
-            log.info("the mail of %s held in memory is stored now", email)
-        outdated = email in self._outdated
-        self._outdated.discard(email)
-        if not (first_this_session or outdated or held or sync.any):
-            return sync, None, None
-        try:
-            return sync, tuple(self.store.messages(email)), None
-        except StoreError as error:
-            # Stored but not read back: the next poll shows it.
-            self._outdated.add(email)
-            return sync, None, error
+            # A read-only or full store must not cost the caller the mail just listed.
+            return Fetched(address, messages, listing.unreadable, error)
+        return Fetched(mailbox or address, messages, listing.unreadable)
 
     async def poll(self, email: str) -> PollResult:
         """Fetch a mailbox's messages and merge them into the store."""
-        initial = email not in self._synced and not self._has_mail(email)
-        try:
-            # One request per poll: the schedule owns the back-off between polls, and
-            # retries inside one would hide a silent server for minutes.
-            listing = await self.client.list_messages(email, retries=0)
-        except NotFoundError:
-            # Expired or deleted on the server: keep its mail, stop polling it.
-            self._mark_gone(email)
-            raise
+        initial = email not in self._synced and not await self._has_mail(email)
+        # One request per poll: the schedule owns the back-off between polls, and
+        # retries inside one would hide a silent server for minutes.
+        listing = await self._list(email, retries=0)
         first_this_session = email not in self._synced
         self._synced.add(email)
         messages: tuple[StoredMessage, ...] | None
         store_error: StoreError | None = None
         try:
-            sync = self.store.sync_messages(email, to_sync(self.store, email, listing))
+            sync = await self._sync(email, listing)
         except StoreError as error:
             # A full disk or a read-only store: the new mail is shown from memory meanwhile.
             store_error = error
-            sync, messages = self._hold(email, listing.messages, error)
+            sync, messages = await self._hold(email, listing.messages, error)
         else:
-            sync, messages, store_error = self._after_sync(email, sync, first_this_session)
+            sync, messages, store_error = await self._after_sync(email, sync, first_this_session)
         return PollResult(email, sync, messages, initial, listing.unreadable, store_error)
 
-    async def open_message(self, message_id: str) -> OpenedMessage:
-        """Read a message from the server (marking it seen) and convert its body."""
-        notice: str | None = None
-        stored = self.store.message(message_id)
-        held = self._held_message(message_id)
-        fresh: Message | None = None
-        unstored: StoreError | None = None
+    async def _has_mail(self, email: str) -> bool:
+        """Whether the box has mail here; True when the store cannot say, so news is told."""
         try:
-            if stored is None or not stored.archived:
-                fresh = await self.client.read_message(message_id)
-                if stored is not None:
-                    mailbox = stored.mailbox
-                else:
-                    mailbox = held.mailbox if held is not None else fresh.to
-                try:
-                    self.store.upsert_message(mailbox, fresh)
-                except StoreError as error:
-                    unstored = error
-        except NotFoundError:
-            notice = "This message is no longer on the server; showing the stored copy."
-        except ApiError as error:
-            if stored is None and held is None:
-                raise
-            notice = f"Could not reach the server ({error.summary}); showing the stored copy."
-        try:
-            self.store.mark_seen(message_id)
+            return bool(await self.messages(email))
         except StoreError as error:
-            # Seen for this session only; the store's trouble is already on the status line.
-            log.info("could not mark %s seen in the store: %s", message_id, error)
-        message = self.store.message(message_id)
+            log.warning("could not read the stored mail of %s: %s", email, error)
+            return True
+
+    async def _hold(
+        self, email: str, listing: Iterable[Message], error: StoreError
+    ) -> tuple[SyncResult, tuple[StoredMessage, ...]]:
+        """Keep a listing the store could not take in memory: what is new, and the box as shown."""
+        log.warning("%s: the mail of %s is kept in memory until it can be stored", error, email)
+        try:
+            stored = await self._db.run(self.store.messages, email)
+        except StoreError:
+            stored = []
+        return self._held.hold(email, listing, stored)
+
+    async def _after_sync(
+        self, email: str, sync: SyncResult, first_this_session: bool
+    ) -> tuple[SyncResult, tuple[StoredMessage, ...] | None, StoreError | None]:
+        """What a stored poll reports: the sync, the box's messages if it changed, a read error."""
+        sync, had_held = self._held.stored(email, sync)
+        outdated = email in self._outdated
+        self._outdated.discard(email)
+        if not (first_this_session or outdated or had_held or sync.any):
+            return sync, None, None
+        try:
+            return sync, tuple(await self._db.run(self.store.messages, email)), None
+        except StoreError as error:
+            # Stored but not read back: the next poll shows it.
+            self._outdated.add(email)
+            return sync, None, error
+
+    # Messages --------------------------------------------------------------------------
+
+    async def messages(self, email: str) -> list[StoredMessage]:
+        """The stored messages of a mailbox, newest first, with any the store could not take."""
+        stored = await self._db.run(self.store.messages, email)
+        return self._held.merged(email, stored)
+
+    async def load_message(self, message_id: str, *, refresh: bool = True) -> LoadedMessage:
+        """Read a message from the server (marking it seen), else the copy kept here.
+
+        Without ``refresh`` a stored copy is used as it is, with no request. The message is
+        filed under the box it was listed in: never under the ``to`` its sender wrote.
+        """
+        stored = await self._db.run(self.store.message, message_id)
+        held = self._held.message(message_id)
+        known = stored if stored is not None else held
+        mailbox = known.mailbox if known is not None else None
+        if stored is not None and not refresh:
+            return LoadedMessage(stored, mailbox)
+        fresh: Message | None = None
+        notice: str | None = None
+        server_error: ApiError | None = None
+        if stored is None or not stored.archived:
+            try:
+                fresh = await self.client.read_message(message_id)
+            except ApiError as error:
+                if known is None:
+                    raise
+                server_error = error
+                notice = (
+                    GONE_NOTICE
+                    if isinstance(error, NotFoundError)
+                    else f"Could not reach the server ({error.summary}); showing the stored copy."
+                )
+        message, unstored = await self._db.run(self._file_read, message_id, mailbox, fresh)
         if message is None:
-            message = self._open_in_memory(message_id, fresh, held)
+            message = self._held.opened(message_id, fresh, mailbox)
             if message is None:
                 raise NotFoundError("The message is not on the server or in the local store")
             if unstored is not None:
@@ -312,6 +405,29 @@ class MailService:
                 notice = notice or f"This message is shown but not kept: {unstored}."
         elif not message.is_seen:
             message = replace(message, is_seen=True)
+        return LoadedMessage(message, mailbox, notice, server_error)
+
+    def _file_read(
+        self, message_id: str, mailbox: str | None, fresh: Message | None
+    ) -> tuple[StoredMessage | None, StoreError | None]:
+        """File a message just read and mark it seen (store thread); the stored copy, or why not."""
+        unstored: StoreError | None = None
+        if fresh is not None and mailbox is not None:
+            try:
+                self.store.upsert_message(mailbox, fresh)
+            except StoreError as error:
+                unstored = error
+        try:
+            self.store.mark_seen(message_id)
+        except StoreError as error:
+            # Seen for this session only; the store's trouble is already on the status line.
+            log.info("could not mark %s seen in the store: %s", message_id, error)
+        return self.store.message(message_id), unstored
+
+    async def open_message(self, message_id: str) -> OpenedMessage:
+        """Read a message from the server (marking it seen) and convert its body."""
+        loaded = await self.load_message(message_id)
+        message = loaded.message
         rendered = await self.render(message)
         aids = await asyncio.get_running_loop().run_in_executor(
             None,
@@ -319,31 +435,7 @@ class MailService:
                 message.subject, message.content, is_html=message.is_html, rendered=rendered
             ),
         )
-        return OpenedMessage(message, rendered, aids, notice)
-
-    def _held_message(self, message_id: str) -> StoredMessage | None:
-        """A message shown from memory (not stored yet), or None."""
-        for held in self._held.values():
-            if message_id in held:
-                return held[message_id]
-        return None
-
-    def _open_in_memory(
-        self, message_id: str, fresh: Message | None, held: StoredMessage | None
-    ) -> StoredMessage | None:
-        """A message the store could not take, as read now (seen) or as last listed."""
-        if fresh is not None:
-            mailbox = held.mailbox if held is not None else fresh.to
-            now = datetime.now(UTC)
-            opened = StoredMessage.from_message(fresh, mailbox, fetched_at=now, seen=True)
-        elif held is not None:
-            opened = replace(held, is_seen=True)
-        else:
-            return None
-        box = self._held.get(opened.mailbox)
-        if box is not None and message_id in box:
-            box[message_id] = opened
-        return opened
+        return OpenedMessage(message, rendered, aids, loaded.notice)
 
     async def render(self, message: StoredMessage) -> Rendered:
         """The readable body of a message, converted in a worker process and cached."""
@@ -365,12 +457,24 @@ class MailService:
         self.cache.put(message.id, rendered)
         return rendered
 
-    async def delete_message(self, message_id: str) -> None:
-        """Delete a message on the server and locally."""
-        # Gone already: still remove our copy.
-        with contextlib.suppress(NotFoundError):
+    async def delete_message(self, message_id: str) -> bool:
+        """Delete a message on the server and here; False if the server no longer had it.
+
+        Raises NotFoundError when neither the server nor this machine has the message.
+        """
+        try:
             await self.client.delete_message(message_id)
-        self.store.delete_message(message_id)
+        except NotFoundError:
+            # Gone already: our copy is still removed, if there is one.
+            here = self._held.message(message_id) is not None
+            if not here and await self._db.run(self.store.message, message_id) is None:
+                raise
+            on_server = False
+        else:
+            on_server = True
+        await self._db.run(self.store.delete_message, message_id)
+        self._held.forget(message_id)
+        return on_server
 
     async def save_attachment(
         self,
@@ -389,12 +493,3 @@ class MailService:
                     if progress is not None:
                         progress(out.written, attachment.size)
             return out.commit()
-
-
-def _merged(stored: list[StoredMessage], held: Mapping[str, StoredMessage]) -> list[StoredMessage]:
-    """Stored messages plus held ones not stored, in the store's order (newest first, id)."""
-    ids = {m.id for m in stored}
-    extra = [m for m in held.values() if m.id not in ids]
-    if not extra:
-        return stored
-    return sorted([*stored, *extra], key=lambda m: (-m.received_at.timestamp(), m.id))

@@ -265,7 +265,7 @@ class TempMailApp(App[int]):
             renderer.start()  # the worker process starts now, not on the first HTML mail
         self.service = MailService(client, self.store, renderer)
         if old is not None:
-            self.io.submit(old.client.aclose())
+            self.io.submit(old.aclose())
         if self.sandbox is not None and old is None:
             self.demo_seed()
         else:

@@ -252,8 +252,8 @@ class MainScreen(Screen[None]):
         service = self.tapp.service
         if service is None:
             return
-        boxes = await self.tapp.io.run(_call(service.mailboxes))
-        unread = await self.tapp.io.run(_call(service.unread_counts))
+        boxes = await self.tapp.io.run(service.mailboxes())
+        unread = await self.tapp.io.run(service.unread_counts())
         self.boxes, self.unread = boxes, unread
         self.refresh_sidebar(select=select)
         if select is not None or self.query_one(MessageTable).mailbox != self.selected_email:
@@ -265,7 +265,7 @@ class MainScreen(Screen[None]):
         service = self.tapp.service
         if service is None:
             return
-        messages = await self.tapp.io.run(_call(service.messages, email)) if email else []
+        messages = await self.tapp.io.run(service.messages(email)) if email else []
         self.show_messages(email, messages)
         # Checked just now (start-up selects the first box twice: load and highlight): the
         # list is current, and a second request would only spend quota.
@@ -471,7 +471,7 @@ class MainScreen(Screen[None]):
             service = self.tapp.service
             if service is None:
                 return
-            changed = await self.tapp.io.run(_call(service.store_changed_elsewhere))
+            changed = await self.tapp.io.run(service.store_changed_elsewhere())
         except StoreError as error:
             self.report("Reading the local store", error)
             return
@@ -502,7 +502,7 @@ class MainScreen(Screen[None]):
         if service is None:
             return
         try:
-            messages = await self.tapp.io.run(_call(service.messages, email))
+            messages = await self.tapp.io.run(service.messages(email))
         except StoreError as error:
             self.report("Reading the local store", error)
             return
