@@ -297,13 +297,14 @@ class MailService:
             stored = await self.messages(known.email)
             return Fetched(known.email, tuple(m.to_message() for m in stored), gone=True)
         messages = newest_first(listing.messages)
+        mailbox: str | None = None
         try:
             mailbox = await self._db.run(self._remember, address)
             if mailbox is not None:
                 await self._sync(mailbox, listing)
         except StoreError as error:
             # A read-only or full store must not cost the caller the mail just listed.
-            return Fetched(address, messages, listing.unreadable, error)
+            return Fetched(mailbox or address, messages, listing.unreadable, error)
         return Fetched(mailbox or address, messages, listing.unreadable)
 
     async def poll(self, email: str) -> PollResult:

@@ -78,7 +78,11 @@ async def _store_listing(server: SandboxServer, path: Path, email: str) -> None:
     renderer = HtmlRenderer()
     try:
         with Store.open(path) as store:
-            await MailService(client, store, renderer).poll(email)
+            service = MailService(client, store, renderer)
+            try:
+                await service.poll(email)
+            finally:
+                await service.aclose()
     finally:
         renderer.close()
         await client.aclose()
