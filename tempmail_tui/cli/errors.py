@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tempmail_tui.api.errors import ApiError, AuthenticationError
 from tempmail_tui.cli.output import PROG
 from tempmail_tui.core.config import API_KEY_ENV_VAR
 from tempmail_tui.core.credentials import KeyStoreError
-from tempmail_tui.core.session import NoApiKeyError
-from tempmail_tui.core.waiting import WaitTimedOut
 from tempmail_tui.errors import TempMailError
 
 EXIT_OK = 0
@@ -43,6 +40,12 @@ def failure_of(error: TempMailError) -> Failure:
     """
     if isinstance(error, CliError):
         return Failure(str(error), error.status)
+    # Loaded only when something failed: --help and the small commands stay fast.
+    from tempmail_tui.api.errors import ApiError, AuthenticationError
+    from tempmail_tui.core.session import NoApiKeyError
+    from tempmail_tui.core.store import StoreError
+    from tempmail_tui.core.waiting import WaitTimedOut
+
     if isinstance(error, NoApiKeyError):
         why = f" ({error.problem})" if error.problem else ""
         return Failure(
@@ -56,9 +59,6 @@ def failure_of(error: TempMailError) -> Failure:
         return Failure(str(error), EXIT_FAILURE)
     if isinstance(error, ApiError):
         return Failure(str(error), EXIT_USAGE)
-    # SQLite loads only when something failed: --help and the small commands stay fast.
-    from tempmail_tui.core.store import StoreError
-
     if isinstance(error, StoreError) and "local store" not in str(error):
         # Most store messages name the store; the few that do not would read as the server's.
         return Failure(f"local store: {error}", EXIT_USAGE)

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tempmail_tui.api.errors import AuthenticationError, NotFoundError
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 from tempmail_tui.cli.output import (
     Notes,
@@ -53,6 +52,8 @@ def run_messages(args: argparse.Namespace) -> int:
 
 async def _load(service: MailService, message_id: str, *, refresh: bool) -> LoadedMessage:
     """A message as ``load_message`` gives it, saying on stderr when it is the stored copy."""
+    from tempmail_tui.api.errors import AuthenticationError, NotFoundError
+
     loaded = await service.load_message(message_id, refresh=refresh)
     error = loaded.server_error
     if isinstance(error, AuthenticationError):

@@ -6,26 +6,17 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from tempmail_tui.api.errors import RateLimitError
 from tempmail_tui.cli.errors import EXIT_OK
 from tempmail_tui.cli.output import Notes, message_record, message_row, out, out_json, say
 from tempmail_tui.cli.parser import address, json_flag, pattern, positive_seconds
 from tempmail_tui.cli.session import Online, online
 from tempmail_tui.core.format import seconds_in_words
-from tempmail_tui.core.waiting import (
-    Found,
-    MailFilter,
-    Retrying,
-    any_message,
-    code_of,
-    link_of,
-    policy_for,
-    wait_for,
-)
 
+# The schedule, asyncio and the extractors load when a wait starts, not with --help.
 if TYPE_CHECKING:
     from tempmail_tui.api.models import Message
     from tempmail_tui.core.mail import Fetched
+    from tempmail_tui.core.waiting import Found, Retrying
 
 T = TypeVar("T")
 
@@ -75,6 +66,8 @@ def _waiting(
     show: Callable[[Found[T]], None],
 ) -> int:
     """Run one of the waiting commands: wait for a message, then show what was found in it."""
+    from tempmail_tui.core.waiting import MailFilter, Retrying, policy_for, wait_for
+
     notes = Notes()
 
     def observe(event: Fetched | Retrying) -> None:
@@ -102,6 +95,8 @@ def _waiting(
 
 def _say_retrying(event: Retrying) -> None:
     """A warning that a check failed and when the next one goes out."""
+    from tempmail_tui.api.errors import RateLimitError
+
     error = event.error
     if isinstance(error, RateLimitError) and not error.quota_spent:
         say(f"warning: rate limited by the server; retrying in {seconds_in_words(event.pause)}")
@@ -111,6 +106,7 @@ def _say_retrying(event: Retrying) -> None:
 
 def run_wait(args: argparse.Namespace) -> int:
     """Wait for a new matching message and print its id, sender and subject (or JSON)."""
+    from tempmail_tui.core.waiting import any_message
 
     def show(found: Found[bool]) -> None:
         if args.json:
@@ -127,9 +123,13 @@ def _print_value(found: Found[str]) -> None:
 
 def run_code(args: argparse.Namespace) -> int:
     """Wait for a new matching message with a one-time code and print only the code."""
+    from tempmail_tui.core.waiting import code_of
+
     return _waiting(args, code_of, _print_value)
 
 
 def run_link(args: argparse.Namespace) -> int:
     """Wait for a new matching message with an action link and print only the link."""
+    from tempmail_tui.core.waiting import link_of
+
     return _waiting(args, link_of, _print_value)
