@@ -493,6 +493,10 @@ def test_read_prints_clean_text_and_json(cli: Callable[..., Result], server: San
     assert set(record) == MESSAGE_KEYS
     assert record["subject"] == hostile
     assert record["is_seen"] is True
+    # Never listed here: it is shown, but filed under no box (its "to" is the sender's word).
+    assert record["mailbox"] is None
+    assert cli("messages", address).code == 0
+    assert json.loads(cli("read", message.id, "--json").out)["mailbox"] == address
 
 
 def test_read_unknown_id_exits_2(cli: Callable[..., Result]) -> None:

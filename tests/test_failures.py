@@ -9,7 +9,7 @@ import pytest
 from textual.notifications import Notification
 
 from tempmail_tui.core import logfile
-from tempmail_tui.core.service import MailService
+from tempmail_tui.core.mail import MailService
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp, describe_action
 from tempmail_tui.ui.screens.help import HelpScreen

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tempmail_tui import commands
 from tempmail_tui.cli import main
-from tempmail_tui.core import logfile
+from tempmail_tui.core import logfile, session
 from tempmail_tui.sandbox.server import SandboxServer
 
 KEY = "tmk_LOGCANARY0123456789abcdefXYZ"
@@ -75,10 +74,10 @@ def test_unwritable_log_path_is_a_clear_usage_error(
 def test_unexpected_cli_error_points_to_the_default_log_with_the_traceback(
     sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(name: str, args: object) -> int:
+    def broken(**kwargs: object) -> object:
         raise RuntimeError(f"injected failure holding {KEY}")
 
-    monkeypatch.setattr(commands, "run", broken)
+    monkeypatch.setattr(session, "known_boxes", broken)
     assert main(["boxes"]) == 1
     err = capsys.readouterr().err.strip()
     default = logfile.current()

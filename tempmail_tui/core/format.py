@@ -77,3 +77,14 @@ def display_path(path: Path) -> str:
         return "~/" + str(path.relative_to(Path.home()))
     except ValueError:
         return str(path)
+
+
+def local_minute(moment: datetime) -> str:
+    """A moment in local time to the minute, e.g. ``2026-07-01 14:05``."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def seconds_in_words(value: float) -> str:
+    """A whole number of seconds in words: ``1 second``, ``12 seconds``."""
+    whole = max(0, round(value))
+    return f"{whole} second{'s' * (whole != 1)}"

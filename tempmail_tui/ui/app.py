@@ -32,7 +32,7 @@ from tempmail_tui.ui.startup import Bootstrapped, prepare
 
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
-    from tempmail_tui.core.service import MailService
+    from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.store import Store
     from tempmail_tui.sandbox.server import SandboxServer
 
@@ -191,8 +191,8 @@ class TempMailApp(App[int]):
     def connect(self, key: str) -> None:
         """Build the client and service with this key and start polling."""
         from tempmail_tui.api.client import TempMailClient
+        from tempmail_tui.core.mail import MailService
         from tempmail_tui.core.render import HtmlRenderer
-        from tempmail_tui.core.service import MailService
 
         assert self.store is not None
         old = self.service
@@ -204,7 +204,7 @@ class TempMailApp(App[int]):
             renderer.start()  # the worker process starts now, not on the first HTML mail
         self.service = MailService(client, self.store, renderer)
         if old is not None:
-            self.io.submit(old.client.aclose())
+            self.io.submit(old.aclose())
         if self.sandbox is not None and old is None:
             self.demo_seed()
         else:

@@ -12,10 +12,10 @@ if TYPE_CHECKING:
 
     from tempmail_tui.core.background import BackgroundLoop
     from tempmail_tui.core.config import Config
-    from tempmail_tui.core.schedule import PollScheduler
 
     # The service pulls in httpx: keep it off the path to the first frame.
-    from tempmail_tui.core.service import MailService
+    from tempmail_tui.core.mail import MailService
+    from tempmail_tui.core.schedule import PollScheduler
 
 
 class MailHost(Protocol):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tempmail_tui.api.client import TempMailClient
+from tempmail_tui.core.mail import MailService
 from tempmail_tui.core.render import HtmlRenderer
-from tempmail_tui.core.service import MailService
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 
@@ -78,7 +78,11 @@ async def _store_listing(server: SandboxServer, path: Path, email: str) -> None:
     renderer = HtmlRenderer()
     try:
         with Store.open(path) as store:
-            await MailService(client, store, renderer).poll(email)
+            service = MailService(client, store, renderer)
+            try:
+                await service.poll(email)
+            finally:
+                await service.aclose()
     finally:
         renderer.close()
         await client.aclose()

@@ -15,9 +15,9 @@ import pytest
 from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.api.errors import ApiError
 from tempmail_tui.api.models import Attachment
+from tempmail_tui.core.mail import MailService
 from tempmail_tui.core.render import HtmlRenderer
 from tempmail_tui.core.savefile import SaveFileError, SizeMismatchError
-from tempmail_tui.core.service import MailService
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.screens.dialogs import SaveDialog

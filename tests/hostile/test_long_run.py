@@ -21,9 +21,9 @@ from tempmail_tui.api.errors import (
     ServerError,
 )
 from tempmail_tui.api.models import Mailbox, Message, MessageList, Quota
+from tempmail_tui.core.mail import MailService
 from tempmail_tui.core.render import HtmlRenderer
 from tempmail_tui.core.schedule import BoxInfo, Outcome, PollPolicy, PollScheduler, outcome_for
-from tempmail_tui.core.service import MailService
 from tempmail_tui.core.store import LISTING_CACHE_BOXES, Store
 
 START = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)

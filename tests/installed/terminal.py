@@ -43,7 +43,7 @@ ESCAPE_PAUSE = 0.2
 
 # Text a crash leaves behind: Python's traceback header, Rich's boxed one, an exception's
 # "SomeError: message", the app's "Unexpected error" toast (ui/failures.py) and the command
-# line's catch-all message (cli.py). None of it is ever drawn by a session that works.
+# line's catch-all message (cli/__init__.py). None of it is ever drawn by a session that works.
 CRASH_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"Traceback \(most recent call last\)"),
     re.compile(r"╭─+ Traceback"),

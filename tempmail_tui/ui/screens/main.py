@@ -16,7 +16,6 @@ from tempmail_tui.ui.events import ActionFailed, MessageOpened
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.screens.main_actions import MailActions
 from tempmail_tui.ui.screens.main_polling import MailPolling
-from tempmail_tui.ui.screens.main_view import as_coroutine
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar
@@ -216,14 +215,14 @@ class MainScreen(MailActions, MailPolling):
         async def search(query: str) -> list[StoredMessage]:
             # As you type, the last word is a prefix ("verif" finds "verification").
             words = query if query.endswith(" ") else query.strip() + "*"
-            return await self.host.io.run(as_coroutine(service.search, words))
+            return await self.host.io.run(service.search(words))
 
         found = await self.app.push_screen_wait(ArchiveSearchScreen(search))
         if not isinstance(found, StoredMessage):
             return
         if found.mailbox != self.selected_email:
             self.refresh_sidebar(select=found.mailbox)
-            messages = await self.host.io.run(as_coroutine(service.messages, found.mailbox))
+            messages = await self.host.io.run(service.messages(found.mailbox))
             self.show_messages(found.mailbox, messages)
         table = self.query_one(MessageTable)
         if found.id in self.messages:

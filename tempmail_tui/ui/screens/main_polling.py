@@ -14,14 +14,14 @@ from tempmail_tui.core.schedule import Outcome
 from tempmail_tui.core.store import StoreError, StoreReadOnlyError
 from tempmail_tui.ui.events import BoxesChanged, PollDone, PollFailed
 from tempmail_tui.ui.failures import guarded
-from tempmail_tui.ui.screens.main_view import MailView, as_coroutine, log
+from tempmail_tui.ui.screens.main_view import MailView, log
 from tempmail_tui.ui.widgets.message_table import MessageTable
 
 if TYPE_CHECKING:
     from tempmail_tui.api.models import UnreadableMessage
 
     # The service pulls in httpx: keep it off the path to the first frame.
-    from tempmail_tui.core.service import PollResult
+    from tempmail_tui.core.mail import PollResult
 
 
 class MailPolling(MailView):
@@ -66,8 +66,8 @@ class MailPolling(MailView):
         service = self.host.service
         if service is None:
             return
-        boxes = await self.host.io.run(as_coroutine(service.mailboxes))
-        unread = await self.host.io.run(as_coroutine(service.unread_counts))
+        boxes = await self.host.io.run(service.mailboxes())
+        unread = await self.host.io.run(service.unread_counts())
         self.boxes, self.unread = boxes, unread
         self.refresh_sidebar(select=select)
         if select is not None or self.query_one(MessageTable).mailbox != self.selected_email:
@@ -79,7 +79,7 @@ class MailPolling(MailView):
         service = self.host.service
         if service is None:
             return
-        messages = await self.host.io.run(as_coroutine(service.messages, email)) if email else []
+        messages = await self.host.io.run(service.messages(email)) if email else []
         self.show_messages(email, messages)
         # Checked just now (start-up selects the first box twice: load and highlight): the
         # list is current, and a second request would only spend quota.
@@ -285,7 +285,7 @@ class MailPolling(MailView):
             service = self.host.service
             if service is None:
                 return
-            changed = await self.host.io.run(as_coroutine(service.store_changed_elsewhere))
+            changed = await self.host.io.run(service.store_changed_elsewhere())
         except StoreError as error:
             self.report("Reading the local store", error)
             return
@@ -316,7 +316,7 @@ class MailPolling(MailView):
         if service is None:
             return
         try:
-            messages = await self.host.io.run(as_coroutine(service.messages, email))
+            messages = await self.host.io.run(service.messages(email))
         except StoreError as error:
             self.report("Reading the local store", error)
             return

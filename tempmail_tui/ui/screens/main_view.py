@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.screen import Screen
@@ -29,9 +29,6 @@ _TAG = re.compile(r"<[^<>]*>")
 # One logger for the screen and its parts, named as before they were split: the log reads
 # the same, and filters set on it still apply.
 log = logging.getLogger("tempmail_tui.ui.screens.main")
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 def describe(action: str, error: Exception) -> str:
@@ -210,8 +207,3 @@ class MailView(Screen[None]):
             text = text.casefold()
             self._haystacks[message.id] = text
         return text
-
-
-async def as_coroutine(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """A plain service call as a coroutine, for the background loop (SQLite stays off the UI)."""
-    return function(*args, **kwargs)

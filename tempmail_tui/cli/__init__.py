@@ -1,0 +1,104 @@
+"""The tempmail-tui command line: the reader, the scripting commands, the sandbox and the key."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from tempmail_tui.cli import auth, boxes, mail, sandbox, wait
+from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, failure_of
+from tempmail_tui.cli.output import log_pointer, say
+from tempmail_tui.cli.parser import Command, Handler, build_parser
+from tempmail_tui.cli.tui import run_tui
+from tempmail_tui.core import logfile
+from tempmail_tui.errors import TempMailError
+
+# Heavy libraries (textual, httpx, keyring, html2text, starlette, SQLite) are imported only
+# inside the command that needs them, so --help and the small commands start fast.
+
+__all__ = ["COMMANDS", "main"]
+
+log = logging.getLogger(__name__)
+
+#: Every subcommand, in --help order.
+COMMANDS: list[Command] = [
+    Command(
+        "sandbox", "run the local fake Temp Mail API server", sandbox.add_arguments, sandbox.run
+    ),
+    Command("auth", "manage the API key: set, status, clear", auth.add_arguments),
+    Command("new", "create a random mailbox and print its address", boxes.add_new, boxes.run_new),
+    Command(
+        "boxes",
+        "list the mailboxes this machine knows, with state and expiry",
+        boxes.add_boxes,
+        boxes.run_boxes,
+    ),
+    Command(
+        "messages",
+        "list a mailbox's messages (id, time, sender, subject)",
+        mail.add_messages,
+        mail.run_messages,
+    ),
+    Command(
+        "wait", "wait for a new message in a mailbox and print it", wait.add_wait, wait.run_wait
+    ),
+    Command(
+        "code",
+        "wait for a new message and print only its verification code",
+        wait.add_waiting,
+        wait.run_code,
+    ),
+    Command(
+        "link",
+        "wait for a new message and print only its action link",
+        wait.add_waiting,
+        wait.run_link,
+    ),
+    Command("read", "print a message: headers and text, or JSON", mail.add_read, mail.run_read),
+    Command(
+        "save", "save a message's attachments and print each path", mail.add_save, mail.run_save
+    ),
+    Command("rm", "delete a message", mail.add_rm, mail.run_rm),
+    Command(
+        "rm-box",
+        "delete a mailbox (its stored mail stays readable)",
+        boxes.add_rm_box,
+        boxes.run_rm_box,
+    ),
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the process exit status."""
+    parser = build_parser(COMMANDS)
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:
+            # --help and --version print and "exit"; report their status instead.
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        args.log_setup = logfile.configure(logfile.chosen_log_path(args.log, os.environ))
+        log.debug("command line: %s", args.command or "(reader)")
+        handler: Handler = getattr(args, "handler", run_tui)
+        return handler(args)
+    except TempMailError as exc:
+        failure = failure_of(exc)
+        say(failure.message)
+        return failure.status
+    except KeyboardInterrupt:
+        say("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): as other Unix tools do, stop quietly. Point stdout
+        # at /dev/null so the interpreter's final flush does not complain again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
+    except Exception as exc:
+        # The traceback goes to the log (scrubbed of the key), never to the terminal.
+        log.critical("unexpected error", exc_info=exc)
+        say(f"unexpected error ({type(exc).__name__}){log_pointer()}; please report it")
+        return EXIT_FAILURE

@@ -1,0 +1,81 @@
+"""The settings a command runs with, and the session an online command works in."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tempmail_tui.cli.errors import EXIT_USAGE, CliError
+from tempmail_tui.cli.output import PROG, say
+from tempmail_tui.core.config import (
+    API_KEY_ENV_VAR,
+    DEFAULT_BASE_URL,
+    ENV_VARS,
+    Config,
+    load_config,
+)
+
+# The service pulls in httpx, SQLite and the renderer: loaded when a command goes online.
+if TYPE_CHECKING:
+    from tempmail_tui.core.mail import MailService
+
+
+def settings(args: argparse.Namespace, *, keyring: bool, reader: bool = False) -> Config:
+    """The merged settings (flags, environment, file); their warnings said on stderr.
+
+    ``keyring`` reads the key from the OS keyring too. ``reader`` is the TUI, the only one
+    that takes --demo: it then talks to its own sandbox, never the configured key and URL.
+    """
+    demo = bool(args.demo)
+    if demo and not reader:
+        raise CliError(f"--demo applies to the reader only; run `{PROG} sandbox`", EXIT_USAGE)
+    flags: dict[str, object] = {
+        "download_dir": args.download_dir,
+        "poll_interval": args.poll_interval,
+        "bell": False if args.no_bell else None,
+    }
+    environ: dict[str, str] = dict(os.environ)
+    if demo:
+        # The demo talks to its own sandbox: the real key and URL must not leak into it.
+        environ.pop(API_KEY_ENV_VAR, None)
+        environ.pop(ENV_VARS["base_url"], None)
+        if args.base_url is not None:
+            say("warning: --base-url is ignored with --demo")
+    else:
+        flags["base_url"] = args.base_url
+    config = load_config(flags=flags, environ=environ, use_keyring=keyring)
+    if demo:
+        config.base_url = DEFAULT_BASE_URL
+    for warning in config.warnings:
+        say(f"warning: {warning}")
+    return config
+
+
+@dataclass(frozen=True)
+class Online:
+    """What an online command works with: its settings and the mail service."""
+
+    config: Config
+    service: MailService
+
+
+def online(args: argparse.Namespace, work: Callable[[Online], Awaitable[int]]) -> int:
+    """Run ``work`` in a mail session opened from the settings; its status is the command's."""
+    import asyncio
+
+    from tempmail_tui.core.session import open_mail
+
+    config = settings(args, keyring=True)
+
+    async def session() -> int:
+        async with open_mail(config, warn=_warn) as service:
+            return await work(Online(config, service))
+
+    return asyncio.run(session())
+
+
+def _warn(notice: str) -> None:
+    say(f"warning: {notice}")

@@ -1,0 +1,232 @@
+"""Waiting for a matching message: quota-aware polling of one box until mail yields a result."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from tempmail_tui.api.errors import (
+    ApiError,
+    NetworkError,
+    ProtocolError,
+    RateLimitError,
+    ServerError,
+)
+from tempmail_tui.api.models import Message, Quota
+from tempmail_tui.core.format import local_minute, seconds_in_words
+from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.core.schedule import BoxInfo, PollPolicy, PollScheduler
+from tempmail_tui.errors import TempMailError
+
+# The service pulls in httpx and SQLite: this module stays light for the command line.
+if TYPE_CHECKING:
+    from tempmail_tui.core.config import Config
+    from tempmail_tui.core.mail import Fetched, MailService
+
+T = TypeVar("T")
+
+# The shortest pause of the wait loop, so a schedule that says "now" cannot spin.
+_MIN_PAUSE = 0.05
+# The failures a wait rides out: the schedule backs off and the next check may succeed.
+_PASSING = (NetworkError, ServerError, ProtocolError, RateLimitError)
+
+
+class WaitTimedOut(TempMailError):
+    """No new matching message arrived before the timeout."""
+
+
+class WaitStopped(TempMailError):
+    """The wait cannot go on: the quota reserve, a lasting rate limit or lasting failures."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailFilter:
+    """Which messages a wait accepts: sender and subject patterns (None: any)."""
+
+    sender: re.Pattern[str] | None = None
+    subject: re.Pattern[str] | None = None
+
+    def matches(self, message: Message) -> bool:
+        """Whether the message's cleaned sender and subject match the patterns."""
+        # Matched as displayed: the user writes patterns against what they see.
+        if self.sender is not None:
+            sender = clean_line(f"{message.from_name} <{message.from_email}>")
+            if self.sender.search(sender) is None:
+                return False
+        return self.subject is None or self.subject.search(clean_line(message.subject)) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Found(Generic[T]):
+    """The message a wait found, what was extracted from it, and the box it is filed under."""
+
+    message: Message
+    value: T
+    mailbox: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """A check of the box failed; the wait tries again after ``pause`` seconds."""
+
+    error: ApiError
+    pause: float
+
+
+def policy_for(config: Config) -> PollPolicy:
+    """The polling schedule's knobs from the settings."""
+    return PollPolicy(
+        fast_interval=config.poll_interval,
+        slow_interval=config.background_interval,
+        reserve_fraction=config.reserve_fraction,
+    )
+
+
+def any_message(_message: Message) -> bool:
+    """Accept every message (what ``wait`` extracts)."""
+    return True
+
+
+def code_of(message: Message) -> str | None:
+    """The message's verification code, cleaned for printing, or None."""
+    from tempmail_tui.core.extract import best_code
+
+    code = best_code(message.subject, message.content, is_html=message.is_html)
+    return (clean_line(code) or None) if code is not None else None
+
+
+def link_of(message: Message) -> str | None:
+    """The message's main action link (verify, confirm, sign in ...), cleaned, or None."""
+    from tempmail_tui.core.extract import best_link
+
+    link = best_link(message.subject, message.content, is_html=message.is_html)
+    return (clean_line(link) or None) if link is not None else None
+
+
+def pick(
+    messages: Sequence[Message],
+    skip: set[str],
+    mail_filter: MailFilter,
+    extract: Callable[[Message], T | None],
+) -> tuple[Message, T] | None:
+    """The newest message not in ``skip`` that matches and yields something to extract."""
+    for message in messages:
+        if message.id in skip or not mail_filter.matches(message):
+            continue
+        found = extract(message)
+        if found is not None:
+            return message, found
+    return None
+
+
+async def wait_for(
+    service: MailService,
+    address: str,
+    extract: Callable[[Message], T | None],
+    *,
+    timeout: float,
+    policy: PollPolicy,
+    mail_filter: MailFilter | None = None,
+    existing: bool = False,
+    observe: Callable[[Fetched | Retrying], None] | None = None,
+) -> Found[T]:
+    """Poll a box on the quota-aware schedule until a new matching message yields a result.
+
+    A message is new when it was not in the box at the first check (with ``existing``, the
+    newest matching one already there counts too); one that yields nothing is passed over.
+    ``observe`` hears of every listing fetched and every failure ridden out. Raises
+    WaitTimedOut when nothing came in time, WaitStopped when the wait cannot go on.
+    """
+    mail_filter = mail_filter or MailFilter()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    scheduler = PollScheduler(policy)
+    scheduler.set_boxes([BoxInfo(address, await _horizon(service, address, timeout))])
+    scheduler.select(address)
+    scheduler.update_quota(service.quota)
+    seen: set[str] | None = None
+    failure: ApiError | None = None
+    while True:
+        failed_now = False
+        if address in scheduler.due():
+            scheduler.started(address)
+            error: ApiError | None = None
+            try:
+                async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                    # The schedule backs off between checks; retries inside one would hide
+                    # failures.
+                    fetched = await service.fetch(address, retries=0)
+            except TimeoutError:
+                break
+            except _PASSING as exc:
+                failure, failed_now, error = exc, True, exc
+            scheduler.finished_after(address, error)
+            scheduler.update_quota(service.quota)
+            if error is None:
+                failure = None
+                if observe is not None:
+                    observe(fetched)
+                ids = {m.id for m in fetched.messages}
+                if seen is None and not existing:
+                    seen = ids  # the first check only records what was already there
+                else:
+                    found = pick(fetched.messages, seen or set(), mail_filter, extract)
+                    seen = (seen or set()) | ids
+                    if found is not None:
+                        return Found(found[0], found[1], fetched.mailbox)
+        status = scheduler.status()
+        if status.mode == "reserve":
+            raise WaitStopped(f"stopped waiting: {reserve_reason(service.quota)}")
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
+        delay = scheduler.seconds_until_next()
+        if delay is None:
+            break  # the box expired (or the deadline passed): nothing more can arrive
+        if status.paused_until is not None and delay >= remaining:
+            # A short rate limit outlasting the timeout, or the month's quota spent.
+            reason = str(failure or "the request quota is used up")
+            if status.mode == "paused" and not _quota_spent(failure):
+                reason = f"{status.reason}, beyond the {seconds_in_words(timeout)} timeout"
+            raise WaitStopped(f"stopped waiting: {reason}")
+        pause = min(max(delay, _MIN_PAUSE), remaining)
+        if failed_now and failure is not None and observe is not None:
+            observe(Retrying(failure, pause))
+        await asyncio.sleep(pause)
+    if failure is not None:
+        raise WaitStopped(f"gave up after {timeout:g} s: {failure}")
+    if seen is None:
+        # Not one answer in time: "nothing arrived" would be a guess.
+        raise WaitStopped(f"gave up after {timeout:g} s: the mailbox could not be checked")
+    raise WaitTimedOut(f"no new matching message within {timeout:g} s")
+
+
+async def _horizon(service: MailService, address: str, timeout: float) -> datetime:
+    """How far ahead the schedule budgets: the wait's end, or the box's expiry if sooner."""
+    now = datetime.now(UTC)
+    horizon = now + timedelta(seconds=timeout)
+    known = await service.mailbox(address)
+    if known is not None and known.expire_at is not None and known.expire_at > now:
+        # An expiry already past is left to the server to confirm (a 404) at the first check.
+        horizon = min(horizon, known.expire_at)
+    return horizon
+
+
+def _quota_spent(failure: ApiError | None) -> bool:
+    """Whether a failure is the monthly quota being spent (not a short rate limit)."""
+    return isinstance(failure, RateLimitError) and failure.quota_spent
+
+
+def reserve_reason(quota: Quota | None) -> str:
+    """Why polling stopped at the quota reserve, with the figures when they are known."""
+    if quota is None:
+        return "the request quota is down to its reserve"
+    reset = f", resets {local_minute(quota.reset_at)}" if quota.reset_at is not None else ""
+    return (
+        f"the request quota is down to its reserve "
+        f"({quota.remaining:,} of {quota.limit:,} left{reset})"
+    )
