@@ -9,7 +9,7 @@ match or fail stops at the next ``<``: the attempts made from the ``<`` of a doc
 scan disjoint stretches (a tag is tried two ways, over the same stretch).  Comments and
 raw blocks are skipped with one forward search each, from where the last scan stopped.
 No scan ever starts before the end of the previous one but for the few characters of a
-raw block's end tag.
+raw block's end tag; ``tests/hostile/test_html_linear.py`` counts the characters scanned.
 
 What it reads, close to HTML5 where that costs nothing:
 
