@@ -134,7 +134,7 @@ class Document:
     anchors: list[Anchor]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """An element on the open-element stack and what it does to the text inside it."""
 
