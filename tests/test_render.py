@@ -120,6 +120,18 @@ def test_newsletter_renders_with_html2text(renderer: HtmlRenderer) -> None:
     assert "   \n" not in text and "\n\n\n" not in text
 
 
+def test_table_cells_are_kept_apart(renderer: HtmlRenderer) -> None:
+    html = (
+        "<table><tr><th>Item</th><th>Price</th></tr><tr><td>Total</td><td>£2.99</td></tr>"
+        "<tr><td><b>Order</b></td><td><a href='https://e.example/o'>A1</a></td></tr></table>"
+    )
+    result = renderer.render(html, is_html=True)
+    assert result.source == "html2text"
+    assert result.text == (
+        "Item Price\nTotal £2.99\nOrder [A1][1]\n\n   [1]: <https://e.example/o>"
+    )
+
+
 def test_markdown_special_text_is_not_escaped(renderer: HtmlRenderer) -> None:
     result = renderer.render("<p>1. first</p><p>- dash + plus [x] (y) *z* _w_</p>", is_html=True)
     assert result.source == "html2text"

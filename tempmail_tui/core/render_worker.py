@@ -54,6 +54,15 @@ def _plain_text_html2text(html2text: Any) -> None:
             setattr(html2text, name, _no_markdown_escape)
 
 
+def _separate_cells(converter: Any, tag: str, attrs: object, start: bool) -> None:
+    # Without tables, html2text drops cell boundaries and glues neighbours together
+    # ("Total£2.99", "OrchardReceipt"); a space owed at each cell keeps them apart, as a
+    # browser does.  It is dropped at the start of a line.  Returning None (not True)
+    # lets html2text handle the tag as usual.
+    if start and tag in ("td", "th"):
+        converter.space = True
+
+
 def convert_html(html2text: Any, html: str) -> str:
     """Convert HTML with a fresh, configured html2text instance and tidy the result."""
     # A new instance every time: a conversion that raised leaves an instance broken
@@ -69,8 +78,9 @@ def convert_html(html2text: Any, html: str) -> str:
     converter.ignore_emphasis = True  # **bold** markers are noise in plain text
     converter.single_line_break = False  # blank lines between paragraphs read better
     # Mail uses tables for layout: drawn as Markdown tables they become stray "|" and
-    # paragraphs run together; without them each cell reads as its own block.
+    # paragraphs run together; without them each row reads as a line, its cells apart.
     converter.ignore_tables = True
+    converter.tag_callback = _separate_cells
     text = converter.handle(html)
     # An image without alt text inside a link leaves an empty "[][3]".
     return _EMPTY_LINK.sub(r"[link][\1]", tidy_text(text))
