@@ -1,5 +1,5 @@
 """Entry point for ``python -m tempmail_tui``."""
 
-from tempmail_tui.cli import main
+from tempmail_tui.console import main
 
 raise SystemExit(main())

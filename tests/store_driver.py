@@ -54,8 +54,8 @@ async def drive(store: Path, base_url: str, key: str, rows: int) -> dict[str, An
             await pilot.pause(0.05)
         bar = app.main.query_one(QuotaBar).content
         record: dict[str, Any] = {
-            "read_only": app.store is not None and getattr(app.store, "read_only", False),
-            "in_memory": app.store is not None and app.store.fallback_reason is not None,
+            "read_only": app.store is not None and app.store.store.read_only,
+            "in_memory": app.store is not None and app.store.store.fallback_reason is not None,
             "boxes": [b.email for b in app.main.boxes],
             "sidebar": app.main.query_one(MailboxList).option_count,
             "subjects": sorted(m.subject for m in app.main.messages.values()),

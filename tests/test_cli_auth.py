@@ -18,6 +18,7 @@ from keyring.backends import fail
 from keyring.errors import PasswordDeleteError
 
 from tempmail_tui.cli import main
+from tempmail_tui.console import main as console_main
 from tempmail_tui.core import credentials, logfile
 from tempmail_tui.core.config import DEFAULT_BASE_URL, Config
 from tempmail_tui.ui.app import AppExit
@@ -292,7 +293,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("tempmail-tui 0.")
 
 
-# --- wiring to the UI and the sandbox ------------------------------------------------------
+# --- wiring to the UI (through the console script) and the sandbox -----------------------
 # The Textual app and the server are other modules' work; these tests put a recording
 # stand-in where each is imported, to check what the command line hands over.
 
@@ -317,7 +318,7 @@ def test_tui_gets_the_merged_config(
     monkeypatch.setenv("TEMPMAIL_POLL_INTERVAL", "30")
     argv = ["--base-url", "https://flag.example/api", "--poll-interval", "2", "--no-bell"]
     argv += ["--download-dir", str(tmp_path / "dl")]
-    assert main(argv) == 7
+    assert console_main(argv) == 7
     ((config, demo),) = calls
     assert demo is False
     assert config.base_url == "https://flag.example/api"
@@ -341,12 +342,18 @@ def test_demo_ignores_configured_key_and_url(
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
     monkeypatch.setenv("TEMPMAIL_API_KEY", CANARY)
     monkeypatch.setenv("TEMPMAIL_BASE_URL", "https://real.example/api")
-    assert main(["--demo", "--base-url", "https://flag.example/api"]) == 0
+    assert console_main(["--demo", "--base-url", "https://flag.example/api"]) == 0
     ((config, demo),) = calls
     assert demo is True
     assert config.api_key is None and config.api_key_source is None
     assert config.base_url == DEFAULT_BASE_URL
     assert "ignored with --demo" in capsys.readouterr().err
+
+
+def test_the_command_line_alone_has_no_reader(capsys: pytest.CaptureFixture[str]) -> None:
+    # The command line never imports the UI: without the console script's reader it says so.
+    assert main([]) == 2
+    assert "name a command" in _one_line(capsys.readouterr().err)
 
 
 def test_config_error_stops_before_the_ui(
@@ -357,7 +364,7 @@ def test_config_error_stops_before_the_ui(
 
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
     monkeypatch.setenv("TEMPMAIL_BASE_URL", "gopher://example.com")
-    assert main([]) == 2
+    assert console_main([]) == 2
     assert "TEMPMAIL_BASE_URL" in _one_line(capsys.readouterr().err)
 
 
@@ -369,7 +376,7 @@ def test_unexpected_errors_are_one_line_without_the_key(
 
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
     monkeypatch.setenv("TEMPMAIL_API_KEY", CANARY)
-    assert main([]) == 1
+    assert console_main([]) == 1
     out, err = capsys.readouterr()
     assert "RuntimeError" in _one_line(err)
     _assert_hidden(out, err)
@@ -384,7 +391,7 @@ def test_a_crashed_app_exits_non_zero_with_one_line_pointing_to_the_log(
         return AppExit(1, "ValueError: x")
 
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
-    assert main(["--demo"]) == 1
+    assert console_main(["--demo"]) == 1
     err = _one_line(capsys.readouterr().err)
     setup = logfile.current()
     assert setup is not None
@@ -400,7 +407,7 @@ def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
         raise KeyboardInterrupt
 
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
-    assert main(["--demo"]) == 130
+    assert console_main(["--demo"]) == 130
 
 
 def test_sandbox_arguments_are_passed_through(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -70,7 +70,7 @@ async def test_new_mail_shows_while_the_store_is_full_and_is_stored_after(
     async with app.run_test(size=SIZE) as pilot:
         email = await start_with_box(app, pilot)
         assert app.store is not None
-        cap_pages(app.store, 1)  # as full as the file is now
+        cap_pages(app.store.store, 1)  # as full as the file is now
         # Larger than any free page left in the file: storing it needs new pages.
         sandbox.state.deliver(email, subject="arrives on a full disk", text="y" * 60_000)
         await wait_for(pilot, lambda: table(app).row_count == 1, timeout=5, what="shown anyway")
@@ -88,7 +88,7 @@ async def test_new_mail_shows_while_the_store_is_full_and_is_stored_after(
         assert table(app).row_count == 1
         assert sum("New mail" in t for t in toasts(app)) == 1
 
-        cap_pages(app.store, 1_000_000)  # space is back
+        cap_pages(app.store.store, 1_000_000)  # space is back
         await wait_for(
             pilot,
             lambda: stored_subjects(path) == ["arrives on a full disk"],

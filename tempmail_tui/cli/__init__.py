@@ -11,14 +11,14 @@ from tempmail_tui.cli import auth, boxes, mail, sandbox, wait
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, failure_of
 from tempmail_tui.cli.output import log_pointer, say
 from tempmail_tui.cli.parser import Command, Handler, build_parser
-from tempmail_tui.cli.tui import run_tui
+from tempmail_tui.cli.tui import Reader, run_tui
 from tempmail_tui.core import logfile
 from tempmail_tui.errors import TempMailError
 
 # Heavy libraries (textual, httpx, keyring, html2text, starlette, SQLite) are imported only
 # inside the command that needs them, so --help and the small commands start fast.
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "Reader", "main"]
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,12 @@ COMMANDS: list[Command] = [
 ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return the process exit status."""
+def main(argv: Sequence[str] | None = None, *, reader: Reader | None = None) -> int:
+    """Run the command line and return the process exit status.
+
+    ``reader`` runs the Textual reader when no command is named; the console script
+    (tempmail_tui/console.py) provides it, so the command line never imports the UI.
+    """
     parser = build_parser(COMMANDS)
     try:
         try:
@@ -81,8 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exc.code if isinstance(exc.code, int) else EXIT_USAGE
         args.log_setup = logfile.configure(logfile.chosen_log_path(args.log, os.environ))
         log.debug("command line: %s", args.command or "(reader)")
-        handler: Handler = getattr(args, "handler", run_tui)
-        return handler(args)
+        handler: Handler | None = getattr(args, "handler", None)
+        return handler(args) if handler is not None else run_tui(args, reader)
     except TempMailError as exc:
         failure = failure_of(exc)
         say(failure.message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +15,9 @@ from tempmail_tui.errors import LocalError
 
 # httpx, SQLite and the renderer load when a session opens, not when this module does.
 if TYPE_CHECKING:
+    from tempmail_tui.api.models import Mailbox
     from tempmail_tui.core.mail import MailService
+    from tempmail_tui.core.render import HtmlRenderer
     from tempmail_tui.core.store import Store, StoredMailbox
 
 log = logging.getLogger(__name__)
@@ -44,19 +46,84 @@ class KnownBoxes:
         return self.unread.get(email, 0)
 
 
-def store_notices(store: Store) -> list[str]:
-    """What is wrong with a store just opened, one sentence each (nothing when all is well)."""
-    notices: list[str] = []
-    if store.recovered_from is not None:
-        notices.append(f"the local store was damaged and moved to {store.recovered_from}")
-    if store.fallback_reason is not None:
-        notices.append(f"{store.fallback_reason}; nothing will be remembered")
-    if store.read_only_reason is not None:
-        notices.append(
-            f"the local store {store.path} cannot be written ({store.read_only_reason}); "
-            "its mail is read, new mail is not kept"
-        )
-    return notices
+@dataclass(frozen=True, slots=True)
+class StoreCondition:
+    """What is wrong with a store just opened: a problem, and why it is read-only (or None)."""
+
+    problem: str | None = None
+    read_only: str | None = None
+
+    @classmethod
+    def of(cls, store: Store) -> StoreCondition:
+        """Read the condition of an opened store."""
+        problem: str | None = None
+        if store.recovered_from is not None:
+            problem = (
+                f"The local database was damaged; it was moved to {store.recovered_from} "
+                "and a new one was started."
+            )
+        elif store.fallback_reason is not None:
+            problem = (
+                f"The local database cannot be used ({store.fallback_reason}); "
+                "mail is kept in memory until you quit."
+            )
+        read_only: str | None = None
+        if store.read_only_reason is not None:
+            read_only = (
+                f"The local database {store.path} cannot be written "
+                f"({store.read_only_reason}): its mail is shown, but new mail is not kept."
+            )
+        return cls(problem, read_only)
+
+    def notices(self) -> list[str]:
+        """Each thing wrong, one sentence each (nothing when all is well)."""
+        return [notice for notice in (self.problem, self.read_only) if notice]
+
+
+@dataclass(frozen=True)
+class LocalStore:
+    """The local store held open by a long-running front end, and what is wrong with it."""
+
+    store: Store = field(repr=False)
+    condition: StoreCondition
+
+    @property
+    def path(self) -> Path | None:
+        """The database file (None when the mail is kept in memory only)."""
+        return self.store.path
+
+    def close(self) -> None:
+        """Close the database."""
+        self.store.close()
+
+
+def open_local_store(path: Path | None) -> LocalStore:
+    """Open the store at ``path`` (the shared one by default) for a front end to hold.
+
+    Raises StoreError when no store at all can be had; a damaged or read-only one opens,
+    and its condition says so.
+    """
+    store = _open_store(path)
+    return LocalStore(store, StoreCondition.of(store))
+
+
+def connect(
+    config: Config, key: str, local: LocalStore, *, renderer: HtmlRenderer | None = None
+) -> MailService:
+    """A mail service on the configured API with this key and a held store.
+
+    A reconnecting front end passes its old service's renderer, so the conversion process
+    keeps running; otherwise a new one is started now, not on the first HTML mail.
+    """
+    from tempmail_tui.api.client import TempMailClient
+    from tempmail_tui.core.mail import MailService
+    from tempmail_tui.core.render import HtmlRenderer
+
+    if renderer is None:
+        renderer = HtmlRenderer()
+        renderer.start()
+    client = TempMailClient(key, base_url=config.base_url, timeout=config.timeout)
+    return MailService(client, local.store, renderer)
 
 
 def _open_store(path: Path | None) -> Store:
@@ -70,9 +137,18 @@ def known_boxes(*, store_path: Path | None = None, warn: Warn | None = None) -> 
     """Read the known mailboxes and unread counts from the store alone, with no request."""
     store = _open_store(store_path)
     try:
-        for notice in store_notices(store):
+        for notice in StoreCondition.of(store).notices():
             (warn or log.warning)(notice)
         return KnownBoxes(store.mailboxes(), store.unread_counts())
+    finally:
+        store.close()
+
+
+def remember_mailbox(mailbox: Mailbox, *, store_path: Path | None = None) -> None:
+    """Record a mailbox created elsewhere (a script, a scene), so every front end lists it."""
+    store = _open_store(store_path)
+    try:
+        store.add_mailbox(mailbox)
     finally:
         store.close()
 
@@ -102,7 +178,7 @@ async def open_mail(
         # Opening may wait on another process's lock: on the store thread, off this loop.
         store = await db.run(_open_store, store_path)
         try:
-            for notice in store_notices(store):
+            for notice in StoreCondition.of(store).notices():
                 (warn or log.warning)(notice)
             renderer = HtmlRenderer()
             try:

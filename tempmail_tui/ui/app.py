@@ -33,7 +33,7 @@ from tempmail_tui.ui.startup import Bootstrapped, prepare
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
     from tempmail_tui.core.mail import MailService
-    from tempmail_tui.core.store import Store
+    from tempmail_tui.core.session import LocalStore
     from tempmail_tui.sandbox.server import SandboxServer
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
@@ -81,7 +81,7 @@ class TempMailApp(App[int]):
             clock=self.clock,
         )
         self.service: MailService | None = None
-        self.store: Store | None = None
+        self.store: LocalStore | None = None
         self.sandbox: SandboxServer | None = None
         self._io: BackgroundLoop | None = None
         self._demo_dir: Path | None = None
@@ -190,19 +190,12 @@ class TempMailApp(App[int]):
 
     def connect(self, key: str) -> None:
         """Build the client and service with this key and start polling."""
-        from tempmail_tui.api.client import TempMailClient
-        from tempmail_tui.core.mail import MailService
-        from tempmail_tui.core.render import HtmlRenderer
+        from tempmail_tui.core.session import connect
 
         assert self.store is not None
         old = self.service
-        client = TempMailClient(key, base_url=self.config.base_url, timeout=self.config.timeout)
-        if old is not None:
-            renderer = old.renderer
-        else:
-            renderer = HtmlRenderer()
-            renderer.start()  # the worker process starts now, not on the first HTML mail
-        self.service = MailService(client, self.store, renderer)
+        renderer = old.renderer if old is not None else None
+        self.service = connect(self.config, key, self.store, renderer=renderer)
         if old is not None:
             self.io.submit(old.aclose())
         if self.sandbox is not None and old is None:

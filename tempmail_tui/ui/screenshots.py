@@ -15,7 +15,7 @@ from textual.widgets import Input
 
 from tempmail_tui.api.models import Mailbox
 from tempmail_tui.core.config import Config
-from tempmail_tui.core.store import Store
+from tempmail_tui.core.session import remember_mailbox
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 
@@ -88,8 +88,7 @@ def build_scene(directory: Path, *, low_quota: bool = False) -> Scene:
         received_at=FROZEN - timedelta(minutes=2),
     )
     directory.mkdir(parents=True, exist_ok=True)
-    store = Store.open(directory / "store.sqlite3")
-    store.add_mailbox(
+    remember_mailbox(
         Mailbox(
             id=box.id,
             email=box.email,
@@ -98,9 +97,9 @@ def build_scene(directory: Path, *, low_quota: bool = False) -> Scene:
             expire_at=box.expire_at,
             expires_in_seconds=600,
             email_token=box.email_token,
-        )
+        ),
+        store_path=directory / "store.sqlite3",
     )
-    store.close()
     config = Config(
         base_url=server.base_url,
         api_key=SCENE_KEY,

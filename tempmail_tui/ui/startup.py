@@ -14,7 +14,7 @@ from tempmail_tui.core.config import Config
 
 if TYPE_CHECKING:
     from tempmail_tui.core.credentials import KeySource
-    from tempmail_tui.core.store import Store
+    from tempmail_tui.core.session import LocalStore
     from tempmail_tui.sandbox.server import SandboxServer
 
 
@@ -54,7 +54,7 @@ class DemoSetup:
 class Bootstrapped(Message):
     """Start-up work done off the UI thread, for the app's handler to apply on the UI thread."""
 
-    store: Store | None
+    store: LocalStore | None
     #: The store file opened (or tried).
     store_path: Path
     key: str | None = field(repr=False)
@@ -110,31 +110,12 @@ def prepare(config: Config, store_path: Path | None, *, demo: bool) -> Bootstrap
     )
 
 
-def open_store(path: Path) -> tuple[Store | None, str | None, str | None]:
+def open_store(path: Path) -> tuple[LocalStore | None, str | None, str | None]:
     """Open the local store: the store (None if it cannot be), a problem, a read-only notice."""
-    from tempmail_tui.core.store import Store
+    from tempmail_tui.core.session import open_local_store
 
-    problem: str | None = None
-    read_only_notice: str | None = None
-    store: Store | None
     try:
-        store = Store.open(path)
-        if store.recovered_from is not None:
-            problem = (
-                f"The local database was damaged; it was moved to {store.recovered_from} "
-                "and a new one was started."
-            )
-        elif store.fallback_reason is not None:
-            problem = (
-                f"The local database cannot be used ({store.fallback_reason}); "
-                "mail is kept in memory until you quit."
-            )
-        if store.read_only_reason is not None:
-            read_only_notice = (
-                f"The local database {store.path} cannot be written "
-                f"({store.read_only_reason}): its mail is shown, but new mail is not kept."
-            )
+        local = open_local_store(path)
     except Exception as error:
-        store = None
-        problem = f"Could not open the local database {path}: {error}"
-    return store, problem, read_only_notice
+        return None, f"Could not open the local database {path}: {error}", None
+    return local, local.condition.problem, local.condition.read_only

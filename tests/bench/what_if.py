@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
         print(f"usage: python -m tests.bench.what_if {{{','.join(VARIANTS)}}} [args]")
         return 2
     PATCHES[argv[0]]()
-    from tempmail_tui.cli import main as cli_main
+    from tempmail_tui.console import main as cli_main
 
     return cli_main(argv[1:])
 

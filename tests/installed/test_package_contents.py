@@ -62,7 +62,7 @@ def test_wheel_has_nothing_else(built: Built) -> None:
 
 
 def test_wheel_console_script(built: Built) -> None:
-    """The wheel declares the ``tempmail-tui`` console script on ``tempmail_tui.cli:main``."""
+    """The wheel declares the ``tempmail-tui`` console script on ``tempmail_tui.console:main``."""
     with zipfile.ZipFile(built.wheel) as wheel:
         entry_points = [
             name for name in wheel.namelist() if name.endswith(".dist-info/entry_points.txt")
@@ -72,7 +72,7 @@ def test_wheel_console_script(built: Built) -> None:
     parser = configparser.ConfigParser()
     parser.read_string(text)
     assert parser.has_section("console_scripts"), text
-    assert parser.get("console_scripts", SCRIPT, fallback=None) == f"{PACKAGE}.cli:main", text
+    assert parser.get("console_scripts", SCRIPT, fallback=None) == f"{PACKAGE}.console:main", text
 
 
 def test_sdist_has_the_package_and_no_tests(built: Built) -> None:
