@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input
 
+from tempmail_tui.core.reading import filter_text
+from tempmail_tui.core.store import StoredMessage
 from tempmail_tui.sandbox.server import SandboxServer
+from tempmail_tui.ui.screens import main_view
 from tempmail_tui.ui.screens.dialogs import LinksDialog
 from tempmail_tui.ui.screens.search import ArchiveSearchScreen
 from tempmail_tui.ui.widgets.message_table import MessageTable
@@ -107,6 +111,46 @@ async def test_filter_narrows_the_list_as_you_type(sandbox: SandboxServer, tmp_p
         await pilot.press("escape")
         await wait_for(pilot, lambda: table(app).row_count == 3, what="filter cleared")
         assert not field.display
+
+
+async def test_filter_reads_a_big_box_off_the_ui_thread_and_agrees_with_search(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readers: list[str] = []
+
+    def recording(message: StoredMessage) -> str:
+        readers.append(threading.current_thread().name)
+        return filter_text(message)
+
+    monkeypatch.setattr(main_view, "filter_text", recording)
+    count = main_view.FILTER_INLINE + 15
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        email = await start_with_box(app, pilot)
+        for n in range(count):
+            word = "kumquat" if n % 3 == 0 else "banana"
+            sandbox.state.deliver(
+                email,
+                subject=f"Note {n}",
+                # A script's words and tag names are not text, for the filter nor for search.
+                html=f"<p>a <b>{word}</b> note</p><script>var quince = 1;</script>",
+            )
+        await pilot.press("g")
+        await wait_for(pilot, lambda: table(app).row_count == count, what="the whole box")
+        await pilot.press("slash", *"kumquat")
+        wanted = len(range(0, count, 3))
+        await wait_for(pilot, lambda: table(app).row_count == wanted, what="body matches")
+        assert readers and threading.main_thread().name not in readers
+        assert not app.main.reading_texts
+
+        assert app.service is not None
+        found = await app.io.run(app.service.search("kumquat"))
+        listed = {str(key.value) for key in table(app).rows}
+        assert {m.id for m in found} == listed
+        for hidden in ("quince", "script"):
+            app.main.query_one("#filter", Input).value = hidden
+            await wait_for(pilot, lambda: table(app).row_count == 0, what=f"no {hidden}")
+            assert await app.io.run(app.service.search(hidden)) == []
 
 
 async def test_search_all_finds_mail_in_another_box(sandbox: SandboxServer, tmp_path: Path) -> None:

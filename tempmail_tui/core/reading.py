@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tempmail_tui.core.html.text import document_text
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.core.store import StoredMessage
 
 # html2text (and the fallback) end the text with "[n]: url" reference lines.
 # (html2text's protect_links wraps them in angle brackets).
 _REFERENCE = re.compile(r"^[ \t]*\[(\d{1,5})\]:[ \t]*<?([^\s<>]+)>?[ \t]*$", re.MULTILINE)
 # Extraction reads at most this much of a body: codes and action links sit near the top,
-# and the parser behind it is not linear on every hostile input.
+# and a bound keeps the cost of a huge mail small even though the reader is linear.
 EXTRACT_LIMIT = 200_000
 
 
@@ -68,3 +70,11 @@ def reading_aids(subject: str, content: str, *, is_html: bool, rendered: Rendere
         best_link=clean_line(link, max_chars=4000) if link else None,
         links=links,
     )
+
+
+def filter_text(message: StoredMessage) -> str:
+    """The case-folded text the list filter matches: sender, subject and the body as read."""
+    # The body as search indexes it (core/html/text.py), so the filter and the archive
+    # search find the same words, and neither a tag name nor a script.
+    body = document_text(message.content, is_html=message.is_html)
+    return " ".join((message.from_name, message.from_email, message.subject, body)).casefold()

@@ -59,3 +59,10 @@ class ActionFailed(Message):
 
     action: str
     error: Exception
+
+
+@dataclass
+class FilterTextsRead(Message):
+    """The filter's text of some messages, read off the UI thread, by message id."""
+
+    texts: dict[str, str]

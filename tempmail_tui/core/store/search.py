@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
-import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Final
 
 from tempmail_tui.api.models import Message
+from tempmail_tui.core.html.text import document_text
 from tempmail_tui.core.store.errors import is_busy
 from tempmail_tui.core.store.records import MESSAGE_COLUMNS, StoredMessage, message_from_row
 
@@ -18,36 +17,15 @@ INDEX_MAX_CHARS: Final = 1_000_000
 # The message columns, qualified for the queries below that name the table ``m``.
 _COLUMNS: Final = ", ".join(f"m.{c.strip()}" for c in MESSAGE_COLUMNS.split(","))
 
-# Only linear-time patterns: ``[^<>]*`` stops at the next ``<`` so hostile input
-# like a megabyte of ``<`` cannot make the substitution quadratic.
-_TAG_RE: Final = re.compile(r"<[^<>]*>")
-_HIDDEN_BLOCK_RE: Final = re.compile(r"<(script|style)\b", re.IGNORECASE)
-_BLOCK_END_RE: Final = {
-    name: re.compile(rf"</{name}[^<>]*>?", re.IGNORECASE) for name in ("script", "style")
-}
 
-
-# The one place that reads HTML for the index, so that reading can change here alone.
 def index_text(msg: Message) -> str | None:
     """The text to index for a message, or None when its content can be indexed as is."""
     content = msg.content[:INDEX_MAX_CHARS]
     if not msg.is_html:
         return None if len(msg.content) <= INDEX_MAX_CHARS else content
-    parts: list[str] = []
-    pos = 0
-    while True:
-        match = _HIDDEN_BLOCK_RE.search(content, pos)
-        if match is None:
-            parts.append(content[pos:])
-            break
-        parts.append(content[pos : match.start()])
-        # An unclosed script or style hides the rest, as in a browser.
-        close = _BLOCK_END_RE[match.group(1).lower()].search(content, match.end())
-        if close is None:
-            break
-        pos = close.end()
-    text = _TAG_RE.sub(" ", " ".join(parts))
-    return html.unescape(text) if "&" in text else text
+    # The one reader of mail HTML: search finds what the reader, the extractor and the
+    # list filter see, and nothing hidden in scripts, styles or comments.
+    return document_text(content, is_html=True)
 
 
 def search_terms(query: str) -> list[str]:

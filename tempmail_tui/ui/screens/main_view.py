@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import on, work
 from textual.screen import Screen
 
 from tempmail_tui.api.errors import ApiError, AuthenticationError
+from tempmail_tui.core.reading import filter_text
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo
 from tempmail_tui.core.store import StoredMailbox, StoredMessage, StoreError
+from tempmail_tui.ui.events import FilterTextsRead
+from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.host import MailHost, host_of
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
 from tempmail_tui.ui.widgets.message_table import MessageTable
@@ -23,8 +26,9 @@ from tempmail_tui.ui.widgets.reader import ReaderPane
 if TYPE_CHECKING:
     from tempmail_tui.api.models import UnreadableMessage
 
-# Any tag, for the filter's look at HTML bodies: linear, and good enough to skip markup.
-_TAG = re.compile(r"<[^<>]*>")
+#: Up to this many messages have their filter text read on the UI thread; a larger box is
+#: read by a worker while the list filters by sender and subject alone.
+FILTER_INLINE = 25
 
 # One logger for the screen and its parts, named as before they were split: the log reads
 # the same, and filters set on it still apply.
@@ -57,6 +61,8 @@ class MailView(Screen[None]):
         self.filter_text = ""
         # Lower-cased searchable text per message id, built on first use of the filter.
         self._haystacks: dict[str, str] = {}
+        # Whether a worker is reading filter texts now (the title says so).
+        self.reading_texts = False
         # Per mailbox, the messages its last poll could not read (shown as warning rows).
         self.unreadable: dict[str, tuple[UnreadableMessage, ...]] = {}
         #: Why the local store does not keep new mail (read-only, full), for the status line.
@@ -174,6 +180,8 @@ class MailView(Screen[None]):
         title = Text(f"Messages — {clean_line(email)}" if email else "Messages")
         if self.filter_text:
             title.append(f" — filter: {clean_line(self.filter_text, max_chars=40)}")
+            if self.reading_texts:
+                title.append(" (reading the bodies…)")
         table.border_title = title
         reader = self.query_one(ReaderPane)
         if reader.message is not None and reader.message.id in self.messages:
@@ -196,14 +204,39 @@ class MailView(Screen[None]):
         words = self.filter_text.casefold().split()
         if not words:
             return messages
+        unread = [m for m in messages if m.id not in self._haystacks]
+        if len(unread) > FILTER_INLINE:
+            # Reading a body costs up to milliseconds: a big box is read by a worker,
+            # and until then its unread messages match on sender and subject.
+            if not self.reading_texts:
+                self.reading_texts = True
+                self.read_filter_texts(unread)
+        else:
+            self._haystacks.update((m.id, filter_text(m)) for m in unread)
         return [m for m in messages if all(w in self._haystack(m) for w in words)]
 
     def _haystack(self, message: StoredMessage) -> str:
-        """The lower-cased text the filter looks in (tags dropped from HTML bodies)."""
+        """The lower-cased text the filter looks in: all of it once read, else the headers."""
         text = self._haystacks.get(message.id)
         if text is None:
-            body = _TAG.sub(" ", message.content) if message.is_html else message.content
-            text = " ".join((message.from_name, message.from_email, message.subject, body))
-            text = text.casefold()
-            self._haystacks[message.id] = text
+            text = " ".join((message.from_name, message.from_email, message.subject)).casefold()
         return text
+
+    @work(thread=True, group="filter-texts")
+    def read_filter_texts(self, messages: list[StoredMessage]) -> None:
+        """Read these messages' filter texts off the UI thread and post them."""
+        texts: dict[str, str] = {}
+        try:
+            for message in messages:
+                texts[message.id] = filter_text(message)
+        finally:
+            # Posted even after a failure, so the list stops waiting for the rest.
+            self.post_message(FilterTextsRead(texts))
+
+    @on(FilterTextsRead)
+    @guarded("Filtering the list")
+    def _filter_texts_read(self, event: FilterTextsRead) -> None:
+        self._haystacks.update(event.texts)
+        self.reading_texts = False
+        if self.filter_text:
+            self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
