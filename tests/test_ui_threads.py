@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,32 @@ async def test_what_start_up_makes_for_an_app_already_closed_is_let_go(
     assert late.demo.directory != first.demo.directory
     assert not late.demo.server.running
     assert not late.demo.directory.exists()
+
+
+async def test_save_progress_never_waits_for_the_ui(sandbox: SandboxServer, tmp_path: Path) -> None:
+    # The progress callback runs on the I/O loop: had it waited for a redraw, every poll
+    # would wait with it. Called while the UI thread is busy, it must return at once.
+    from textual.widgets import Static
+
+    from tempmail_tui.ui.screens.main_actions import ProgressLines
+
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.service is not None, what="service")
+        progress = ProgressLines("big.bin", app.main.post_message)
+        took: list[float] = []
+
+        def download() -> None:
+            for done in (1, 2, 3):
+                started = time.monotonic()
+                progress(done * 1024, 3 * 1024)
+                took.append(time.monotonic() - started)
+
+        thread = threading.Thread(target=download)
+        thread.start()
+        time.sleep(0.5)  # the UI thread is busy (this test holds it)
+        thread.join(2)
+        assert len(took) == 3 and max(took) < 0.2, took
+        transfer = app.main.query_one("#transfer", Static)
+        await wait_for(pilot, lambda: "(100%)" in str(transfer.render()), what="last line")
+        assert "Saving big.bin: 3.0 KB of 3.0 KB" in str(transfer.render())

@@ -3,8 +3,9 @@
 The rule for every worker in the UI: only the UI thread changes the state of the app, a
 screen or a widget. A worker in a thread (``@work(thread=True)``) or a callback on the
 background I/O loop computes, then hands the result over: it posts a message (``notify``
-posts one too) and the message's handler, on the UI thread, assigns; a one-off redraw may go
-through ``call_from_thread``, which runs it on the UI thread. It never assigns itself. Async
+posts one too) and the message's handler, on the UI thread, assigns. It never assigns
+itself, and never waits for the UI (``call_from_thread`` would hold the I/O loop, and every
+poll with it, until the screen redrew). Async
 workers run on the UI thread's loop, so they may assign. The start-up is the model:
 ``TempMailApp.bootstrap`` posts ``Bootstrapped`` (ui/startup.py) with the store, the key and
 the demo sandbox, and ``_bootstrapped`` takes them over. tests/test_ui_threads.py checks it.
@@ -66,3 +67,10 @@ class FilterTextsRead(Message):
     """The filter's text of some messages, read off the UI thread, by message id."""
 
     texts: dict[str, str]
+
+
+@dataclass
+class SaveProgress(Message):
+    """How far a save has come, as the line to show under the list."""
+
+    line: str

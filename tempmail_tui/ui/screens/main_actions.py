@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.widgets import Static
 
 from tempmail_tui.core.format import display_path, human_size
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.ui.events import BoxesChanged
+from tempmail_tui.ui.events import BoxesChanged, SaveProgress
+from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.screens.main_view import MailView
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.reader import ReaderPane
+
+#: Seconds between two progress lines of a save.
+PROGRESS_EVERY = 0.1
+
+
+@dataclass
+class ProgressLines:
+    """A save's progress callback: posts the line to show, at most ten times a second."""
+
+    name: str
+    post: Callable[[SaveProgress], object]
+    shown: float = field(default=-PROGRESS_EVERY)
+
+    def __call__(self, done: int, total: int | None) -> None:
+        """Called on the I/O thread: post the line, never wait for the UI there."""
+        now = time.monotonic()
+        # A fast download must not flood the queue; the last line always shows.
+        if now - self.shown < PROGRESS_EVERY and done != total:
+            return
+        self.shown = now
+        share = f" ({done * 100 // total}%)" if total else ""
+        line = f"Saving {self.name}: {human_size(done)}"
+        line += f" of {human_size(total)}{share}" if total else ""
+        self.post(SaveProgress(line))
 
 
 class MailActions(MailView):
@@ -182,12 +210,7 @@ class MailActions(MailView):
             transfer.display = True
             transfer.update(Text(f"Saving {name}…"))
 
-            def progress(done: int, total: int | None, name: str = name) -> None:
-                # Called on the I/O thread: hand the redraw to the UI thread.
-                share = f" ({done * 100 // total}%)" if total else ""
-                line = f"Saving {name}: {human_size(done)}"
-                line += f" of {human_size(total)}{share}" if total else ""
-                self.app.call_from_thread(transfer.update, Text(line))
+            progress = ProgressLines(name, self.post_message)
 
             try:
                 path = await self.host.io.run(
@@ -202,6 +225,11 @@ class MailActions(MailView):
             names = ", ".join(clean_line(p.name, max_chars=60) for p in saved)
             self.toast(f"Saved {names} in {display_path(directory)}", timeout=8)
         self.refresh_quota()
+
+    @on(SaveProgress)
+    @guarded("Showing the save's progress")
+    def _save_progress(self, event: SaveProgress) -> None:
+        self.query_one("#transfer", Static).update(Text(event.line))
 
     def action_copy_code(self) -> None:
         """Copy the open message's verification code (OSC 52)."""
