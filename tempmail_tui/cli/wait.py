@@ -66,7 +66,8 @@ def _waiting(
     show: Callable[[Found[T]], None],
 ) -> int:
     """Run one of the waiting commands: wait for a message, then show what was found in it."""
-    from tempmail_tui.core.waiting import MailFilter, Retrying, policy_for, wait_for
+    from tempmail_tui.core.session import policy_for
+    from tempmail_tui.core.waiting import MailFilter, Retrying, wait_for
 
     notes = Notes()
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tempmail_tui.api.models import Mailbox
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.render import HtmlRenderer
+    from tempmail_tui.core.schedule import PollPolicy
     from tempmail_tui.core.store import Store, StoredMailbox
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,17 @@ def connect(
         renderer.start()
     client = TempMailClient(key, base_url=config.base_url, timeout=config.timeout)
     return MailService(client, local.store, renderer)
+
+
+def policy_for(config: Config) -> PollPolicy:
+    """The polling schedule's knobs from the settings (the reader and ``wait`` alike)."""
+    from tempmail_tui.core.schedule import PollPolicy
+
+    return PollPolicy(
+        fast_interval=config.poll_interval,
+        slow_interval=config.background_interval,
+        reserve_fraction=config.reserve_fraction,
+    )
 
 
 def _open_store(path: Path | None) -> Store:

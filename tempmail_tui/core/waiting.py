@@ -24,7 +24,6 @@ from tempmail_tui.errors import TempMailError
 
 # The service pulls in httpx and SQLite: this module stays light for the command line.
 if TYPE_CHECKING:
-    from tempmail_tui.core.config import Config
     from tempmail_tui.core.mail import Fetched, MailService
 
 T = TypeVar("T")
@@ -75,15 +74,6 @@ class Retrying:
 
     error: ApiError
     pause: float
-
-
-def policy_for(config: Config) -> PollPolicy:
-    """The polling schedule's knobs from the settings."""
-    return PollPolicy(
-        fast_interval=config.poll_interval,
-        slow_interval=config.background_interval,
-        reserve_fraction=config.reserve_fraction,
-    )
 
 
 def any_message(_message: Message) -> bool:

@@ -24,7 +24,8 @@ from textual.worker import Worker, WorkerFailed, active_worker
 
 from tempmail_tui.core.config import Config
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.schedule import PollPolicy, PollScheduler
+from tempmail_tui.core.schedule import PollScheduler
+from tempmail_tui.core.session import policy_for
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
 from tempmail_tui.ui.screens.main import KEYS, MainScreen
@@ -73,11 +74,7 @@ class TempMailApp(App[int]):
         # One clock for the schedule and every time shown, so tests and snapshots can pin it.
         self.clock: Callable[[], datetime] = clock or _utc_now
         self.scheduler = PollScheduler(
-            PollPolicy(
-                fast_interval=config.poll_interval,
-                slow_interval=config.background_interval,
-                reserve_fraction=config.reserve_fraction,
-            ),
+            policy_for(config),
             clock=self.clock,
         )
         self.service: MailService | None = None
