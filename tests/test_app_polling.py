@@ -10,6 +10,7 @@ import pytest
 
 from tempmail_tui.sandbox.faults import Faults
 from tempmail_tui.sandbox.server import SandboxServer
+from tempmail_tui.ui.screens.main_polling import MailPolling
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar
 
 from .app_helpers import make_app, wait_for
@@ -116,3 +117,26 @@ async def test_background_boxes_poll_slower_than_the_selected_one(
         sandbox.state.faults = Faults()
         sandbox.state.deliver(second, subject="foreground", text="y")
         await wait_for(pilot, lambda: table(app).row_count == 1, timeout=5, what="fast poll")
+
+
+async def test_the_box_selected_at_start_is_loaded_once(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        email = await start_with_box(app, pilot)
+    loads: list[str | None] = []
+    original = MailPolling.load_messages
+
+    def counting(self: MailPolling, box: str | None) -> object:
+        loads.append(box)
+        return original(self, box)
+
+    monkeypatch.setattr(MailPolling, "load_messages", counting)
+    again = make_app(sandbox, tmp_path)
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: table(again).mailbox == email, what="the box shown")
+        # The sidebar's highlight of the same box arrives after the load: it must not load
+        # (and check) the box a second time.
+        await pilot.pause(0.5)
+    assert loads.count(email) == 1, loads

@@ -83,8 +83,7 @@ class MainScreen(MailActions, MailPolling):
     def _box_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         email = event.option.id
         self.host.scheduler.select(email)
-        if email != self.query_one(MessageTable).mailbox:
-            self.load_messages(email)
+        self.show_box(email)
 
     @on(OptionList.OptionSelected, "#sidebar")
     @guarded("Selecting the mailbox")

@@ -71,7 +71,17 @@ class MailPolling(MailView):
         self.boxes, self.unread = boxes, unread
         self.refresh_sidebar(select=select)
         if select is not None or self.query_one(MessageTable).mailbox != self.selected_email:
+            self.wanted_box = self.selected_email
             self.load_messages(self.selected_email)
+
+    def show_box(self, email: str | None) -> None:
+        """Load a box's messages, unless they are shown already or on their way."""
+        # Start-up and `n` select a box in the sidebar and load it: the sidebar's highlight
+        # event that follows names the same box and must not load (and check) it again.
+        if email in (self.query_one(MessageTable).mailbox, self.wanted_box):
+            return
+        self.wanted_box = email
+        self.load_messages(email)
 
     @work(group="load-messages", exclusive=True)
     async def load_messages(self, email: str | None) -> None:
@@ -79,10 +89,15 @@ class MailPolling(MailView):
         service = self.host.service
         if service is None:
             return
-        messages = await self.host.io.run(service.messages(email)) if email else []
+        try:
+            messages = await self.host.io.run(service.messages(email)) if email else []
+        finally:
+            # Shown or failed, it is no longer on its way: selecting it again loads it.
+            if self.wanted_box == email:
+                self.wanted_box = None
         self.show_messages(email, messages)
-        # Checked just now (start-up selects the first box twice: load and highlight): the
-        # list is current, and a second request would only spend quota.
+        # Checked just now (the user came back to it within a second): the list is
+        # current, and a second request would only spend quota.
         if email is not None and not self.host.scheduler.checked_within(email, 1.0):
             self.poll_now(email)
 

@@ -59,6 +59,8 @@ class MailView(Screen[None]):
         self._last_toast: str | None = None
         self._auth_prompted = False
         self.filter_text = ""
+        #: The box whose messages were last asked for (shown or on their way).
+        self.wanted_box: str | None = None
         # Lower-cased searchable text per message id, built on first use of the filter.
         self._haystacks: dict[str, str] = {}
         # Whether a worker is reading filter texts now (the title says so).
