@@ -21,7 +21,8 @@ from tempmail_tui.api.errors import (
 )
 from tempmail_tui.api.models import Quota
 
-log = logging.getLogger(__name__)
+# Named for the package, so log lines read the same whichever part of it writes them.
+log = logging.getLogger("tempmail_tui.core.schedule")
 
 Mode = Literal["normal", "stretched", "reserve", "paused", "offline", "idle"]
 
