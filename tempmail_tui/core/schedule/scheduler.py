@@ -1,4 +1,4 @@
-"""The quota-aware polling schedule: which mailbox to poll when, as pure logic with a clock."""
+"""The polling scheduler: the state of every box's checks, and which are due when."""
 
 from __future__ import annotations
 
@@ -6,154 +6,33 @@ import logging
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
-from enum import Enum
-from typing import Final, Literal
+from datetime import datetime, timedelta, tzinfo
+from typing import Final
 
-from tempmail_tui.api.errors import (
-    ApiError,
-    NetworkError,
-    NotFoundError,
-    ProtocolError,
-    RateLimitError,
-    ServerError,
-)
+from tempmail_tui.api.errors import RateLimitError
 from tempmail_tui.api.models import Quota
+from tempmail_tui.core.schedule.clock import aware, utc_now
+from tempmail_tui.core.schedule.outcome import Outcome, outcome_for
+from tempmail_tui.core.schedule.plan import Plan, horizons_of, live_quota, plan_for, reset_of
+from tempmail_tui.core.schedule.policy import (
+    DEFAULT_RATE_LIMIT_PAUSE,
+    MAX_RATE_LIMIT_PAUSE,
+    PollPolicy,
+    backoff_delay,
+)
+from tempmail_tui.core.schedule.status import (
+    BoxInfo,
+    Mode,
+    ScheduleStatus,
+    format_interval,
+    format_moment,
+)
 
-log = logging.getLogger(__name__)
+# Named for the package, so log lines read the same whichever part of it writes them.
+log = logging.getLogger("tempmail_tui.core.schedule")
 
-Mode = Literal["normal", "stretched", "reserve", "paused", "offline", "idle"]
-
-#: How long automatic polling pauses after a short 429 that names no time (no Retry-After).
-DEFAULT_RATE_LIMIT_PAUSE: Final = 60.0
-#: The longest pause a Retry-After may impose before a check is tried again.
-MAX_RATE_LIMIT_PAUSE: Final = 900.0
-#: Backoff base when a failing box has no interval of its own.
-DEFAULT_BACKOFF_BASE: Final = 5.0
 #: How long a computed plan is reused while nothing else changes (horizons move with time).
 _PLAN_TTL: Final = 1.0
-
-
-def utc_now() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class PollPolicy:
-    """The knobs of the schedule: intervals in seconds and the share of quota kept back."""
-
-    fast_interval: float = 5.0
-    slow_interval: float = 60.0
-    reserve_fraction: float = 0.01
-    max_interval: float = 1800.0
-    max_backoff: float = 300.0
-    unknown_expiry_horizon: float = 3600.0
-
-    def __post_init__(self) -> None:
-        for name in (
-            "fast_interval",
-            "slow_interval",
-            "max_interval",
-            "max_backoff",
-            "unknown_expiry_horizon",
-        ):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive number of seconds")
-        if not 0.0 <= self.reserve_fraction < 1.0:
-            raise ValueError("reserve_fraction must be at least 0 and below 1")
-
-
-class Outcome(Enum):
-    """How a poll ended, as far as the schedule cares."""
-
-    OK = "ok"
-    NETWORK_ERROR = "network_error"
-    SERVER_ERROR = "server_error"
-    RATE_LIMITED = "rate_limited"
-    GONE = "gone"
-    OTHER_ERROR = "other_error"
-    #: The server answered but this machine failed (store, disk, renderer): no back-off.
-    LOCAL_ERROR = "local_error"
-
-
-def outcome_for(error: BaseException | None) -> Outcome:
-    """The outcome that stands for a poll's error (None: it succeeded)."""
-    if error is None:
-        return Outcome.OK
-    if not isinstance(error, ApiError):
-        return Outcome.LOCAL_ERROR
-    if isinstance(error, RateLimitError):
-        return Outcome.RATE_LIMITED
-    if isinstance(error, NetworkError):
-        return Outcome.NETWORK_ERROR
-    # A garbled answer is the service failing too: back off the same way.
-    if isinstance(error, ServerError | ProtocolError):
-        return Outcome.SERVER_ERROR
-    if isinstance(error, NotFoundError):
-        return Outcome.GONE
-    return Outcome.OTHER_ERROR
-
-
-@dataclass(frozen=True)
-class BoxInfo:
-    """A mailbox to poll: its key (the address) and expiry, None when unknown."""
-
-    key: str
-    expire_at: datetime | None
-
-    def is_expired(self, now: datetime) -> bool:
-        """Whether the known expiry has passed (an unknown expiry never has)."""
-        return self.expire_at is not None and _aware(self.expire_at) <= now
-
-
-@dataclass(frozen=True)
-class ScheduleStatus:
-    """What the schedule is doing and why, for the status line."""
-
-    mode: Mode
-    fast_interval: float
-    slow_interval: float
-    reason: str
-    paused_until: datetime | None
-    offline: bool
-    projected_requests: int
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """The intervals chosen to fit the quota, and what they are projected to cost."""
-
-    mode: Literal["normal", "stretched", "reserve"]
-    fast: float
-    slow: float
-    projected: int
-    #: Automatic requests still allowed before the reserve, None when no quota is known.
-    budget: int | None
-    reason: str
-
-
-def format_interval(seconds: float) -> str:
-    """A short human form of a duration: ``5 s``, ``1 min 30 s``, ``2 h 5 min``, ``3 d 4 h``."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        minutes, rest = divmod(seconds, 60)
-        return f"{minutes} min" + (f" {rest} s" if rest else "")
-    if seconds < 86400:
-        hours, rest = divmod(seconds, 3600)
-        minutes = rest // 60
-        return f"{hours} h" + (f" {minutes} min" if minutes else "")
-    days, rest = divmod(seconds, 86400)
-    hours = rest // 3600
-    return f"{days} d" + (f" {hours} h" if hours else "")
 
 
 class PollScheduler:
@@ -196,7 +75,7 @@ class PollScheduler:
         self._net_failures = 0
         self._net_retry_at: datetime | None = None
         self._net_failed_at: datetime | None = None
-        self._plan_cache: tuple[datetime, _Plan] | None = None
+        self._plan_cache: tuple[datetime, Plan] | None = None
         self._logged_plan: tuple[str, int, int] | None = None
 
     # -- inputs -------------------------------------------------------------------------
@@ -228,7 +107,7 @@ class PollScheduler:
                 self._plan_cache = None
             return
         current = self._quota
-        if current is not None and _aware(quota.seen_at) <= _aware(current.seen_at):
+        if current is not None and aware(quota.seen_at) <= aware(current.seen_at):
             return  # the same figures again, or a late answer overtaken by a newer one
         self._quota = quota
         # Requests still running may be charged after these figures were taken.
@@ -322,7 +201,9 @@ class PollScheduler:
         else:
             failures = self._failures.get(key, 0) + 1
             self._failures[key] = failures
-            delay = self._backoff(failures, self._interval_of(key, self._plan(now)))
+            delay = backoff_delay(
+                self.policy, failures, self._interval_of(key, self._plan(now)), self._rng
+            )
             self._retry_at[key] = now + timedelta(seconds=delay)
             log.info("%s failed %d times in a row: next try in %.1f s", key, failures, delay)
 
@@ -334,7 +215,9 @@ class PollScheduler:
         self._offline = True
         self._net_failures += 1
         self._net_failed_at = now
-        delay = self._backoff(self._net_failures, self._interval_of(key, self._plan(now)))
+        delay = backoff_delay(
+            self.policy, self._net_failures, self._interval_of(key, self._plan(now)), self._rng
+        )
         self._net_retry_at = now + timedelta(seconds=delay)
         log.info("offline (%d failures in a row): next try in %.1f s", self._net_failures, delay)
 
@@ -355,10 +238,10 @@ class PollScheduler:
 
     def _pause(self, now: datetime, retry_at: datetime | None) -> None:
         until: datetime | None = None
-        if retry_at is not None and _aware(retry_at) > now:
-            until = _aware(retry_at)
+        if retry_at is not None and aware(retry_at) > now:
+            until = aware(retry_at)
         elif self._quota is not None and self._quota.reset_at is not None:
-            reset = _aware(self._quota.reset_at)
+            reset = aware(self._quota.reset_at)
             if reset > now:
                 until = reset
         if until is None:
@@ -367,17 +250,6 @@ class PollScheduler:
             self._paused_until = until
             self._pause_is_monthly = True
             log.info("quota spent: automatic checks paused until %s", until.isoformat())
-
-    def _backoff(self, failures: int, base: float | None) -> float:
-        """Seconds to wait after ``failures`` failures in a row: doubling, capped, jittered."""
-        base = base or DEFAULT_BACKOFF_BASE
-        # Never below the healthy interval: a failing server is not asked more often.
-        cap = max(self.policy.max_backoff, base)
-        delay = base * 2.0 ** min(failures - 1, 60) * self._rng.uniform(1.0, 1.25)
-        if delay >= cap:
-            # Still spread at the cap, so clients that failed together do not return together.
-            delay = max(base, cap * self._rng.uniform(0.9, 1.0))
-        return delay
 
     # -- outputs ------------------------------------------------------------------------
 
@@ -417,7 +289,7 @@ class PollScheduler:
         if self._paused_until is not None and self._paused_until > now:
             gate = self._paused_until
         if plan.mode == "reserve":
-            reset = self._quota_reset(now)
+            reset = reset_of(self._quota)
             if reset is None:
                 return None
             # After the reset the figures are stale and the defaults apply again.
@@ -446,7 +318,7 @@ class PollScheduler:
             mode = "paused"
             reason = (
                 f"the monthly request quota is used up: automatic checks paused until "
-                f"{self._when(paused, now)}; a manual refresh still works"
+                f"{format_moment(paused, now, self._display_tz)}; a manual refresh still works"
             )
         elif paused is not None:
             mode = "paused"
@@ -482,7 +354,7 @@ class PollScheduler:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _auto_allowed(self, now: datetime, plan: _Plan) -> bool:
+    def _auto_allowed(self, now: datetime, plan: Plan) -> bool:
         if self._paused_until is not None:
             if now < self._paused_until:
                 return False
@@ -498,12 +370,12 @@ class PollScheduler:
             if key not in self._gone and not box.is_expired(now)
         ]
 
-    def _interval_of(self, key: str, plan: _Plan) -> float | None:
+    def _interval_of(self, key: str, plan: Plan) -> float | None:
         if key not in self._boxes:
             return None
         return plan.fast if key == self._selected else plan.slow
 
-    def _due_at(self, key: str, now: datetime, plan: _Plan) -> datetime | None:
+    def _due_at(self, key: str, now: datetime, plan: Plan) -> datetime | None:
         """When ``key`` is next due automatically, or None if it is not polled."""
         box = self._boxes.get(key)
         if box is None or key in self._in_flight or key in self._gone or box.is_expired(now):
@@ -517,22 +389,7 @@ class PollScheduler:
         interval = plan.fast if key == self._selected else plan.slow
         return last + timedelta(seconds=interval)
 
-    def _quota_reset(self, now: datetime) -> datetime | None:
-        quota = self._quota
-        if quota is None or quota.reset_at is None:
-            return None
-        return _aware(quota.reset_at)
-
-    def _live_quota(self, now: datetime) -> Quota | None:
-        """The quota figures, or None when unknown or the period they describe is over."""
-        quota = self._quota
-        if quota is None:
-            return None
-        if quota.reset_at is not None and _aware(quota.reset_at) <= now:
-            return None
-        return quota
-
-    def _plan(self, now: datetime) -> _Plan:
+    def _plan(self, now: datetime) -> Plan:
         cached = self._plan_cache
         if cached is not None and 0 <= (now - cached[0]).total_seconds() < _PLAN_TTL:
             return cached[1]
@@ -552,134 +409,8 @@ class PollScheduler:
             )
         return plan
 
-    def _compute_plan(self, now: datetime) -> _Plan:
-        policy = self.policy
-        fast, slow = policy.fast_interval, policy.slow_interval
-        cap = max(policy.max_interval, fast, slow)
-        quota = self._live_quota(now)
-        reset = _aware(quota.reset_at) if quota is not None and quota.reset_at else None
-
-        selected_h = 0.0
-        other_h: list[float] = []
-        for key in self._live_keys(now):
-            box = self._boxes[key]
-            if box.expire_at is not None:
-                end = _aware(box.expire_at)
-            else:
-                end = now + timedelta(seconds=policy.unknown_expiry_horizon)
-            if reset is not None and reset < end:
-                end = reset
-            horizon = max(0.0, (end - now).total_seconds())
-            if key == self._selected:
-                selected_h = horizon
-            else:
-                other_h.append(horizon)
-
-        def cost(f: float, s: float) -> int:
-            # A box due now is polled once at once, then once per interval.
-            total = math.ceil(selected_h / f) if selected_h > 0 else 0
-            return total + sum(math.ceil(h / s) for h in other_h if h > 0)
-
-        if quota is None:
-            return _Plan(
-                "normal",
-                fast,
-                slow,
-                cost(fast, slow),
-                None,
-                f"no quota figures yet: checking every {format_interval(fast)} (selected) "
-                f"and {format_interval(slow)} (others)",
-            )
-
-        limit = max(0, quota.limit)
-        reserve = math.ceil(limit * policy.reserve_fraction)
-        remaining = max(0, quota.remaining) - self._unaccounted
-        budget = remaining - reserve
-        until = f" until {self._when(reset, now)}" if reset is not None else ""
-        left = f"{max(0, remaining):,} requests left{until}"
-        if budget <= 0:
-            return _Plan(
-                "reserve",
-                fast,
-                slow,
-                0,
-                0,
-                f"automatic checks stopped: {left}, {reserve:,} kept in reserve; "
-                "a manual refresh still works",
-            )
-
-        projected = cost(fast, slow)
-        if projected <= budget:
-            return _Plan(
-                "normal",
-                fast,
-                slow,
-                projected,
-                budget,
-                f"checking every {format_interval(fast)} (selected) and "
-                f"{format_interval(slow)} (others); {left}",
-            )
-
-        # Background boxes give way first, up to the cap.
-        new_slow = _least_interval(lambda s: cost(fast, s), slow, cap, budget)
-        if new_slow is not None:
-            return _Plan(
-                "stretched",
-                fast,
-                new_slow,
-                cost(fast, new_slow),
-                budget,
-                f"other mailboxes stretched to {format_interval(new_slow)} to fit {left}",
-            )
-        # Then the selected box.
-        new_fast = _least_interval(lambda f: cost(f, cap), fast, cap, budget)
-        if new_fast is not None:
-            return _Plan(
-                "stretched",
-                new_fast,
-                cap,
-                cost(new_fast, cap),
-                budget,
-                f"stretched to {format_interval(new_fast)} (selected) and "
-                f"{format_interval(cap)} (others) to fit {left}",
-            )
-        # Even the cap does not fit: everything slows down together beyond it.
-        longest = max([selected_h, *other_h, cap]) + 1.0
-        even = _least_interval(lambda x: cost(x, x), cap, longest, budget)
-        if even is None:
-            even = longest
-        return _Plan(
-            "stretched",
-            even,
-            even,
-            min(cost(even, even), budget),
-            budget,
-            f"every mailbox stretched to {format_interval(even)} to fit {left}",
-        )
-
-    def _when(self, moment: datetime, now: datetime) -> str:
-        """A short local form of a moment: the time today, else the day and time."""
-        local = moment.astimezone(self._display_tz)
-        local_now = now.astimezone(self._display_tz)
-        if local.date() == local_now.date():
-            return local.strftime("%H:%M")
-        return f"{local.day} {local:%b %H:%M}"
-
-
-def _least_interval(
-    cost_at: Callable[[float], int], low: float, high: float, budget: int
-) -> float | None:
-    """The shortest interval in [low, high] (whole seconds above low) whose cost fits."""
-    if cost_at(low) <= budget:
-        return low
-    if cost_at(high) > budget:
-        return None
-    # Cost only falls as the interval grows, so bisect over whole seconds.
-    bad, good = math.floor(low), math.ceil(high)
-    while good - bad > 1:
-        mid = (bad + good) // 2
-        if cost_at(mid) <= budget:
-            good = mid
-        else:
-            bad = mid
-    return float(good)
+    def _compute_plan(self, now: datetime) -> Plan:
+        quota = live_quota(self._quota, now)
+        live = [self._boxes[key] for key in self._live_keys(now)]
+        horizons = horizons_of(self.policy, live, self._selected, now, reset_of(quota))
+        return plan_for(self.policy, horizons, quota, self._unaccounted, now, self._display_tz)
