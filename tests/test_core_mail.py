@@ -170,7 +170,7 @@ def _address_to(server: SandboxServer, message_id: str, to: str) -> None:
     """Make the server's copy of a message name another recipient, as a sender may write."""
     state = server.state
     with state._lock:
-        box = state._message_box[message_id]
+        box = state._mailboxes.message_box[message_id]
         box.messages[message_id] = dataclasses.replace(box.messages[message_id], to=to)
 
 

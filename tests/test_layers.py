@@ -82,7 +82,14 @@ def _within(module: str, *prefixes: str) -> bool:
 
 
 # Front ends reach the store and the HTTP client only through the core's use cases.
-_BELOW_THE_CORE = ("tempmail_tui.api.client", "tempmail_tui.core.store_thread")
+_BELOW_THE_CORE = (
+    "tempmail_tui.api.client",
+    # The client's own parts, split out of api.client: as far below the core as it is.
+    "tempmail_tui.api.checks",
+    "tempmail_tui.api.download",
+    "tempmail_tui.api.transport",
+    "tempmail_tui.core.store_thread",
+)
 _STORE_INTERNALS = (
     "tempmail_tui.core.store.store",
     "tempmail_tui.core.store.opening",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
-from .errors import ProtocolError
+from .errors import ApiError, ProtocolError
 from .models import (
     Attachment,
     Domain,
@@ -391,3 +391,17 @@ def server_message(body: object, *, secret: str = "") -> str | None:
     if not isinstance(message, str):
         return None
     return clean_server_text(redact(message, secret)) or None
+
+
+def parse_body(parser: Callable[[object], T], body: object, *, secret: str) -> T:
+    """Run a parser; whatever goes wrong inside it comes out as a ProtocolError."""
+    if isinstance(body, dict) and body.get("status") is False:
+        # Handled here rather than in the parser so the key is masked in the message.
+        raise ProtocolError(server_message=server_message(body, secret=secret))
+    try:
+        return parser(body)
+    except ApiError:
+        raise
+    except Exception as exc:
+        failure = ProtocolError(f"The response could not be read ({type(exc).__name__})")
+    raise failure

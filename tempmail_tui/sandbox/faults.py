@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from tempmail_tui.sandbox.errors import SandboxError
@@ -113,6 +113,18 @@ def decide(faults: Faults, rng: random.Random) -> FaultDecision:
         omit_quota_headers=faults.omit_quota_headers,
         retry_after=faults.retry_after if status in (429, 503) else None,
     )
+
+
+def draw(faults: Faults, rng: random.Random) -> tuple[FaultDecision, Faults]:
+    """The fate of one request, and the knobs after it (a forced status counted down)."""
+    decision = decide(faults, rng)
+    count = faults.force_count
+    if decision.forced and count is not None:
+        if count <= 1:
+            faults = replace(faults, force_status=None, force_count=None)
+        else:
+            faults = replace(faults, force_count=count - 1)
+    return decision, faults
 
 
 def _number(name: str, value: object) -> float:
