@@ -14,7 +14,14 @@ import re
 from dataclasses import dataclass, field
 
 from tempmail_tui.core.html.links import LINK_ELEMENTS
-from tempmail_tui.core.html.tokenizer import RAW_HIDDEN, Kind, attributes, closes_itself, tokens
+from tempmail_tui.core.html.tokenizer import (
+    RAW_HIDDEN,
+    Kind,
+    attributes,
+    closes_itself,
+    feed,
+    tokens,
+)
 from tempmail_tui.core.sanitize import clean_text
 
 __all__ = [
@@ -162,16 +169,7 @@ class _Walker:
 
     def walk(self, html: str) -> Document:
         """Read every token of ``html`` and return the document."""
-        for token in tokens(html):
-            kind = token.kind
-            if kind is Kind.TEXT:
-                self._text(token.data)
-            elif kind is Kind.START:
-                self._start(token.name, token.data)
-            elif kind is Kind.END:
-                self._end(token.name)
-            elif token.name not in RAW_HIDDEN:
-                self._text(token.data)  # the content of <textarea> or <xmp>
+        feed(html, self)
         self._finish_anchor()
         return Document("".join(self._parts), self._prominent, self._anchors)
 
@@ -194,7 +192,7 @@ class _Walker:
         if self._last not in "\n\t" or (mark == "\n" and self._last == "\t"):
             self._emit(mark)
 
-    def _text(self, data: str) -> None:
+    def text(self, data: str) -> None:
         """Keep visible text, with white space collapsed as a browser would."""
         if self._template_depth:
             return
@@ -233,7 +231,7 @@ class _Walker:
 
     # -- tags
 
-    def _start(self, name: str, data: str) -> None:
+    def start(self, name: str, data: str) -> None:
         """Track line breaks, prominence and anchors as elements open."""
         if name == "template":
             if not closes_itself(data):
@@ -258,14 +256,14 @@ class _Walker:
         self._push(_Open(name, prominent, name in _PRE_TAGS))
         if closes_itself(data):
             # "<b/>" opens and closes, as HTMLParser (and so html2text) reads it.
-            self._end(name)
+            self.end(name)
 
     def _is_prominent(self, name: str, values: dict[str, str]) -> bool:
         if name in _PROMINENT_TAGS or _style_is_prominent(values.get("style", "")):
             return True
         return any(word in self._classes for word in values.get("class", "").split()[:20])
 
-    def _end(self, name: str) -> None:
+    def end(self, name: str) -> None:
         """Close the element and the line or cell it ended."""
         if name == "template":
             self._template_depth = max(self._template_depth - 1, 0)
@@ -283,7 +281,7 @@ class _Walker:
     def _image(self, values: dict[str, str]) -> None:
         alt = _alt_text(values)
         if alt:
-            self._text(alt)
+            self.text(alt)
         if self._anchor is None:
             return
         self._anchor.images += 1

@@ -34,14 +34,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
+from typing import Protocol
 
 __all__ = [
     "RAW_ELEMENTS",
     "RAW_HIDDEN",
     "Kind",
     "Token",
+    "TokenSink",
     "attributes",
     "closes_itself",
+    "feed",
     "tokens",
 ]
 
@@ -154,6 +157,33 @@ def tokens(html: str, *, only: frozenset[str] | None = None) -> Iterator[Token]:
                 yield Token(Kind.RAW, name, unescape(raw) if name in _RCDATA else raw)
             # The end tag itself is read by the next search: an END token.
             position = stop
+
+
+class TokenSink(Protocol):
+    """What reads a document token by token: its text, its start tags and its end tags."""
+
+    def text(self, data: str) -> None:
+        """Take a run of text (entities decoded)."""
+
+    def start(self, name: str, data: str) -> None:
+        """Take a start tag: its lower-case name and the raw text of its attributes."""
+
+    def end(self, name: str) -> None:
+        """Take an end tag by its lower-case name."""
+
+
+def feed(html: str, sink: TokenSink) -> None:
+    """Hand every token of ``html`` to ``sink``; a raw block that shows (textarea) is text."""
+    for token in tokens(html):
+        kind = token.kind
+        if kind is Kind.TEXT:
+            sink.text(token.data)
+        elif kind is Kind.START:
+            sink.start(token.name, token.data)
+        elif kind is Kind.END:
+            sink.end(token.name)
+        elif token.name not in RAW_HIDDEN:
+            sink.text(token.data)  # the content of <textarea> or <xmp>
 
 
 def attributes(data: str) -> dict[str, str]:

@@ -9,7 +9,11 @@ scripts, styles, titles and the other raw blocks, templates and comments.
 
 from __future__ import annotations
 
-from tempmail_tui.core.html.tokenizer import RAW_HIDDEN, Kind, attributes, closes_itself, tokens
+from tempmail_tui.core.html.tokenizer import (
+    attributes,
+    closes_itself,
+    feed,
+)
 from tempmail_tui.core.render_worker import tidy_text
 from tempmail_tui.core.sanitize import clean_text, coerce_text
 
@@ -233,14 +237,5 @@ def strip_html(html: str) -> str:
     is its alt text; each link is ``[text][n]`` with the numbered list at the end.
     """
     builder = _TextBuilder()
-    for token in tokens(coerce_text(html)):
-        kind = token.kind
-        if kind is Kind.TEXT:
-            builder.text(token.data)
-        elif kind is Kind.START:
-            builder.start(token.name, token.data)
-        elif kind is Kind.END:
-            builder.end(token.name)
-        elif token.name not in RAW_HIDDEN:
-            builder.text(token.data)  # the content of <textarea> or <xmp>
+    feed(coerce_text(html), builder)
     return clean_text(builder.finish())
