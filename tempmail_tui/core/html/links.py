@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from tempmail_tui.core.html.tokenizer import Kind, attributes, closes_itself, tokens
+from tempmail_tui.core.html.tokenizer import Kind, attributes, shown_tokens
 from tempmail_tui.core.sanitize import clean_text
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
 MAX_LINKS = 1000
 MAX_LINK_LENGTH = 8192
 LINK_ELEMENTS = frozenset({"a", "area"})
-_LINK_TAGS = LINK_ELEMENTS | {"template"}
 
 # A URL written in text.  The scheme is a literal, so a failed attempt costs one character.
 # It stops at white space, quotes, angle brackets, braces, "|", "\\", "^", "`" (none may
@@ -122,14 +121,8 @@ def _check(candidate: str, checked: dict[str, str | None]) -> str | None:
 
 def hrefs(html: str) -> Iterator[str]:
     """The ``href`` of every link element of ``html`` outside templates, as written."""
-    template_depth = 0
-    for token in tokens(html, only=_LINK_TAGS):
-        if token.name == "template":
-            if token.kind is Kind.START and not closes_itself(token.data):
-                template_depth += 1
-            elif token.kind is Kind.END:
-                template_depth = max(template_depth - 1, 0)
-        elif token.kind is Kind.START and not template_depth:
+    for token in shown_tokens(html, only=LINK_ELEMENTS):
+        if token.kind is Kind.START:
             href = attributes(token.data).get("href")
             if href:
                 yield href

@@ -163,7 +163,6 @@ class _Walker:
         self._open: dict[str, int] = {}  # how many elements of each name are on the stack
         self._prominent_depth = 0
         self._pre_depth = 0
-        self._template_depth = 0
         self._anchor: Anchor | None = None
         self._anchors: list[Anchor] = []
 
@@ -194,8 +193,6 @@ class _Walker:
 
     def text(self, data: str) -> None:
         """Keep visible text, with white space collapsed as a browser would."""
-        if self._template_depth:
-            return
         # What the reader is shown: escape sequences, controls, bidi and invisible characters
         # removed by the one cleaner of untrusted text, after white space is collapsed.
         if self._pre_depth:
@@ -233,12 +230,6 @@ class _Walker:
 
     def start(self, name: str, data: str) -> None:
         """Track line breaks, prominence and anchors as elements open."""
-        if name == "template":
-            if not closes_itself(data):
-                self._template_depth += 1
-            return
-        if self._template_depth:
-            return
         mark = _START_BREAKS.get(name)
         if mark is not None:
             self._break(mark)
@@ -265,11 +256,6 @@ class _Walker:
 
     def end(self, name: str) -> None:
         """Close the element and the line or cell it ended."""
-        if name == "template":
-            self._template_depth = max(self._template_depth - 1, 0)
-            return
-        if self._template_depth:
-            return
         if name == "a":
             self._finish_anchor()
         mark = _END_BREAKS.get(name)

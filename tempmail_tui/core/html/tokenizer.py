@@ -45,6 +45,7 @@ __all__ = [
     "attributes",
     "closes_itself",
     "feed",
+    "shown_tokens",
     "tokens",
 ]
 
@@ -76,6 +77,7 @@ class Token:
 # shown by a browser; ``textarea`` and ``xmp`` show theirs as it is written.
 RAW_HIDDEN = frozenset({"script", "style", "title", "iframe", "noembed", "noframes"})
 RAW_ELEMENTS = RAW_HIDDEN | frozenset({"textarea", "xmp"})
+_TEMPLATE = frozenset({"template"})
 # Raw elements whose entities are decoded (HTML5's "escapable raw text").
 _RCDATA = frozenset({"title", "textarea"})
 
@@ -172,9 +174,22 @@ class TokenSink(Protocol):
         """Take an end tag by its lower-case name."""
 
 
+def shown_tokens(html: str, *, only: frozenset[str] | None = None) -> Iterator[Token]:
+    """The tokens of ``html`` outside any ``<template>`` (see ``tokens`` for ``only``)."""
+    # A template is inert until a script uses it: no reader shows its content or its links.
+    template_depth = 0
+    for token in tokens(html, only=None if only is None else only | _TEMPLATE):
+        if token.name == "template" and token.kind is Kind.START:
+            template_depth += not closes_itself(token.data)
+        elif token.name == "template" and token.kind is Kind.END:
+            template_depth = max(template_depth - 1, 0)
+        elif not template_depth:
+            yield token
+
+
 def feed(html: str, sink: TokenSink) -> None:
-    """Hand every token of ``html`` to ``sink``; a raw block that shows (textarea) is text."""
-    for token in tokens(html):
+    """Hand the tokens a reader sees to ``sink``; a raw block that shows (textarea) is text."""
+    for token in shown_tokens(html):
         kind = token.kind
         if kind is Kind.TEXT:
             sink.text(token.data)

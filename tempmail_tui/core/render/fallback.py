@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from tempmail_tui.core.html.tokenizer import (
     attributes,
-    closes_itself,
     feed,
 )
 from tempmail_tui.core.render_worker import tidy_text
@@ -85,7 +84,6 @@ class _TextBuilder:
         self._line_start = True
         self._quote_depth = 0
         self._pre_depth = 0
-        self._template_depth = 0
         self._lists: list[list[int]] = []  # one [counter] per open list; -1 = bullets
         self._anchors: list[tuple[int, int] | None] = []  # (link number, parts length)
 
@@ -112,7 +110,7 @@ class _TextBuilder:
 
     def text(self, data: str) -> None:
         """Add character data, collapsing whitespace outside ``<pre>``."""
-        if self._template_depth or not data:
+        if not data:
             return
         if self._pre_depth:
             self._put(data)
@@ -130,12 +128,6 @@ class _TextBuilder:
 
     def start(self, name: str, data: str) -> None:
         """Handle a start tag."""
-        if name == "template":
-            if not closes_itself(data):
-                self._template_depth += 1
-            return
-        if self._template_depth:
-            return
         if name in _LINE_TAGS or (name in ("ul", "ol") and self._lists):
             self._break(1)  # a nested list continues its parent item
         elif name in _PARAGRAPH_TAGS:
@@ -167,11 +159,6 @@ class _TextBuilder:
 
     def end(self, name: str) -> None:
         """Handle an end tag."""
-        if name == "template":
-            self._template_depth = max(self._template_depth - 1, 0)
-            return
-        if self._template_depth:
-            return
         if name in _LINE_TAGS or (name in ("ul", "ol") and len(self._lists) > 1):
             self._break(1)
         elif name in _PARAGRAPH_TAGS:
