@@ -269,3 +269,68 @@ def test_repr_never_shows_the_key(config_home: Path) -> None:
     assert CANARY not in repr(config)
     assert CANARY not in str(config)
     assert CANARY not in repr(Config(api_key=CANARY, download_dir=Path("/tmp")))
+
+
+def test_keys_table_binds_actions_and_reports_each_problem(config_home: Path) -> None:
+    path = _write(
+        config_home,
+        'theme = "nord"\n'
+        "\n"
+        "[keys]\n"
+        'new_box = "N"\n'
+        'refresh = ["R", "ctrl+r", "f5"]\n'
+        'nwe_box = "x"\n'
+        'copy_code = "alt+c"\n'
+        'links = ["L", "N"]\n'
+        "quit = 3\n"
+        'help = "escape"\n',
+    )
+    config = _load()
+    # The good entries and the rest of the file are kept.
+    assert config.theme == "nord"
+    assert config.keys == {"new_box": ("N",), "refresh": ("R", "ctrl+r", "f5"), "links": ("L",)}
+    warnings = "\n".join(config.warnings)
+    assert f"config file {path} line 6: [keys] nwe_box is not an action" in warnings
+    assert (
+        "line 7: [keys] copy_code: 'alt+c' is ignored: modifiers are ctrl+ and shift+" in warnings
+    )
+    assert "line 8: [keys] links: 'N' is ignored: already bound to new_box" in warnings
+    assert "line 9: [keys] quit must be a key or a list of keys" in warnings
+    assert "line 10: [keys] help: 'escape' is ignored: the reader keeps this key" in warnings
+    assert len(config.warnings) == 7  # copy_code and help also say their default is kept
+
+
+def test_keys_must_be_a_table(config_home: Path) -> None:
+    path = _write(config_home, 'keys = "N"\n')
+    config = _load()
+    assert config.keys == {}
+    assert config.warnings == (
+        f'config file {path}: [keys] must be a table of action = "key"; ignored',
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "ok"),
+    [
+        ("N", True),
+        ("?", True),
+        ("question_mark", True),
+        ("ctrl+n", True),
+        ("shift+tab", True),
+        ("f12", True),
+        ("pagedown", True),
+        ("space", True),
+        (" ", False),
+        ("", False),
+        (",", False),
+        ("ctrl+N", False),
+        ("alt+x", False),
+        ("f25", False),
+        ("bogus", False),
+        ("ctrl+ctrl+x", False),
+    ],
+)
+def test_key_names(key: str, ok: bool) -> None:
+    from tempmail_tui.core.config import key_problem
+
+    assert (key_problem(key) is None) is ok
