@@ -99,7 +99,7 @@ async def test_attachment_saved_byte_identical(sandbox: SandboxServer, tmp_path:
     async with app.run_test(size=SIZE) as pilot:
         email = await start_with_box(app, pilot)
         sample = sandbox.state.add_sample(email, "attachment")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
         table(app).focus()
         await pilot.press("enter")
@@ -156,7 +156,7 @@ async def test_delete_message_and_box(sandbox: SandboxServer, tmp_path: Path) ->
         email = await start_with_box(app, pilot)
         first = sandbox.state.add_sample(email, "plain")
         second = sandbox.state.add_sample(email, "verification")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 2, what="two mails")
         table(app).focus()
         doomed = table(app).current_id
@@ -207,7 +207,7 @@ async def test_copy_address_and_quota_bar(sandbox: SandboxServer, tmp_path: Path
         email = await start_with_box(app, pilot)
         await pilot.press("y")
         assert app.clipboard == email
-        await pilot.press("g")
+        await pilot.press("R")
         await pilot.pause(0.3)
         quota = sandbox.state.quota()
         bar = plain(app.main.query_one(QuotaBar))
@@ -229,7 +229,7 @@ async def test_hostile_subject_shows_verbatim(sandbox: SandboxServer, tmp_path: 
             from_name="[link=file:///etc/passwd]x[/]",
             text="Body [/] \x1b[2J\x9b31m end",
         )
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="hostile mail")
         cells = [c.plain for c in table(app).get_row_at(0)]
         assert "[@click=app.quit]Win[/] [/] [bold]x" in cells[2]
@@ -250,18 +250,18 @@ async def test_server_errors_keep_last_good_data(sandbox: SandboxServer, tmp_pat
     async with app.run_test(size=SIZE) as pilot:
         email = await start_with_box(app, pilot)
         sandbox.state.add_sample(email, "plain")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
         for faults in ({"force_status": 500}, {"non_json": True}, {"truncate_body": True}):
             sandbox.state.update_faults(**faults)
             await pilot.pause(0.3)
-            await pilot.press("g")
+            await pilot.press("R")
             await wait_for(pilot, lambda: app.main.problem is not None, what=f"error for {faults}")
             assert table(app).row_count == 1  # the last good data stays
             assert "failed" in plain(app.main.query_one(QuotaBar))
             sandbox.state.update_faults(force_status=None, non_json=False, truncate_body=False)
             await pilot.pause(1.2)
-            await pilot.press("g")
+            await pilot.press("R")
             await wait_for(pilot, lambda: app.main.problem is None, what="recovery")
 
 
@@ -289,7 +289,7 @@ async def test_help_source_toggle_and_palette(sandbox: SandboxServer, tmp_path: 
     async with app.run_test(size=SIZE) as pilot:
         email = await start_with_box(app, pilot)
         sandbox.state.add_sample(email, "newsletter")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
         table(app).focus()
         await pilot.press("enter")

@@ -37,7 +37,7 @@ async def test_reserve_stops_automatic_polls_but_g_still_works(
         email = await start_with_box(app, pilot)
         # 1% of 1,000 is the reserve: 5 left is below it.
         sandbox.state.set_quota(limit=1_000, used=995)
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: app.scheduler.status().mode == "reserve", what="reserve")
         await wait_for(pilot, lambda: "automatic checks stopped" in bar(app), what="says so")
         used = sandbox.state.quota().used
@@ -45,7 +45,7 @@ async def test_reserve_stops_automatic_polls_but_g_still_works(
         await pilot.pause(2.5)  # more than two fast intervals: no automatic poll may run
         assert sandbox.state.quota().used == used
         assert table(app).row_count == 0
-        await pilot.press("g")  # a manual refresh still works
+        await pilot.press("R")  # a manual refresh still works
         await wait_for(pilot, lambda: table(app).row_count == 1, what="manual refresh")
 
 
@@ -55,7 +55,7 @@ async def test_429_pauses_until_reset(sandbox: SandboxServer, tmp_path: Path) ->
         await start_with_box(app, pilot)
         reset = datetime.now(UTC) + timedelta(hours=2)
         sandbox.state.set_quota(limit=100, used=100, reset_at=reset)
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: app.scheduler.status().mode == "paused", what="paused")
         status = app.scheduler.status()
         assert status.paused_until is not None
@@ -71,10 +71,10 @@ async def test_network_failure_shows_offline_and_keeps_data(
     async with app.run_test(size=SIZE) as pilot:
         email = await start_with_box(app, pilot)
         sandbox.state.deliver(email, subject="kept", text="x")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
         sandbox.stop()  # the service vanishes: connections are refused
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: "offline" in bar(app), timeout=15, what="offline mark")
         assert app.scheduler.status().offline
         assert table(app).row_count == 1  # last good data kept

@@ -33,7 +33,7 @@ def sandbox() -> Iterator[SandboxServer]:
 
 async def open_first(app, pilot) -> ReaderPane:  # type: ignore[no-untyped-def]
     """Poll, open the newest message and wait until its code and links are known."""
-    await pilot.press("g")
+    await pilot.press("R")
     await wait_for(pilot, lambda: table(app).row_count >= 1, what="mail")
     table(app).focus()
     await pilot.press("home", "enter")
@@ -95,7 +95,7 @@ async def test_filter_narrows_the_list_as_you_type(sandbox: SandboxServer, tmp_p
         sandbox.state.deliver(email, subject="Invoice 7", from_name="Billing", text="pay now")
         sandbox.state.deliver(email, subject="Hello", from_name="Ann", text="the zebra crossing")
         sandbox.state.deliver(email, subject="Hi", from_name="Bob", html="<p>a <b>Zebra</b></p>")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 3, what="three mails")
         await pilot.press("slash")
         field = app.main.query_one("#filter", Input)
@@ -135,7 +135,7 @@ async def test_filter_reads_a_big_box_off_the_ui_thread_and_agrees_with_search(
                 # A script's words and tag names are not text, for the filter nor for search.
                 html=f"<p>a <b>{word}</b> note</p><script>var quince = 1;</script>",
             )
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == count, what="the whole box")
         await pilot.press("slash", *"kumquat")
         wanted = len(range(0, count, 3))
@@ -158,7 +158,7 @@ async def test_search_all_finds_mail_in_another_box(sandbox: SandboxServer, tmp_
     async with app.run_test(size=SIZE) as pilot:
         first = await start_with_box(app, pilot)
         sandbox.state.deliver(first, subject="Quarterly kumquat report", text="fruit")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="mail in first box")
         await pilot.press("n")
         await wait_for(pilot, lambda: sidebar(app).selected_email not in (None, first), what="2nd")

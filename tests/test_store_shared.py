@@ -99,7 +99,7 @@ async def test_reader_shows_mail_and_boxes_the_cli_stores(
         # At the quota's reserve the reader stops polling on its own: whatever shows up in
         # it from now on came through the store, not from its own requests.
         sandbox.state.set_quota(limit=1_000, used=990)
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: app.scheduler.status().mode == "reserve", what="reserve")
         used = sandbox.state.quota().used
         sandbox.state.deliver(email, subject="fetched by the CLI", text="x")
@@ -129,5 +129,5 @@ async def test_g_reloads_the_boxes_from_the_store(
         assert await cli("new") == 0
         await pilot.pause(0.5)
         assert sidebar(app).option_count == 1
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: sidebar(app).option_count == 2, timeout=3, what="g")

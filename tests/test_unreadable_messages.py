@@ -300,7 +300,7 @@ async def poll_once(app: Any, pilot: Any, api: FakeApi) -> None:
     """Press `g` once the box is idle and wait for that poll's answer to be handled."""
     await wait(pilot, lambda: not app.scheduler.in_flight, what="idle scheduler")
     before = api.polls
-    await pilot.press("g")
+    await pilot.press("R")
     await wait(pilot, lambda: api.polls > before, what="the poll to reach the server")
     await wait(pilot, lambda: not app.scheduler.in_flight, what="the poll to be handled")
     await pilot.pause(0.05)

@@ -28,6 +28,7 @@ from tempmail_tui.core.schedule import PollScheduler
 from tempmail_tui.core.session import policy_for
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
+from tempmail_tui.ui.keys import keys_shown
 from tempmail_tui.ui.screens.main import KEYS, MainScreen
 from tempmail_tui.ui.startup import Bootstrapped, prepare
 
@@ -83,6 +84,7 @@ class TempMailApp(App[int]):
         self._io: BackgroundLoop | None = None
         self._demo_dir: Path | None = None
         self._main = MainScreen()
+        self._key_notes = self._main.use_keys(config.keys)
         self._terminal_title = ""
         #: The one-line cause if an unexpected error ended the app.
         self.crash: str | None = None
@@ -122,6 +124,16 @@ class TempMailApp(App[int]):
                 markup=False,
             )
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        # Said on stderr too, but the full screen covers that at once: say them here.
+        notes = [*self.config.warnings, *self._key_notes]
+        if notes:
+            self.notify(
+                "\n".join(clean_line(note, max_chars=300) for note in notes),
+                title="config.toml",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
 
     def _theme_changed(self, theme: Theme) -> None:
         """Keep a theme chosen in the palette for the next start."""
@@ -313,11 +325,14 @@ class TempMailApp(App[int]):
         """Every main-screen action by name, plus Textual's own commands."""
         yield from super().get_system_commands(screen)
         main = self.main
+        # Every action, also one whose key config.toml gave to another: here it still runs.
+        in_force = {binding.action: binding for binding in main.keys_in_force}
         for binding in KEYS:
             if not binding.description:
                 continue
             doc = getattr(main, f"action_{binding.action}").__doc__ or ""
-            key = binding.key_display or binding.key
+            bound = in_force.get(binding.action)
+            key = keys_shown(bound) if bound is not None else "no key"
             # Through run_action, like a key press, so a failure is reported the same way.
             run = functools.partial(self.run_action, binding.action, main)
             yield SystemCommand(binding.description, f"{doc} ({key})", run)

@@ -54,7 +54,7 @@ async def drive_app(store: Path, base_url: str, key: str, seconds: float) -> dic
             await pilot.pause(0.05)
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            await pilot.press(rng.choice(["g", "down", "up", "enter", "enter", "tab"]))
+            await pilot.press(rng.choice(["R", "down", "up", "enter", "enter", "tab"]))
             sidebar = app.main.query_one(MailboxList)
             if rng.random() < 0.2 and sidebar.option_count:
                 sidebar.highlighted = rng.randrange(sidebar.option_count)

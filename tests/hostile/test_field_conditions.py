@@ -233,7 +233,7 @@ async def test_g_during_a_hung_poll_starts_a_fresh_one(tmp_path: Path) -> None:
                 seen = record_toasts(app)
                 await wait(pilot, lambda: silent.arrived, what="the first request")
                 assert app.scheduler.in_flight == {"hung@inbox.test"}
-                await pilot.press("g")
+                await pilot.press("R")
                 await wait(pilot, lambda: len(silent.arrived) == 2, timeout=5, what="a new one")
                 assert "Checking hung@inbox.test again…" in seen
                 assert not any("already running" in t for t in seen)
@@ -278,7 +278,7 @@ async def test_a_local_failure_is_reported_as_local_and_does_not_back_off(
             raise ValueError("index page torn")
 
         monkeypatch.setattr(Store, "sync_messages", broken)
-        await pilot.press("g")
+        await pilot.press("R")
         await wait(pilot, lambda: app.main.problem is not None, what="the problem")
         problem = app.main.problem or ""
         assert problem.startswith(f"Storing the mail of {email} (on this machine) failed")

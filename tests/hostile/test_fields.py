@@ -42,7 +42,7 @@ async def poll_once(app: TempMailApp, pilot: Pilot[Any], api: FakeApi) -> None:
     """Press `g` once the box is idle and wait for that poll's answer to be handled."""
     await wait(pilot, lambda: not app.scheduler.in_flight, what="idle scheduler")
     before = api.polls
-    await pilot.press("g")
+    await pilot.press("R")
     await wait(pilot, lambda: api.polls > before, what="the poll to reach the server")
     await wait(pilot, lambda: not app.scheduler.in_flight, what="the poll to be handled")
     await pilot.pause(0.05)
@@ -257,7 +257,7 @@ async def _smtp_session(
         with smtplib.SMTP(sandbox.smtp_host, sandbox.smtp_port, timeout=10) as smtp:
             for raw in mails:
                 smtp.sendmail("evil@example.org", [email], raw)
-        await pilot.press("g")
+        await pilot.press("R")
         await wait(
             pilot, lambda: table(app).row_count == len(mails), what="the mails", timeout=timeout
         )
@@ -298,7 +298,7 @@ async def test_same_second_mail_keeps_its_place_when_opened(
         moment = sandbox.state.now()
         sandbox.state.deliver(email, subject="Keep me", received_at=moment)
         sandbox.state.deliver(email, subject="Delete me", received_at=moment)
-        await pilot.press("g")
+        await pilot.press("R")
         await wait(pilot, lambda: table(app).row_count == 2, what="both mails")
         before = [cells[2] for cells in all_rows(app)]
         await open_row(app, pilot, 0)

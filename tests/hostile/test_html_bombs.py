@@ -174,7 +174,7 @@ async def test_ui_stays_live_while_converting(
     async with app.run_test(size=SIZE) as pilot:
         email = await create_box(app, pilot)
         sandbox.state.deliver(email, subject="bomb", html=html)
-        await pilot.press("g")
+        await pilot.press("R")
         await wait(pilot, lambda: table(app).row_count == 1, what="the hostile mail", timeout=30)
         service = app.service
         assert service is not None

@@ -42,14 +42,14 @@ async def test_markup_is_shown_verbatim_everywhere(
             text=f"B {case}",
             attachments=[(f"{case}.txt", b"attached bytes")],
         )
-        await pilot.press("g")
+        await pilot.press("R")
         await wait(pilot, lambda: table(app).row_count == 1, what="the plain-text mail")
         # A second mail arrives on a later poll, so the new-mail toast carries its fields too.
         sandbox.state.deliver(
             email, subject=f"H {case}", from_name=f"G {case}", html=f"<p>HB {case}</p>"
         )
         await pilot.pause(0.2)
-        await pilot.press("g")
+        await pilot.press("R")
         await wait(pilot, lambda: table(app).row_count == 2, what="the HTML mail")
 
         rows = {cells[2]: cells for cells in all_rows(app)}

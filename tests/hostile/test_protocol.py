@@ -276,7 +276,7 @@ def fault_app(sandbox: SandboxServer, tmp_path: Path) -> TempMailApp:
 async def poll(app: TempMailApp, pilot: Pilot[Any]) -> None:
     """Press `g` and wait for that poll to be handled."""
     await wait(pilot, lambda: not app.scheduler.in_flight, what="idle")
-    await pilot.press("g")
+    await pilot.press("R")
     await pilot.pause(0.1)
     await wait(pilot, lambda: not app.scheduler.in_flight, what="poll handled", timeout=30)
     await pilot.pause(0.05)

@@ -125,7 +125,7 @@ async def test_canary_key_leaks_nowhere(
             seen = record_toasts(app)
             email = await create_box(app, pilot)
             sandbox.state.add_sample(email, "attachment")
-            await pilot.press("g")
+            await pilot.press("R")
             await wait(pilot, lambda: table(app).row_count == 1, what="mail")
             await open_row(app, pilot, 0)
             await pilot.press("s")
@@ -137,22 +137,22 @@ async def test_canary_key_leaks_nowhere(
             # Server errors, then a timeout (network failure), then a 401.
             for faults in ({"force_status": 500}, {"latency": 1.0}):
                 sandbox.state.update_faults(**faults)
-                await pilot.press("g")
+                await pilot.press("R")
                 await wait(pilot, lambda: app.main.problem is not None, what=str(faults))
                 await wait(pilot, lambda: not app.scheduler.in_flight, what="poll done")
                 haystacks[f"screenshot: {faults}"] = app.export_screenshot()
                 sandbox.state.update_faults(force_status=None, latency=0.0)
-                await pilot.press("g")
+                await pilot.press("R")
                 await wait(pilot, lambda: app.main.problem is None, what="recovery")
             sandbox.state.update_faults(force_status=401, force_count=1)
-            await pilot.press("g")
+            await pilot.press("R")
             await wait(pilot, lambda: isinstance(app.screen, ApiKeyDialog), what="key dialog")
             # The user pastes the key again: the field is masked on screen.
             app.screen.query_one(Input).value = CANARY
             haystacks["screenshot: key dialog"] = app.export_screenshot()
             await pilot.press("enter")
             await wait(pilot, lambda: not isinstance(app.screen, ApiKeyDialog), what="dialog gone")
-            await pilot.press("g")
+            await pilot.press("R")
             await wait(pilot, lambda: app.main.problem is None, what="working again")
             haystacks["screenshot: end"] = app.export_screenshot()
 

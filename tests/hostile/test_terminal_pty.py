@@ -49,7 +49,7 @@ def test_hostile_sequences_never_reach_the_terminal(sandbox: SandboxServer, tmp_
     try:
         # The list row: "Hi " survives cleaning, then the text the bidi override would flip.
         assert child.read_until(lambda: child.saw(b"txt.exe"), timeout=30), child.output[-2000:]
-        child.send(b"g")
+        child.send(b"R")
         child.pump(1.0)
         child.send(b"\r")  # open it in the reader
         assert child.read_until(lambda: child.saw(b"Subject"), timeout=20), child.output[-2000:]
@@ -59,7 +59,7 @@ def test_hostile_sequences_never_reach_the_terminal(sandbox: SandboxServer, tmp_
         child.send(b"v")
         # A second mail on a later poll raises the new-mail toast with the hostile sender.
         sandbox.state.deliver(box.email, subject=TERMINAL_PAYLOAD, from_name=TERMINAL_PAYLOAD)
-        child.send(b"g")
+        child.send(b"R")
         child.pump(2.5)
         child.send(b"q")
         child.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +50,25 @@ class _Dialog(ModalScreen[object]):
     """Common behaviour: Escape cancels and the styles live in dialogs.tcss."""
 
     CSS_PATH = "dialogs.tcss"
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        # A field or list focused keeps its own left and right: these reach only buttons.
+        Binding("left", "step_button(-1)", "Previous button", show=False),
+        Binding("right", "step_button(1)", "Next button", show=False),
+    ]
 
     def action_cancel(self) -> None:
         """Close without a result."""
         self.dismiss(None)
+
+    def action_step_button(self, step: int) -> None:
+        """Move the focus to the button beside the focused one."""
+        focused = self.focused
+        if not isinstance(focused, Button):
+            return
+        buttons = list(focused.parent.query_children(Button)) if focused.parent else [focused]
+        index = (buttons.index(focused) + step) % len(buttons)
+        buttons[index].focus()
 
 
 class _FormDialog(_Dialog):
@@ -82,7 +97,11 @@ class _FormDialog(_Dialog):
 class ConfirmDialog(_Dialog):
     """Ask a yes/no question; dismisses with True or None."""
 
-    BINDINGS = [*_Dialog.BINDINGS, Binding("y", "confirm", "Yes", show=False)]
+    BINDINGS = [
+        *_Dialog.BINDINGS,
+        Binding("y", "confirm", "Yes", show=False),
+        Binding("n", "cancel", "No", show=False),
+    ]
 
     def __init__(self, title: str, question: Text, *, confirm_label: str = "Delete") -> None:
         super().__init__()
@@ -196,6 +215,9 @@ class AddressDialog(_FormDialog):
 
 
 ALL = "__all__"
+
+#: Seconds after which a digit typed in the links dialog starts a new number.
+DIGIT_PAUSE = 1.5
 
 
 class SaveDialog(_Dialog):
@@ -324,11 +346,18 @@ class LinkChoice:
 class LinksDialog(_Dialog):
     """The message's web links, numbered as in the body; Enter copies, o opens."""
 
-    BINDINGS = [*_Dialog.BINDINGS, Binding("o", "open", "Open in browser")]
+    BINDINGS = [
+        *_Dialog.BINDINGS,
+        Binding("o", "open", "Open in browser"),
+        *(Binding(str(d), f"digit({d})", f"Link number {d}", show=False) for d in range(10)),
+    ]
 
     def __init__(self, links: Sequence[NumberedLink]) -> None:
         super().__init__()
         self._links = list(links)
+        # The digits typed so far and when the last came (a pause starts a new number).
+        self._typed = ""
+        self._typed_at = 0.0
 
     def compose(self) -> ComposeResult:
         """The numbered list, the best link marked."""
@@ -344,7 +373,9 @@ class LinksDialog(_Dialog):
             yield Label(Text(f"Links ({len(self._links)})"), classes="dialog-title")
             yield OptionList(*options, id="links")
             yield Static(
-                Text("Enter copies · o opens in the browser · Esc closes", style="dim"),
+                Text(
+                    "Enter or its number copies · o opens in the browser · Esc closes", style="dim"
+                ),
                 classes="dialog-text",
             )
 
@@ -358,6 +389,32 @@ class LinksDialog(_Dialog):
     def _current(self) -> NumberedLink | None:
         index = self.query_one("#links", OptionList).highlighted
         return self._links[index] if index is not None and self._links else None
+
+    def action_digit(self, digit: int) -> None:
+        """Pick link [n] by its number: at once when no longer number starts so, else highlight."""
+        now = time.monotonic()
+        typed = (self._typed if now - self._typed_at < DIGIT_PAUSE else "") + str(digit)
+        if not self._starting(typed):
+            typed = str(digit)  # a fresh number, not the end of the last one
+        self._typed, self._typed_at = typed, now
+        starting = self._starting(typed)
+        if not starting:
+            self.notify(f"No link [{typed}].", severity="warning", timeout=2, markup=False)
+            self._typed = ""
+            return
+        exact = next((i for i in starting if self._links[i].number == int(typed)), None)
+        if exact is not None and len(starting) == 1:
+            self.dismiss(LinkChoice(self._links[exact].url, open=False))
+            return
+        self.query_one("#links", OptionList).highlighted = starting[0] if exact is None else exact
+
+    def _starting(self, typed: str) -> list[int]:
+        """The links whose number starts with these digits."""
+        return [
+            index
+            for index, link in enumerate(self._links)
+            if link.number and str(link.number).startswith(typed)
+        ]
 
     def action_open(self) -> None:
         """Open the highlighted link."""

@@ -1,4 +1,4 @@
-"""The help screen: every key binding with what it does."""
+"""The help screen: every key binding in force with what it does."""
 
 from __future__ import annotations
 
@@ -10,30 +10,38 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
+from tempmail_tui.ui.keys import MOVEMENT_HELP, SCROLL_KEYS, keys_shown
 from tempmail_tui.ui.screens.dialogs import _Dialog
 
-EXTRA_KEYS = (
-    ("tab / shift+tab", "Move between sidebar, list and reader"),
-    ("↑ ↓ pgup pgdn", "Move in the focused list or scroll the reader"),
-    ("enter", "Open the highlighted message"),
-    ("ctrl+p", "Command palette: every action by name"),
-)
+#: Width of the key column: wide enough for "R, f5" and "^d ^u pgdn pgup".
+KEY_WIDTH = 15
 
 
 def help_text(bindings: Sequence[Binding]) -> Text:
-    """A two-column table of keys and descriptions."""
+    """A two-column table of the keys in force and what they do, then the movement keys."""
     text = Text()
     for binding in bindings:
         if not binding.description:
             continue
-        key = binding.key_display or binding.key
-        text.append(f"{key:>16}  ", style="bold")
-        text.append(binding.description + "\n")
-    for key, description in EXTRA_KEYS:
-        text.append(f"{key:>16}  ", style="bold")
+        text.append(f"{keys_shown(binding):>{KEY_WIDTH}}  ", style="bold")
+        text.append(binding.description)
+        # The name config.toml's [keys] table uses for it.
+        text.append(f"  {binding.action}\n", style="dim")
+    text.append("\nIn the lists, the reader and dialogs\n", style="bold underline")
+    for key, description in MOVEMENT_HELP:
+        text.append(f"{key:>{KEY_WIDTH}}  ", style="bold")
         text.append(description + "\n")
-    text.rstrip()
+    text.append(
+        '\nChange a key in config.toml: [keys] then action = "key" or ["key", ...].',
+        style="dim",
+    )
     return text
+
+
+class HelpBody(VerticalScroll):
+    """The scrolling list of keys: arrows, PgUp/PgDn and less's j, k, g, G, space."""
+
+    BINDINGS = [*SCROLL_KEYS, Binding("space", "page_down", "Page down", show=False)]
 
 
 class HelpScreen(_Dialog):
@@ -49,6 +57,13 @@ class HelpScreen(_Dialog):
         """The keys in a scrollable box."""
         with Vertical(classes="dialog"):
             yield Label("Keys", classes="dialog-title")
-            with VerticalScroll(id="help-body"):
+            with HelpBody(id="help-body"):
                 yield Static(help_text(self._keys))
-            yield Static(Text("Esc or ? closes", style="dim"), classes="dialog-text")
+            yield Static(
+                Text("j k ↑ ↓ pgup pgdn scroll · Esc, q or ? closes", style="dim"),
+                classes="dialog-text",
+            )
+
+    def on_mount(self) -> None:
+        """Focus the list, so the scrolling keys work at once."""
+        self.query_one(HelpBody).focus()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping, Sequence
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
@@ -14,6 +15,7 @@ from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.store import StoredMessage
 from tempmail_tui.ui.events import ActionFailed, MessageOpened
 from tempmail_tui.ui.failures import guarded
+from tempmail_tui.ui.keys import bindings_in_force
 from tempmail_tui.ui.screens.main_actions import MailActions
 from tempmail_tui.ui.screens.main_polling import MailPolling
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
@@ -25,21 +27,27 @@ KEYS: tuple[Binding, ...] = (
     Binding("n", "new_box", "New box"),
     Binding("r", "rename_box", "Rename"),
     Binding("D", "delete_box", "Delete box", key_display="D"),
-    Binding("a", "add_address", "Add address"),
+    # Rare (the footer has no room for it): in the help and the palette.
+    Binding("a", "add_address", "Add address", show=False),
     Binding("d", "delete_message", "Delete msg"),
     Binding("s", "save_attachments", "Save"),
-    Binding("g", "refresh", "Refresh"),
+    Binding("z", "zoom", "Zoom"),
+    # Not g: in the lists g is "first row", as in aerc, less and vim (see ui/keys.py).
+    Binding("R,f5", "refresh", "Refresh", key_display="R"),
     Binding("y", "copy_address", "Copy address"),
     Binding("v", "toggle_source", "Source"),
     Binding("c", "copy_code", "Copy code"),
     Binding("l", "links", "Links"),
     Binding("slash", "filter", "Filter", key_display="/"),
     Binding("f", "search_archive", "Search all"),
+    Binding("space", "page", "Page / next unread", show=False),
+    Binding("J", "next_message", "Open next message", show=False, key_display="J"),
+    Binding("K", "previous_message", "Open previous message", show=False, key_display="K"),
     Binding("b", "toggle_sidebar", "Sidebar", show=False),
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),
 )
-"""The main screen's key bindings (the acceptance tests use exactly these keys)."""
+"""The main screen's default key bindings (config.toml's [keys] may change them)."""
 
 
 class MainScreen(MailActions, MailPolling):
@@ -55,6 +63,20 @@ class MainScreen(MailActions, MailPolling):
     BINDINGS = list(KEYS)
     # The message list focuses itself once mounted; a selector here can run too early.
     AUTO_FOCUS = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The bindings in force (the defaults until config.toml's keys are applied).
+        self.keys_in_force: list[Binding] = list(KEYS)
+
+    def use_keys(self, configured: Mapping[str, Sequence[str]]) -> list[str]:
+        """Bind the keys config.toml sets; returns what that took from other actions."""
+        self.keys_in_force, notes = bindings_in_force(KEYS, configured)
+        # Textual reads a node's bindings from this map on each key, so replacing it is
+        # enough. A private attribute (Textual's own keymap would also rebind every widget
+        # and drop clashing keys silently): pyproject's upper bound on textual covers it.
+        self._bindings = BindingsMap(self.keys_in_force)
+        return notes
 
     def compose(self) -> ComposeResult:
         """Sidebar, list over reader, quota bar, footer."""
@@ -94,6 +116,15 @@ class MainScreen(MailActions, MailPolling):
     @guarded("Opening the message")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
+        reader = self.query_one(ReaderPane)
+        if key is not None and reader.message is not None and reader.message.id == key:
+            # Enter on the message already open: read it full screen (or back), as z does.
+            self.action_zoom()
+            return
+        self._open_row_key(key)
+
+    def _open_row_key(self, key: str | None) -> None:
+        """Show the message of this list row in the reader and read it on the server."""
         message = self.messages.get(key) if key else None
         if message is None:
             unreadable = self.query_one(MessageTable).unreadable_at(key)
@@ -154,17 +185,81 @@ class MainScreen(MailActions, MailPolling):
         """Switch the reader between the readable body and the raw source."""
         self.query_one(ReaderPane).toggle_source()
 
+    def action_zoom(self) -> None:
+        """Read full screen: hide the sidebar and the list (again, or Esc, to come back)."""
+        zoomed = not self.has_class("-zoomed")
+        if zoomed and self.query_one(ReaderPane).message is None:
+            self.toast("Open a message first (Enter).")
+            return
+        self.set_class(zoomed, "-zoomed")
+        # The list is hidden: the reader takes the keys (j, k, space) until Esc or z.
+        (self.query_one(ReaderPane) if zoomed else self.query_one(MessageTable)).focus()
+
+    def action_page(self) -> None:
+        """Page the reader down; at its end open the next unread message (as in mutt)."""
+        reader = self.query_one(ReaderPane)
+        if reader.message is None:
+            current = self.query_one(MessageTable).current_id
+            if current is None:
+                self.toast("No message to open here.", timeout=2)
+                return
+            self._open_row_key(current)
+            return
+        if reader.scroll_y < reader.max_scroll_y:
+            reader.scroll_page_down(animate=False)
+            return
+        keys = self._row_keys()
+        start = keys.index(reader.message.id) + 1 if reader.message.id in keys else 0
+        for index in range(start, len(keys)):
+            message = self.messages.get(keys[index])
+            if message is not None and not message.is_seen:
+                self._open_row(index)
+                return
+        self.toast("No more unread messages below this one.", timeout=3)
+
+    def action_next_message(self) -> None:
+        """Open the message below the one open (or the highlighted one)."""
+        self._open_step(1)
+
+    def action_previous_message(self) -> None:
+        """Open the message above the one open (or the highlighted one)."""
+        self._open_step(-1)
+
+    def _open_step(self, step: int) -> None:
+        """Open the message ``step`` rows from the open one, or say there is none."""
+        keys = self._row_keys()
+        reader = self.query_one(ReaderPane)
+        if reader.message is not None and reader.message.id in keys:
+            here = keys.index(reader.message.id)
+        else:
+            here = self.query_one(MessageTable).cursor_row
+        index = here + step
+        if not 0 <= index < len(keys):
+            self.toast("No next message." if step > 0 else "No previous message.", timeout=2)
+            return
+        self._open_row(index)
+
+    def _row_keys(self) -> list[str]:
+        """The row keys of the message list, top to bottom, as shown."""
+        return [row.key.value for row in self.query_one(MessageTable).ordered_rows if row.key.value]
+
+    def _open_row(self, index: int) -> None:
+        """Put the list cursor on this row and open its message."""
+        table = self.query_one(MessageTable)
+        table.move_cursor(row=index)
+        self._open_row_key(self._row_keys()[index])
+
     def action_toggle_sidebar(self) -> None:
         """Show or hide the mailbox sidebar."""
-        sidebar = self.query_one(MailboxList)
-        sidebar.display = not sidebar.display
+        # A class, not the inline display: inline styles would beat the full-screen reader's.
+        self.toggle_class("-no-sidebar")
 
     def action_help(self) -> None:
         """Show every key binding."""
         # Dialogs load on first use: their widgets are not on the first frame.
         from tempmail_tui.ui.screens.help import HelpScreen
 
-        self.app.push_screen(HelpScreen(KEYS))
+        self.app.push_screen(HelpScreen(self.keys_in_force))
 
     async def action_quit(self) -> None:
         """Leave the app."""
@@ -191,7 +286,10 @@ class MainScreen(MailActions, MailPolling):
 
     @guarded("Clearing the filter")
     def key_escape(self) -> None:
-        """Escape clears and hides the filter."""
+        """Escape leaves the full-screen reader, else clears and hides the filter."""
+        if self.has_class("-zoomed"):
+            self.action_zoom()
+            return
         field = self.query_one("#filter", Input)
         if field.display:
             field.value = ""

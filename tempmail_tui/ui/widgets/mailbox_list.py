@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from tempmail_tui.core.format import time_left
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMailbox
+from tempmail_tui.ui.keys import OPTION_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,8 @@ def _prompt(row: BoxRow) -> Text:
 
 class MailboxList(OptionList):
     """An OptionList of mailboxes whose option ids are the addresses."""
+
+    BINDINGS = list(OPTION_KEYS)
 
     DEFAULT_CSS = """
     MailboxList { width: 1fr; height: 1fr; }

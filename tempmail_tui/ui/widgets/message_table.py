@@ -15,6 +15,7 @@ from tempmail_tui.api.models import UnreadableMessage
 from tempmail_tui.core.format import local_time
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.ui.keys import TABLE_KEYS
 
 COLUMNS = (
     ("flags", " ", 2),
@@ -118,6 +119,8 @@ class MessageTable(DataTable[Text]):
     id with the inputs they were made from, new mail is added and put in date order with
     ``sort``, and only rows whose inputs changed are redrawn.
     """
+
+    BINDINGS = list(TABLE_KEYS)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)

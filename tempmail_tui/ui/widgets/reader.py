@@ -19,6 +19,7 @@ from tempmail_tui.core.reading import ReadingAids
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line, clean_text
 from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.ui.keys import SCROLL_KEYS
 
 # Beyond this the pane shows a cut body: laying out megabytes of text would stall the UI.
 MAX_SHOWN_CHARS = 400_000
@@ -301,6 +302,7 @@ class BodyView(Static):
 class ReaderPane(VerticalScroll):
     """A scrollable pane showing one message."""
 
+    BINDINGS = list(SCROLL_KEYS)
     can_focus = True
 
     def __init__(self, *, id: str | None = None) -> None:
