@@ -49,6 +49,7 @@ MOVEMENT_HELP: tuple[tuple[str, str], ...] = (
     ("g G home end", "First / last row, or top / bottom of the reader"),
     ("^d ^u pgdn pgup", "Page down / up"),
     ("enter", "Open the highlighted message (again: full screen)"),
+    ("esc", "Leave the full-screen reader, or clear the filter"),
     ("tab shift+tab", "Move between sidebar, list and reader"),
     ("← →", "Move between a dialog's buttons"),
     ("y / n esc", "Answer a confirm dialog yes / no"),
