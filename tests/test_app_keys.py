@@ -165,10 +165,16 @@ async def test_zoom_hides_the_lists_and_gives_the_reader_the_screen(
         assert reader(app).has_focus
         after = reader(app).size.height
         assert after > before and after >= size[1] - 6, (before, after)
-        # j scrolls the zoomed reader; Esc comes back to the list.
+        # j scrolls the zoomed reader; J opens the next mail in place; Esc comes back.
         await pilot.press("j")
         await pilot.pause()
         assert reader(app).scroll_y == 1
+        await pilot.press("J")
+        await wait_for(pilot, lambda: open_subject(app) == "middle", what="J while zoomed")
+        assert app.main.has_class("-zoomed") and reader(app).has_focus
+        await pilot.press("K")
+        await wait_for(pilot, lambda: open_subject(app) == "newest", what="K while zoomed")
+        await wait_for(pilot, lambda: reader(app).rendered is not None, what="rendered")
         await pilot.press("escape")
         await pilot.pause()
         assert table(app).has_focus and reader(app).size.height == before
