@@ -208,6 +208,7 @@ def test_only_web_links_are_numbered_and_hyperlinked(renderer: HtmlRenderer) -> 
         ("javascript:alert(1)", None),
         ("https://e.example/\x1b]52;c;x\x07", None),
         ("https://e.example/\x9d", None),
+        ("https://e.example/\x07", None),  # a browser would drop it; a terminal must not see it
         ("https://e.example/a b", None),
         ("https://e.example/\u202e", None),
         ("ftp://e.example/", None),

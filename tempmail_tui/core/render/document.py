@@ -11,6 +11,7 @@ comments.  Every piece of text is cleaned before it is written, so the ranges ne
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -38,6 +39,7 @@ LINKS_TITLE = "Links:"
 RULE = "─" * 24
 # The characters an OSC 8 target may hold: printable ASCII (the rest is percent-encoded).
 _URL_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 _PARAGRAPH_TAGS = frozenset(
     {
@@ -85,6 +87,10 @@ class HtmlText:
 
 def terminal_link(url: str) -> str | None:
     """``url`` as the target of a terminal hyperlink: a usable http(s) URL in printable ASCII."""
+    # Stricter than a browser, which drops controls at the ends: an address carrying any
+    # control character but the white space around an attribute value is no hyperlink.
+    if _CONTROL.search(url.strip(" \t\n\r")) is not None:
+        return None
     usable = usable_link(url)
     if usable is None:
         return None
