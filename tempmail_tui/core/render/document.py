@@ -132,6 +132,7 @@ class _Builder:
         self._anchor: _Open | None = None
         self._unstarted: list[_Open] = []  # ranges that start at the next text
         self._tables: list[Table] = []
+        self._broke_at = 0  # where the last line break was written
 
     # -- output
 
@@ -143,6 +144,7 @@ class _Builder:
         if self._newlines and self.parts:
             self._emit("\n" * self._newlines)
             self._line_start = True
+            self._broke_at = self.length
         self._newlines = 0
         if self._line_start:
             if self._quote_depth:
@@ -177,13 +179,15 @@ class _Builder:
                 self._put(shown)
                 self._line_start = shown.endswith("\n")
             return
-        # Split before cleaning: str.split reads some controls as spaces, as search does.
-        shown = clean_text(" ".join(data.split()))
-        if data[0].isspace() and not self._gap:
+        # Split before cleaning: str.split reads some controls as spaces, as search does;
+        # and after: invisible characters removed between spaces leave runs of them.
+        cleaned = clean_text(" ".join(data.split()))
+        shown = " ".join(cleaned.split())
+        if (data[0].isspace() or cleaned[:1].isspace()) and not self._gap:
             self._gap = " "
         if shown:
             self._put(shown)
-            if data[-1].isspace():
+            if data[-1].isspace() or cleaned[-1:].isspace():
                 self._gap = " "
 
     # -- tags
@@ -214,7 +218,9 @@ class _Builder:
         elif name == "li":
             self._list_item()
         elif name in ("td", "th"):
-            if not self._line_start:
+            if self._after_block_cell():
+                self._break(2)  # a cell of paragraphs is not followed on its last line
+            elif not self._line_start:
                 self._gap = "  "
             if self._tables:
                 self._tables[-1].open_cell(header=name == "th")
@@ -259,6 +265,13 @@ class _Builder:
                 self._tables[-1].close_cell(self.length)
         elif name == "table" and self._tables:
             self._close_table()
+
+    def _after_block_cell(self) -> bool:
+        """Whether the cell before, in this row, ran over more than one line."""
+        if not self._tables or not self._tables[-1].rows or not self._tables[-1].rows[-1]:
+            return False
+        before = self._tables[-1].rows[-1][-1].start
+        return before is not None and self._broke_at > before
 
     def _list_item(self) -> None:
         self._break(1)
