@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from rich.segment import Segment
+from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 
 from tempmail_tui.core.html.text import document_text
 from tempmail_tui.core.reading import reading_aids
@@ -128,6 +131,19 @@ async def test_links_are_terminal_hyperlinks_to_a_clean_address(long: bool) -> N
     assert found == {target: "good" + "https://e.example/ok?q=café&x=1"}
     for segment_target in found:
         assert all(0x21 <= ord(character) < 0x7F for character in segment_target)
+
+
+def test_the_terminal_receives_one_clean_osc_8_target() -> None:
+    # What Textual writes for a line: the OSC 8 sequence carries the target as given.
+    rendered = HtmlRenderer().render(HOSTILE_LINKS, is_html=True)
+    plain, spans = body_parts(rendered)
+    first = plain.split("\n")[0]
+    line = Text(first, spans=[span for span in spans if span.end <= len(first)])
+    console = Console(width=200, color_system="truecolor")
+    written = Strip(list(console.render(line))).render(console)
+    targets = re.findall(r"\x1b\]8;id=[^;]*;([^\x1b]*)\x1b\\", written)
+    assert set(targets) - {""} == {"https://e.example/ok?q=caf%C3%A9&x=1"}
+    assert "ZXZpbA" not in written and "evil" not in written and "alert" not in written
 
 
 async def test_a_link_range_with_an_unsafe_address_is_no_hyperlink() -> None:
