@@ -155,6 +155,13 @@ def test_table_headers_are_bold_and_wide_characters_align(renderer: HtmlRenderer
     assert marked(result, "bold") == ["Item", "Price", "1"]
 
 
+def test_header_cells_without_end_tags_end_their_bold(renderer: HtmlRenderer) -> None:
+    html = "<table><tr><th>A<th>B<tr><td>x<td><b>y</b></table><p>after</p>"
+    result = renderer.render(html, is_html=True)
+    assert result.text == "A  B\nx  y\n\nafter"
+    assert marked(result, "bold") == ["A", "B", "y"]
+
+
 def test_layout_tables_are_read_linearly(renderer: HtmlRenderer) -> None:
     # A table holding a table, or cells holding paragraphs, is not a grid.
     html = (

@@ -223,11 +223,13 @@ class _Builder:
             elif not self._line_start:
                 self._gap = "  "
             if self._tables:
+                self._close_cell()
                 self._tables[-1].open_cell(header=name == "th")
                 if name == "th":
                     self._open_style("bold")
         elif name == "tr":
             if self._tables:
+                self._close_cell()
                 self._tables[-1].open_row(self.length)
         elif name == "table":
             self._open_table()
@@ -259,12 +261,17 @@ class _Builder:
         elif name == "a":
             self._close_anchor()
         elif name in ("td", "th"):
-            if name == "th":
-                self._close_style("bold")
             if self._tables:
-                self._tables[-1].close_cell(self.length)
+                self._close_cell()
         elif name == "table" and self._tables:
             self._close_table()
+
+    def _close_cell(self) -> None:
+        """End the open cell of the innermost table, and the bold of a header cell."""
+        table = self._tables[-1]
+        if table.cell is not None and table.cell.header:
+            self._close_style("bold")
+        table.close_cell(self.length)
 
     def _after_block_cell(self) -> bool:
         """Whether the cell before, in this row, ran over more than one line."""
@@ -360,8 +367,8 @@ class _Builder:
         self._tables.append(Table(self.length, len(self.parts), len(self.marks), state, quoted))
 
     def _close_table(self) -> None:
+        self._close_cell()
         table = self._tables.pop()
-        table.close_cell(self.length)
         if not table.grid:
             return  # before any copy: a table holding tables must cost nothing here
         written = "".join(self.parts[table.parts :])
