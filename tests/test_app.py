@@ -88,8 +88,8 @@ async def test_new_box_then_mail_arrives_and_opens(sandbox: SandboxServer, tmp_p
         )
         body = reader_body(app)
         assert "<table" not in body and "<td" not in body  # HTML read as text
-        # Converted by html2text in its worker process, not the fallback.
-        assert app.main.query_one(ReaderPane).rendered.source == "html2text"
+        # Laid out as HTML, not shown as plain text.
+        assert app.main.query_one(ReaderPane).rendered.source == "html"
         assert sandbox.state.peek_message(sandbox.api_key, sample.id).is_seen
         await wait_for(pilot, lambda: app.main.unread.get(email, 0) == 0, what="unread cleared")
 

@@ -66,7 +66,7 @@ async def test_c_copies_the_code_and_l_lists_links(
         assert "verify" in app.clipboard or "confirm" in app.clipboard
         # In the body the same link carries the number the dialog shows.
         best = next(link for link in reader.aids.links if link.best)
-        assert f"[{best.number}]: <{best.url}>" in reader_body(app)
+        assert f"\n[{best.number}] {best.url}" in reader_body(app)
 
         # No display here: "o" says so and copies instead of opening.
         app.copy_to_clipboard("")

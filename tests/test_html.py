@@ -312,17 +312,19 @@ def test_web_links_of_html_and_text() -> None:
 
 # -- one answer: what the renderers, the extractor, search and the filter read --------------
 
-_REFERENCE_LINE = re.compile(r"^[ \t]*\[\d+\]: <[^\n]*>$", re.MULTILINE)
-# A link as the renderers write it, "[text][3]"; "[link][3]" when it shows no text.
-_EMPTY_LINK = re.compile(r"\[link\]\[\d+\]")
-_LINK = re.compile(r"\[([^\[\]\n]*)\]\[\d+\]")
+# The renderer's own text: the "[3]" after a link and the list of links at the end.
+_MARKER = re.compile(r"\[\d+\]")
+_LINKS_LIST = re.compile(r"(?:\A|\n\n)Links:\n(?:\[\d+\] [^\n]*(?:\n|\Z))+\Z")
 _LIST_NUMBER = re.compile(r"^[ \t>]*\d+\.", re.MULTILINE)
 _WORD = re.compile(r"\w+")
-# Words in blocks that no reader may show: scripts, styles and comments ...
-HIDDEN_EVERYWHERE = ("zzscriptword", "zzstyleword", "zzcommentword")
-# ... and titles and templates, which html2text shows when they are in the body (it hides
-# only the head) but the project's own readers hide, as browsers do.
-HIDDEN_BY_OUR_READERS = (*HIDDEN_EVERYWHERE, "zztitleword", "zztemplateword")
+# Words in blocks that no reader may show: scripts, styles, comments, titles and templates.
+HIDDEN_BY_OUR_READERS = (
+    "zzscriptword",
+    "zzstyleword",
+    "zzcommentword",
+    "zztitleword",
+    "zztemplateword",
+)
 
 
 def words(text: str) -> set[str]:
@@ -332,10 +334,8 @@ def words(text: str) -> set[str]:
 
 
 def rendered_words(text: str) -> set[str]:
-    """The words a rendering shows of the mail itself, not its link list or list numbers."""
-    text = _REFERENCE_LINE.sub("", text)
-    # The brackets are the renderer's, not the mail's: "[a][1][b][2]" shows the words "ab".
-    text = _LINK.sub(r"\1", _EMPTY_LINK.sub("", text))
+    """The words a rendering shows of the mail itself, not its link numbers or list numbers."""
+    text = _MARKER.sub("", _LINKS_LIST.sub("", text))
     return words(_LIST_NUMBER.sub("", text))
 
 
@@ -364,35 +364,29 @@ MAILS = dict(mails())
 HOSTILE = {shape.name: with_hidden_blocks("<p>start</p>" + shape.build(3000)) for shape in SHAPES}
 
 
-def check_agreement(html: str, html2text_rendering: str | None = None) -> None:
+def check_agreement(html: str, rendering: str | None = None) -> None:
     """The words every reader shows are words of ``document_text``; hidden blocks show in none.
 
-    The extractor and search read the same words; the renderings (the fallback, and
-    html2text when given) show no word that search would not find.
+    The extractor and search read the same words; the rendering (``strip_html`` unless
+    given) shows no word that search would not find.
     """
     searchable = words(document_text(html, is_html=True))
     analysed.cache_clear()
     extracted = analysed(html, True)[0].text
     assert words(extracted) == words(read_html(html).text) == searchable
-    fallback = strip_html(html)
-    renderings = [fallback] if html2text_rendering is None else [fallback, html2text_rendering]
-    for rendering in renderings:
-        # html2text shows a title or template put in the body: the one known disagreement.
-        missing = rendered_words(rendering) - searchable - set(HIDDEN_BY_OUR_READERS)
-        assert not missing, sorted(missing)[:20]
-    for text in (document_text(html, is_html=True), extracted, fallback):
+    if rendering is None:
+        rendering = strip_html(html)
+    missing = rendered_words(rendering) - searchable
+    assert not missing, sorted(missing)[:20]
+    for text in (document_text(html, is_html=True), extracted, rendering):
         leaked = [word for word in HIDDEN_BY_OUR_READERS if word in text]
-        assert not leaked, leaked
-    for rendering in renderings:
-        leaked = [word for word in HIDDEN_EVERYWHERE if word in rendering]
         assert not leaked, leaked
 
 
 @pytest.fixture(scope="module")
-def renderer() -> Iterator[HtmlRenderer]:
-    """One html2text worker for the module."""
-    with HtmlRenderer() as shared:
-        yield shared
+def renderer() -> HtmlRenderer:
+    """The reader's renderer."""
+    return HtmlRenderer()
 
 
 @pytest.mark.parametrize("name", MAILS)
@@ -401,7 +395,7 @@ def test_renderers_extractor_and_search_agree_on_the_corpus(
 ) -> None:
     html = MAILS[name]
     rendered = renderer.render(html, is_html=True)
-    assert rendered.source == "html2text"
+    assert rendered.source == "html"
     check_agreement(html, rendered.text)
 
 
@@ -414,6 +408,6 @@ def test_the_agreement_check_can_fail() -> None:
     """A reader that showed a script, or lost a word, would be caught."""
     html = MAILS["sandbox-newsletter"]
     with pytest.raises(AssertionError, match="zzscriptword"):
-        check_agreement(html, strip_html(html) + "\nzzscriptword")
+        check_agreement(html, "zzscriptword\n" + strip_html(html))
     with pytest.raises(AssertionError, match="wordnowhereelse"):
-        check_agreement(html, strip_html(html) + "\nwordnowhereelse")
+        check_agreement(html, "wordnowhereelse\n" + strip_html(html))

@@ -443,7 +443,7 @@ class MailService:
         return OpenedMessage(message, rendered, aids, loaded.notice)
 
     async def render(self, message: StoredMessage) -> Rendered:
-        """The readable body of a message, converted in a worker process and cached."""
+        """The readable body of a message, converted off the UI thread and cached."""
         cached = self.cache.get(message.id)
         if cached is not None:
             return cached

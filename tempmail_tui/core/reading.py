@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from tempmail_tui.core.html.text import document_text
@@ -10,9 +9,6 @@ from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMessage
 
-# html2text (and the fallback) end the text with "[n]: url" reference lines.
-# (html2text's protect_links wraps them in angle brackets).
-_REFERENCE = re.compile(r"^[ \t]*\[(\d{1,5})\]:[ \t]*<?([^\s<>]+)>?[ \t]*$", re.MULTILINE)
 # Extraction reads at most this much of a body: codes and action links sit near the top,
 # and a bound keeps the cost of a huge mail small even though the reader is linear.
 EXTRACT_LIMIT = 200_000
@@ -36,18 +32,10 @@ class ReadingAids:
     links: tuple[NumberedLink, ...]
 
 
-def _is_web(url: str) -> bool:
-    return url.lower().startswith(("http://", "https://"))
-
-
 def numbered_links(rendered: Rendered) -> list[tuple[int, str]]:
-    """The web links with their numbers as the body shows them (or in order for plain text)."""
-    numbered: dict[int, str] = {}
-    for number, url in _REFERENCE.findall(rendered.text):
-        if _is_web(url):
-            numbered.setdefault(int(number), url)
-    if numbered:
-        return sorted(numbered.items())
+    """The web links with the numbers the body shows them with (in order for plain text)."""
+    # The renderer numbers an HTML body's links in the order of ``rendered.links``: the
+    # "[n]" after each link's text and the list at the end are written from it.
     return list(enumerate(rendered.links, start=1))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,24 +22,20 @@ PARAGRAPH = (
 NESTED_QUOTES = "<blockquote>" * 5000 + "deep" + "</blockquote>" * 5000
 NESTED_LISTS = "<ul><li>" * 2000 + "bottom" + "</li></ul>" * 2000
 BIG_TABLE = "<table>" + ("<tr>" + "<td>cell</td>" * 50 + "</tr>\n") * 2000 + "</table>"
-# Under the nesting limit, but html2text repeats the quote prefix on every line: its output
-# grows with depth times length.
+# html2text repeated the quote prefix on every line: its output grew with depth times length.
 QUADRATIC = "<blockquote>" * 150 + ("word " * 16 + "<br>") * 30_000 + "</blockquote>" * 150
 THREE_MB = PARAGRAPH * (3_000_000 // len(PARAGRAPH))
 TWENTY_MB = PARAGRAPH * (20_000_000 // len(PARAGRAPH))
 
-TIMEOUT = 1.5
 MAX_OUTPUT = 2_000_000
-# Generous: the fallback is linear, but a loaded 2-core CI machine is slow.
+# Generous: the renderer is linear, but a loaded 2-core CI machine is slow.
 SLACK = 20.0
 
 
 @pytest.fixture(scope="module")
-def renderer() -> Iterator[HtmlRenderer]:
-    """One renderer for the module, so the worker start-up is paid once."""
-    with HtmlRenderer(timeout=TIMEOUT, max_output=MAX_OUTPUT) as shared:
-        shared.start()
-        yield shared
+def renderer() -> HtmlRenderer:
+    """The reader's renderer, with its usual bounds."""
+    return HtmlRenderer(max_output=MAX_OUTPUT)
 
 
 def render(renderer: HtmlRenderer, html: str) -> tuple[Rendered, float]:
@@ -50,65 +46,61 @@ def render(renderer: HtmlRenderer, html: str) -> tuple[Rendered, float]:
 
 
 def check_bounded(result: Rendered, elapsed: float) -> None:
-    """What holds for every hostile body: bounded output and time, clean text."""
+    """What holds for every hostile body: bounded output and time, clean text, sane ranges."""
     assert len(result.text) <= MAX_OUTPUT
-    assert elapsed < TIMEOUT + SLACK
+    assert elapsed < SLACK
     assert not has_forbidden(result.text)
+    for mark in result.marks:
+        assert 0 <= mark.start < mark.end <= len(result.text)
 
 
-def test_broken_comment_falls_back_with_notice(renderer: HtmlRenderer) -> None:
-    # html2text raises AssertionError on this (upstream #400).
+def test_broken_comment_is_read_as_text(renderer: HtmlRenderer) -> None:
+    # html2text raised AssertionError on this (upstream #400).
     result, elapsed = render(renderer, "Hellow<![]-->world")
     check_bounded(result, elapsed)
-    assert result.source == "fallback"
-    assert result.text.startswith("Hellow") and result.text.endswith("world")
-    assert result.notice is not None and "simplified" in result.notice
-    # The worker survived the failure and still converts.
-    assert renderer.render("<p>after</p>", is_html=True).source == "html2text"
+    assert (result.text, result.notice) == ("Hellowworld", None)
 
 
 @pytest.mark.parametrize(
     ("html", "marker"), [(NESTED_QUOTES, "deep"), (NESTED_LISTS, "bottom")], ids=["quotes", "lists"]
 )
-def test_nesting_bombs_fall_back_linearly(renderer: HtmlRenderer, html: str, marker: str) -> None:
+def test_nesting_bombs_stay_small(renderer: HtmlRenderer, html: str, marker: str) -> None:
     result, elapsed = render(renderer, html)
     check_bounded(result, elapsed)
-    assert result.source == "fallback"
     assert marker in result.text
-    assert result.notice is not None and "nested" in result.notice
-    # html2text's output would be quadratic in the depth (megabytes); the fallback is not.
+    # Indentation is capped: the text does not grow with the depth.
     assert len(result.text) < 20 * len(html)
     assert max(len(line) for line in result.text.splitlines()) < 100
 
 
-def test_big_table_is_converted_or_falls_back_with_notice(renderer: HtmlRenderer) -> None:
+def test_big_table_is_rendered_whole(renderer: HtmlRenderer) -> None:
     result, elapsed = render(renderer, BIG_TABLE)
     check_bounded(result, elapsed)
-    assert "cell" in result.text
-    if result.source == "fallback":
-        assert result.notice is not None and "simplified" in result.notice
+    assert result.text.count("cell") == 2000 * 50
 
 
-def test_quadratic_output_is_cut_with_notice(renderer: HtmlRenderer) -> None:
+def test_quoted_lines_stay_linear(renderer: HtmlRenderer) -> None:
+    # html2text repeated the quote prefix of every level on every line; it is capped here.
     result, elapsed = render(renderer, QUADRATIC)
     check_bounded(result, elapsed)
     assert "word" in result.text
-    assert result.notice is not None and "only its beginning is shown" in result.notice
+    assert len(result.text) < 2 * len(QUADRATIC)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("html", "wanted"),
-    [(THREE_MB, "only its beginning is shown"), (TWENTY_MB, "The message is over 5 MB")],
+    [(THREE_MB, None), (TWENTY_MB, "The message is over 5 MB")],
     ids=["3MB", "20MB"],
 )
 def test_huge_bodies_are_bounded_with_notice(
-    renderer: HtmlRenderer, html: str, wanted: str
+    renderer: HtmlRenderer, html: str, wanted: str | None
 ) -> None:
     result, elapsed = render(renderer, html)
     check_bounded(result, elapsed)
     assert result.text.startswith("Lorem ipsum")
-    assert result.notice is not None and wanted in result.notice
+    if wanted is not None:
+        assert result.notice is not None and wanted in result.notice
 
 
 @pytest.mark.parametrize("html", ["<img>", "<img alt>", " \n\t  ", "", "<p></p>"])
@@ -161,14 +153,14 @@ class Ticks:
 @pytest.mark.parametrize(
     ("html", "notice", "marker"),
     [
-        (NESTED_QUOTES, "nested more than", "deep"),
+        (NESTED_QUOTES, None, "deep"),
         (THREE_MB, "only its beginning is shown", "Lorem ipsum"),
-        ("Hellow<![]-->world", "could not be converted", "Hellowworld"),
+        ("Hellow<![]-->world", None, "Hellowworld"),
     ],
     ids=["nesting-bomb", "3MB", "broken-comment"],
 )
 async def test_ui_stays_live_while_converting(
-    sandbox: SandboxServer, tmp_path: Path, html: str, notice: str, marker: str
+    sandbox: SandboxServer, tmp_path: Path, html: str, notice: str | None, marker: str
 ) -> None:
     app = make_app(sandbox, tmp_path, poll_interval=60, background_interval=600)
     async with app.run_test(size=SIZE) as pilot:
@@ -198,7 +190,8 @@ async def test_ui_stays_live_while_converting(
         pane = reader(app)
         await wait(pilot, lambda: pane.rendered is not None, what="converted", timeout=60)
         body = reader_part(app, "body")
-        assert notice in body.splitlines()[0]
+        if notice is not None:
+            assert notice in body.splitlines()[0]
         assert marker in body
         if html is THREE_MB:
             # Several seconds of real conversion with the UI timer still firing.

@@ -25,7 +25,7 @@ from tempmail_tui.core.extract.document import analysed
 from tempmail_tui.core.html import tokenizer
 from tempmail_tui.core.html.links import web_links
 from tempmail_tui.core.html.text import document_text, read_html
-from tempmail_tui.core.render import strip_html
+from tempmail_tui.core.render import render_html
 
 from .html_shapes import SHAPES, Shape
 
@@ -107,7 +107,7 @@ READERS: dict[str, Callable[[str], object]] = {
     "tokenizer": _tokenize,
     "document_text": lambda document: document_text(document, is_html=True),
     "read_html": read_html,
-    "strip_html": strip_html,
+    "render_html": render_html,
     "web_links": lambda document: web_links(document, is_html=True),
 }
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Span, Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -16,7 +18,7 @@ from textual.widgets import Static
 
 from tempmail_tui.core.format import full_local_time, human_size
 from tempmail_tui.core.reading import ReadingAids
-from tempmail_tui.core.render import Rendered
+from tempmail_tui.core.render import Mark, Rendered, terminal_link
 from tempmail_tui.core.sanitize import clean_line, clean_text
 from tempmail_tui.core.store import StoredMessage
 from tempmail_tui.ui.keys import SCROLL_KEYS
@@ -27,6 +29,14 @@ MAX_SHOWN_CHARS = 400_000
 # out whole by Static, a 300 KB newsletter's text held the UI for most of a second.
 LAZY_MIN_CHARS = 20_000
 TAB_SIZE = 8
+# How the renderer's styled ranges look: text attributes only, so every theme reads them.
+MARK_STYLES = {
+    "heading": Style(bold=True, underline=True),
+    "bold": Style(bold=True),
+    "italic": Style(italic=True),
+    "code": Style(bold=True),
+    "dim": Style(dim=True),
+}
 
 
 def header_text(message: StoredMessage) -> Text:
@@ -82,11 +92,33 @@ def aids_text(aids: ReadingAids) -> Text:
     return text
 
 
+def mark_style(mark: Mark) -> Style | None:
+    """The style of a range; a link is underlined and, if its address is safe, a hyperlink."""
+    if mark.style != "link":
+        return MARK_STYLES.get(mark.style)
+    # Checked again here, where it reaches the terminal: an OSC 8 target must be a
+    # plain http(s) address in printable ASCII, with nothing a terminal could misread.
+    target = terminal_link(mark.url or "")
+    if target is None:
+        return None
+    return Style(underline=True, link=target)
+
+
+def mark_spans(marks: Sequence[Mark], offset: int, limit: int) -> list[Span]:
+    """The spans of the renderer's ranges, moved by ``offset`` and cut at ``limit``."""
+    spans: list[Span] = []
+    for mark in marks:
+        style = mark_style(mark)
+        if style is not None and mark.start < limit:
+            spans.append(Span(mark.start + offset, min(mark.end, limit) + offset, style))
+    return spans
+
+
 def body_parts(rendered: Rendered) -> tuple[str, list[Span]]:
     """The body to show as clean text and its styled spans, cut with a notice when too long.
 
     Built from strings: Rich would scan a long body again for control codes, and the text
-    is already clean.
+    is already clean.  The renderer's ranges become spans; its text is never read as markup.
     """
     body = rendered.text
     parts: list[str] = []
@@ -94,6 +126,7 @@ def body_parts(rendered: Rendered) -> tuple[str, list[Span]]:
     if rendered.notice:
         parts.append(clean_line(rendered.notice) + "\n\n")
         spans.append(Span(0, len(parts[0]), "italic yellow"))
+    spans.extend(mark_spans(rendered.marks, len("".join(parts)), min(len(body), MAX_SHOWN_CHARS)))
     if len(body) > MAX_SHOWN_CHARS:
         parts.append(body[:MAX_SHOWN_CHARS])
         start = sum(len(part) for part in parts)
@@ -225,6 +258,8 @@ class BodyView(Static):
         # The long text drawn here (clean, tabs expanded) and its spans, or None.
         self._plain: str | None = None
         self._spans: tuple[Span, ...] = ()
+        self._starts: list[int] = []
+        self._reach: list[int] = []
         self._text: Text | None = None
         self._lines: tuple[int, list[tuple[int, int]]] | None = None
 
@@ -263,7 +298,15 @@ class BodyView(Static):
             text = Text(plain, spans=list(spans))
             text.expand_tabs(TAB_SIZE)
             plain, spans = text.plain, text.spans
-        self._plain, self._spans, self._text, self._lines = plain, tuple(spans), None, None
+        ordered = sorted(spans, key=lambda span: span.start)
+        self._plain, self._spans, self._text, self._lines = plain, tuple(ordered), None, None
+        self._starts = [span.start for span in ordered]
+        # The furthest end of the spans up to each one: a line looks back only that far.
+        self._reach = []
+        furthest = 0
+        for span in ordered:
+            furthest = max(furthest, span.end)
+            self._reach.append(furthest)
         # Static's own content stays empty: nothing of it is drawn.
         super().update("", layout=layout)
 
@@ -273,6 +316,18 @@ class BodyView(Static):
         if self._lines is None or self._lines[0] != width:
             self._lines = (width, wrap_offsets(self._plain, width))
         return self._lines[1]
+
+    def _line_spans(self, start: int, end: int) -> list[Span]:
+        """The spans over ``[start, end)``, in order, found without scanning them all."""
+        found: list[Span] = []
+        index = bisect_left(self._starts, end) - 1
+        while index >= 0 and self._reach[index] > start:
+            span = self._spans[index]
+            if span.end > start:
+                found.append(span)
+            index -= 1
+        found.reverse()
+        return found
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """The number of lines, counted from the wrapped text when it is long."""
@@ -291,10 +346,8 @@ class BodyView(Static):
             return Strip.blank(width, base)
         start, end = lines[y]
         line = Text(self._plain[start:end], end="")
-        for span in self._spans:
-            # Our own notices are the only spans, a handful: a scan is cheap.
-            if span.start < end and span.end > start:
-                line.stylize(span.style, max(span.start, start) - start, min(span.end, end) - start)
+        for span in self._line_spans(start, end):
+            line.stylize(span.style, max(span.start, start) - start, min(span.end, end) - start)
         segments = Segment.apply_style(line.render(self.app.console), base)
         return Strip(segments).adjust_cell_length(width, base)
 
