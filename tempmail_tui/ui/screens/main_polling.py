@@ -96,9 +96,12 @@ class MailPolling(MailView):
             if self.wanted_box == email:
                 self.wanted_box = None
         self.show_messages(email, messages)
-        # Checked just now (the user came back to it within a second): the list is
-        # current, and a second request would only spend quota.
-        if email is not None and not self.host.scheduler.checked_within(email, 1.0):
+        # An archived box is gone from the server: its stored mail is all there is, and
+        # asking would only spend quota on a 404. Checked just now (the user came back to
+        # it within a second): the list is current, and a second request would only spend
+        # quota too.
+        scheduler = self.host.scheduler
+        if email is not None and self.is_live(email) and not scheduler.checked_within(email, 1.0):
             self.poll_now(email)
 
     @on(BoxesChanged)
@@ -115,12 +118,22 @@ class MailPolling(MailView):
         email = self.selected_email
         if not self._ready() or email is None:
             return
+        if not self.is_live(email):
+            self.toast(
+                f"{email} is archived (gone from the server): its stored mail is all there is.",
+                timeout=4,
+            )
+            return
         if self.poll_now(email):
             self.toast(f"Checking {email}…", timeout=2)
         else:
             # One is still running, perhaps on a server that stopped answering: start over.
             self.restart_poll(email)
             self.toast(f"Checking {email} again…", timeout=2)
+
+    def is_live(self, email: str) -> bool:
+        """Whether a box can still get mail: only those are ever checked on the server."""
+        return any(b.email == email for b in self.live_boxes())
 
     def poll_now(self, email: str) -> bool:
         """Check a mailbox now, outside the schedule; False if a check is already running."""

@@ -1,0 +1,176 @@
+"""Archived boxes in the reader: archive, not traffic (no requests, grouped, forgettable)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tempmail_tui.api.models import Attachment, Mailbox, Message
+from tempmail_tui.core.store import Store
+from tempmail_tui.sandbox.server import SandboxServer
+from tempmail_tui.ui.app import TempMailApp
+
+from .app_helpers import make_app, wait_for
+from .test_app import SIZE, sidebar, table
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    """A fresh sandbox server (HTTP only)."""
+    with SandboxServer(api_key="tmk_test_key_0123456789abcdef", smtp_port=None) as server:
+        yield server
+
+
+def _box(email: str, *, minutes: float = 10) -> Mailbox:
+    return Mailbox(
+        id=1,
+        email=email,
+        domain=email.rpartition("@")[2],
+        created_at=NOW - timedelta(minutes=20),
+        expire_at=NOW + timedelta(minutes=minutes),
+        expires_in_seconds=int(minutes * 60),
+    )
+
+
+def _message(mid: str, mailbox: str, *, attachment: bool = False) -> Message:
+    attachments = ()
+    if attachment:
+        url = f"http://127.0.0.1:1/api/messages/{mid}/attachments/report.pdf"
+        attachments = (Attachment("report.pdf", "pdf", 1234, url),)
+    return Message(
+        id=mid,
+        subject=f"Subject of {mid}",
+        from_name="Sender",
+        from_email="sender@example.org",
+        to=mailbox,
+        received_at=NOW - timedelta(minutes=5),
+        is_seen=True,
+        is_html=False,
+        content="kept here",
+        attachments=attachments,
+    )
+
+
+@dataclass
+class Seeded:
+    """The boxes a test's store starts with."""
+
+    live: str
+    deleted: str
+    expired: str
+    timed_out: str
+
+    @property
+    def archived(self) -> list[str]:
+        return [self.deleted, self.expired, self.timed_out]
+
+
+def seed(sandbox: SandboxServer, tmp_path: Path) -> Seeded:
+    """A store with one live box (on the sandbox) and three archived ones with mail."""
+    live = sandbox.state.create_mailbox().email
+    seeded = Seeded(
+        live=live,
+        deleted="deletedbox@mailsink.test",
+        expired="expiredbox@mailsink.test",
+        timed_out="timedoutbox@mailsink.test",
+    )
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        for email in seeded.archived:
+            store.add_mailbox(_box(email, minutes=-5 if email == seeded.timed_out else 10))
+            store.sync_messages(email, [_message(f"m-{email[:4]}", email, attachment=True)])
+        store.mark_mailbox_gone(seeded.deleted, "deleted")
+        store.mark_mailbox_gone(seeded.expired, "expired")
+        store.add_mailbox(_box(live))
+    return seeded
+
+
+def count_listings(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every box the sandbox is asked to list (404s included)."""
+    asked: list[str] = []
+    original = sandbox.state.list_messages
+
+    def listing(key: str, email: str) -> Any:
+        asked.append(email)
+        return original(key, email)
+
+    monkeypatch.setattr(sandbox.state, "list_messages", listing)
+    return asked
+
+
+def record_toasts(app: TempMailApp, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the text of every toast the app shows."""
+    shown: list[str] = []
+    original: Callable[..., None] = app.notify
+
+    def notify(message: str, **kwargs: Any) -> None:
+        shown.append(str(message))
+        original(message, **kwargs)
+
+    monkeypatch.setattr(app, "notify", notify)
+    return shown
+
+
+def index_of(app: TempMailApp, email: str) -> int:
+    return sidebar(app).get_option_index(email)
+
+
+async def started(app: TempMailApp, pilot: Any, seeded: Seeded) -> None:
+    """Wait until the boxes are listed and the live box's first check is done."""
+    await wait_for(pilot, lambda: len(app.main.boxes) == 4, what="boxes listed")
+    await wait_for(pilot, lambda: app.scheduler.checked_within(seeded.live, 30), what="first check")
+
+
+async def test_highlighting_archived_boxes_sends_no_request_and_shows_no_warning(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot, seeded)
+        asked = count_listings(sandbox, monkeypatch)
+        toasts = record_toasts(app, monkeypatch)
+        for email in seeded.archived:
+            sidebar(app).highlighted = index_of(app, email)
+            await wait_for(pilot, lambda e=email: table(app).mailbox == e, what=email)
+            assert table(app).row_count == 1  # its stored mail is shown
+            await pilot.pause(1.5)
+        # `g` on an archived box says why nothing is checked, and checks nothing.
+        await pilot.press("g")
+        await pilot.pause(0.5)
+        assert asked == []
+        assert not any("gone from the server (expired" in t for t in toasts), toasts
+        assert any("is archived" in t for t in toasts), toasts
+        # Back on the live box, it is checked again.
+        sidebar(app).highlighted = index_of(app, seeded.live)
+        await wait_for(pilot, lambda: seeded.live in asked, what="live box checked")
+
+
+async def test_a_box_deleted_elsewhere_shows_as_deleted_not_expired(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot, seeded)
+        # The CLI deletes the live box (another connection to the same store).
+        sandbox.state.delete_mailbox(sandbox.api_key, seeded.live)
+        with Store.open(tmp_path / "store.sqlite3") as other:
+            other.mark_mailbox_gone(seeded.live, "deleted")
+        await pilot.press("g")  # the reader meets the 404 or the store change first
+        await wait_for(
+            pilot,
+            lambda: not any(b.email == seeded.live and b.is_live for b in app.main.boxes),
+            what="box archived",
+        )
+        await pilot.pause(1.0)
+        box = next(b for b in app.main.boxes if b.email == seeded.live)
+        assert box.state == "deleted"
+        prompt = str(sidebar(app).get_option(seeded.live).prompt)
+        assert "deleted" in prompt and "expired" not in prompt
