@@ -14,6 +14,7 @@ from tempmail_tui.api.models import Attachment, Mailbox, Message
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
+from tempmail_tui.ui.screens.main import MainScreen
 
 from .app_helpers import make_app, wait_for
 from .test_app import SIZE, sidebar, table
@@ -121,10 +122,12 @@ def index_of(app: TempMailApp, email: str) -> int:
     return sidebar(app).get_option_index(email)
 
 
-async def started(app: TempMailApp, pilot: Any, seeded: Seeded) -> None:
+async def started(sandbox: SandboxServer, app: TempMailApp, pilot: Any) -> None:
     """Wait until the boxes are listed and the live box's first check is done."""
     await wait_for(pilot, lambda: len(app.main.boxes) == 4, what="boxes listed")
-    await wait_for(pilot, lambda: app.scheduler.checked_within(seeded.live, 30), what="first check")
+    # Answered by the sandbox (counted in its quota), not only started.
+    await wait_for(pilot, lambda: sandbox.state.quota().used >= 1, what="first check")
+    await pilot.pause(0.2)
 
 
 async def test_highlighting_archived_boxes_sends_no_request_and_shows_no_warning(
@@ -133,7 +136,7 @@ async def test_highlighting_archived_boxes_sends_no_request_and_shows_no_warning
     seeded = seed(sandbox, tmp_path)
     app = make_app(sandbox, tmp_path, background_interval=600)
     async with app.run_test(size=SIZE) as pilot:
-        await started(app, pilot, seeded)
+        await started(sandbox, app, pilot)
         asked = count_listings(sandbox, monkeypatch)
         toasts = record_toasts(app, monkeypatch)
         for email in seeded.archived:
@@ -147,6 +150,16 @@ async def test_highlighting_archived_boxes_sends_no_request_and_shows_no_warning
         assert asked == []
         assert not any("gone from the server (expired" in t for t in toasts), toasts
         assert any("is archived" in t for t in toasts), toasts
+        # Its attachments are said to be gone before any save dialog, not after a 404.
+        sidebar(app).highlighted = index_of(app, seeded.deleted)
+        await wait_for(pilot, lambda: table(app).mailbox == seeded.deleted, what="deleted box")
+        table(app).focus()
+        await pilot.press("s")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MainScreen)  # no save dialog
+        gone = [t for t in toasts if "no longer on the server" in t]
+        assert gone and seeded.deleted in gone[0], toasts
+        assert not (tmp_path / "downloads").exists() or not any((tmp_path / "downloads").iterdir())
         # Back on the live box, it is checked again.
         sidebar(app).highlighted = index_of(app, seeded.live)
         await wait_for(pilot, lambda: seeded.live in asked, what="live box checked")
@@ -158,7 +171,7 @@ async def test_a_box_deleted_elsewhere_shows_as_deleted_not_expired(
     seeded = seed(sandbox, tmp_path)
     app = make_app(sandbox, tmp_path, background_interval=600)
     async with app.run_test(size=SIZE) as pilot:
-        await started(app, pilot, seeded)
+        await started(sandbox, app, pilot)
         # The CLI deletes the live box (another connection to the same store).
         sandbox.state.delete_mailbox(sandbox.api_key, seeded.live)
         with Store.open(tmp_path / "store.sqlite3") as other:

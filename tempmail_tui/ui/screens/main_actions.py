@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from tempmail_tui.core.format import display_path, human_size
 from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.core.store import StoredMessage
 from tempmail_tui.ui.events import BoxesChanged, SaveProgress
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.screens.main_view import MailView
@@ -197,6 +198,11 @@ class MailActions(MailView):
         if not message.attachments:
             self.toast("This message has no attachments.")
             return
+        gone = self._attachments_gone(message)
+        if gone is not None:
+            # Attachments are fetched on save: said now, not as a 404 after the dialog.
+            self.toast(gone, severity="warning", timeout=8)
+            return
         directory = self.host.config.download_dir
         chosen = await self.app.push_screen_wait(SaveDialog(message.attachments, directory))
         if not isinstance(chosen, list) or not chosen:
@@ -225,6 +231,20 @@ class MailActions(MailView):
             names = ", ".join(clean_line(p.name, max_chars=60) for p in saved)
             self.toast(f"Saved {names} in {display_path(directory)}", timeout=8)
         self.refresh_quota()
+
+    def _attachments_gone(self, message: StoredMessage) -> str | None:
+        """Why a message's attachments can no longer be fetched (None: they can)."""
+        if not self.is_live(message.mailbox):
+            return (
+                f"The attachments are no longer on the server: {message.mailbox} is archived "
+                "(expired or deleted), and only the message's text is kept here."
+            )
+        if message.archived:
+            return (
+                "The attachments are no longer on the server: the message was deleted there, "
+                "and only its text is kept here."
+            )
+        return None
 
     @on(SaveProgress)
     @guarded("Showing the save's progress")

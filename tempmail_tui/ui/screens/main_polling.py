@@ -131,10 +131,6 @@ class MailPolling(MailView):
             self.restart_poll(email)
             self.toast(f"Checking {email} again…", timeout=2)
 
-    def is_live(self, email: str) -> bool:
-        """Whether a box can still get mail: only those are ever checked on the server."""
-        return any(b.email == email for b in self.live_boxes())
-
     def poll_now(self, email: str) -> bool:
         """Check a mailbox now, outside the schedule; False if a check is already running."""
         scheduler = self.host.scheduler
