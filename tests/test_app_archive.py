@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Static
 
 from tempmail_tui.api.models import Attachment, Mailbox, Message
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
+from tempmail_tui.ui.screens.dialogs import ConfirmDialog
 from tempmail_tui.ui.screens.main import MainScreen
 
 from .app_helpers import make_app, wait_for
@@ -187,3 +189,41 @@ async def test_a_box_deleted_elsewhere_shows_as_deleted_not_expired(
         assert box.state == "deleted"
         prompt = str(sidebar(app).get_option(seeded.live).prompt)
         assert "deleted" in prompt and "expired" not in prompt
+
+
+async def test_d_on_an_archived_box_forgets_it_and_its_mail_locally(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        asked = count_listings(sandbox, monkeypatch)
+        sidebar(app).highlighted = index_of(app, seeded.expired)
+        await wait_for(pilot, lambda: table(app).mailbox == seeded.expired, what="expired box")
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        text = " ".join(str(s.content) for s in app.screen.query(Static))
+        assert "Forget" in text and seeded.expired in text
+        assert "1 stored message goes with it" in text
+        await pilot.press("escape")  # cancelled: nothing forgotten
+        await pilot.pause(0.3)
+        assert any(b.email == seeded.expired for b in app.main.boxes)
+
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: all(b.email != seeded.expired for b in app.main.boxes),
+            what="box forgotten",
+        )
+        await wait_for(pilot, lambda: table(app).mailbox != seeded.expired, what="list moved on")
+        # The list moves on to a box that may be live (and checked); nothing archived is asked.
+        assert not set(asked) & set(seeded.archived)
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        assert store.mailbox(seeded.expired) is None
+        assert store.message(f"m-{seeded.expired[:4]}") is None
+        assert store.search("Subject") and all(
+            m.mailbox != seeded.expired for m in store.search("Subject")
+        )

@@ -108,6 +108,10 @@ class MailActions(MailView):
         box = self.selected_box()
         if not self._ready() or box is None:
             return
+        if not self.is_live(box.email):
+            # Gone from the server already: what is left to delete is the copy here.
+            self.forget_box(box.email)
+            return
         question = Text("Delete ")
         question.append(clean_line(box.email), style="bold")
         question.append(" on the server?\nIts mail stays readable here as archived.")
@@ -123,6 +127,36 @@ class MailActions(MailView):
         self.toast(f"Deleted {box.email}")
         self.post_message(BoxesChanged())
         self.refresh_quota()
+
+    @work(group="action")
+    async def forget_box(self, email: str) -> None:
+        """Remove an archived box and its stored mail from this machine, after confirming."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.dialogs import ConfirmDialog
+
+        service = self.host.service
+        assert service is not None
+        try:
+            archived = await self.host.io.run(service.archive.box(email))
+        except Exception as error:
+            self.report("Reading the archived mailbox (on this machine)", error)
+            return
+        count = archived.messages
+        mail = f"{count} stored message{'s' * (count != 1)}"
+        question = Text("Forget ")
+        question.append(clean_line(email), style="bold")
+        question.append(f" on this machine?\nIt is {archived.state} on the server; its {mail}")
+        question.append(" go with it." if count != 1 else " goes with it.")
+        dialog = ConfirmDialog("Forget mailbox locally", question, confirm_label="Forget")
+        if await self.app.push_screen_wait(dialog) is not True:
+            return
+        try:
+            await self.host.io.run(service.archive.forget([email]))
+        except Exception as error:
+            self.report("Forgetting the mailbox (on this machine)", error)
+            return
+        self.toast(f"Forgot {email} and its {mail}")
+        self.post_message(BoxesChanged())
 
     @work(group="action")
     async def action_add_address(self) -> None:
