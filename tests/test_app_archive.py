@@ -17,6 +17,7 @@ from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import ConfirmDialog
 from tempmail_tui.ui.screens.main import MainScreen
+from tempmail_tui.ui.widgets.mailbox_list import ARCHIVE_ID
 
 from .app_helpers import make_app, wait_for
 from .test_app import SIZE, sidebar, table
@@ -124,6 +125,18 @@ def index_of(app: TempMailApp, email: str) -> int:
     return sidebar(app).get_option_index(email)
 
 
+def option_ids(app: TempMailApp) -> list[str | None]:
+    return [o.id for o in sidebar(app).options]
+
+
+async def open_archive(app: TempMailApp, pilot: Any) -> None:
+    """Open the archive group with Enter on its header."""
+    sidebar(app).focus()
+    sidebar(app).highlighted = index_of(app, ARCHIVE_ID)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: sidebar(app).archive_open, what="archive open")
+
+
 async def started(sandbox: SandboxServer, app: TempMailApp, pilot: Any) -> None:
     """Wait until the boxes are listed and the live box's first check is done."""
     await wait_for(pilot, lambda: len(app.main.boxes) == 4, what="boxes listed")
@@ -141,6 +154,7 @@ async def test_highlighting_archived_boxes_sends_no_request_and_shows_no_warning
         await started(sandbox, app, pilot)
         asked = count_listings(sandbox, monkeypatch)
         toasts = record_toasts(app, monkeypatch)
+        await open_archive(app, pilot)
         for email in seeded.archived:
             sidebar(app).highlighted = index_of(app, email)
             await wait_for(pilot, lambda e=email: table(app).mailbox == e, what=email)
@@ -199,6 +213,7 @@ async def test_d_on_an_archived_box_forgets_it_and_its_mail_locally(
     async with app.run_test(size=SIZE) as pilot:
         await started(sandbox, app, pilot)
         asked = count_listings(sandbox, monkeypatch)
+        await open_archive(app, pilot)
         sidebar(app).highlighted = index_of(app, seeded.expired)
         await wait_for(pilot, lambda: table(app).mailbox == seeded.expired, what="expired box")
         await pilot.press("D")
@@ -227,3 +242,67 @@ async def test_d_on_an_archived_box_forgets_it_and_its_mail_locally(
         assert store.search("Subject") and all(
             m.mailbox != seeded.expired for m in store.search("Subject")
         )
+
+
+async def test_archived_boxes_are_grouped_below_the_live_ones_and_collapse(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        asked = count_listings(sandbox, monkeypatch)
+        # Closed at first, since a box is live: the live box, then the header.
+        assert option_ids(app) == [seeded.live, ARCHIVE_ID]
+        header = str(sidebar(app).get_option(ARCHIVE_ID).prompt)
+        assert "Archive (3)" in header and "▸" in header
+        assert sidebar(app).selected_email == seeded.live
+
+        sidebar(app).focus()
+        await pilot.press("down")  # onto the header: the list keeps the live box's mail
+        assert sidebar(app).on_header and sidebar(app).selected_email is None
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(option_ids(app)) == 5, what="group opened")
+        assert option_ids(app)[:2] == [seeded.live, ARCHIVE_ID]
+        assert set(option_ids(app)[2:]) == set(seeded.archived)
+        assert "▾" in str(sidebar(app).get_option(ARCHIVE_ID).prompt)
+        assert sidebar(app).on_header  # the highlight stays on the header
+        await pilot.pause(1.2)  # a store reload and a tick pass
+        assert sidebar(app).on_header and table(app).mailbox == seeded.live
+
+        await pilot.press("down")  # into the archive
+        first = option_ids(app)[2]
+        await wait_for(pilot, lambda: table(app).mailbox == first, what="archived box shown")
+        await pilot.press("up", "enter")  # close again from the header
+        await wait_for(pilot, lambda: len(option_ids(app)) == 2, what="group closed")
+        assert sidebar(app).on_header
+        # A click on the header opens it too.
+        await pilot.click(sidebar(app), offset=(3, 3))
+        await wait_for(pilot, lambda: len(option_ids(app)) == 5, what="opened by a click")
+        assert not set(asked) & set(seeded.archived)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 15)])
+async def test_long_addresses_are_shortened_in_the_middle_never_wrapped(
+    sandbox: SandboxServer, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    long = sandbox.state.create_mailbox(username="eagermaplesyrupwithpancakes7371").email
+    domain = long.rpartition("@")[2]
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        store.add_mailbox(_box(long))
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: table(app).mailbox == long, what="box shown")
+        await pilot.pause(0.3)
+        bar = sidebar(app)
+        width = bar.scrollable_content_region.width
+        lines = [
+            "".join(seg.text for seg in bar.render_line(y)).rstrip() for y in range(bar.size.height)
+        ]
+        first = lines[0]
+        assert "…" in first and first.endswith("@" + domain), lines
+        assert first.startswith("eager") and len(first) <= width
+        # Nothing of the address spills onto the next line.
+        assert not any("7371" in line or "pancakes" in line for line in lines[1:]), lines
+        # The full address stays in the list's header.
+        assert long in str(table(app).border_title)

@@ -15,6 +15,7 @@ from tempmail_tui.core.store import StoreError, StoreReadOnlyError
 from tempmail_tui.ui.events import BoxesChanged, PollDone, PollFailed
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.screens.main_view import MailView, log
+from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 
 if TYPE_CHECKING:
@@ -70,7 +71,10 @@ class MailPolling(MailView):
         unread = await self.host.io.run(service.unread_counts())
         self.boxes, self.unread = boxes, unread
         self.refresh_sidebar(select=select)
-        if select is not None or self.query_one(MessageTable).mailbox != self.selected_email:
+        # On the archive group's header, the list keeps the box it shows.
+        on_header = self.query_one(MailboxList).on_header
+        shown = self.query_one(MessageTable).mailbox
+        if select is not None or (not on_header and shown != self.selected_email):
             self.wanted_box = self.selected_email
             self.load_messages(self.selected_email)
 
