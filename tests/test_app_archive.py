@@ -17,7 +17,7 @@ from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import ConfirmDialog
 from tempmail_tui.ui.screens.main import MainScreen
-from tempmail_tui.ui.widgets.mailbox_list import ARCHIVE_ID
+from tempmail_tui.ui.widgets.mailbox_list import ARCHIVE_ID, fit_address
 
 from .app_helpers import make_app, wait_for
 from .test_app import SIZE, sidebar, table
@@ -306,3 +306,20 @@ async def test_long_addresses_are_shortened_in_the_middle_never_wrapped(
         assert not any("7371" in line or "pancakes" in line for line in lines[1:]), lines
         # The full address stays in the list's header.
         assert long in str(table(app).border_title)
+
+
+@pytest.mark.parametrize(
+    ("email", "width", "shown"),
+    [
+        ("short@mailsink.test", 22, "short@mailsink.test"),
+        ("eagermaple7371@mailsink.test", 22, "eager…71@mailsink.test"),
+        ("eagermaplesyrupwithpancakes7371@mailsink.test", 24, "eagerm…371@mailsink.test"),
+        # A domain that leaves no room for the name: the whole address is cut in the middle.
+        ("a@verylongdomainnamehere.example.test", 22, "a@verylongdoma…le.test"),
+        ("eagermaple7371@mailsink.test", 0, "eagermaple7371@mailsink.test"),
+    ],
+)
+def test_fit_address_cuts_the_middle_of_the_name(email: str, width: int, shown: str) -> None:
+    fitted = fit_address(email, width)
+    assert fitted == shown
+    assert width == 0 or len(fitted) <= width
