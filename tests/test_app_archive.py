@@ -220,7 +220,7 @@ async def test_d_on_an_archived_box_forgets_it_and_its_mail_locally(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
         text = " ".join(str(s.content) for s in app.screen.query(Static))
         assert "Forget" in text and seeded.expired in text
-        assert "1 stored message goes with it" in text
+        assert "It expired on the server" in text and "1 stored message goes with it" in text
         await pilot.press("escape")  # cancelled: nothing forgotten
         await pilot.pause(0.3)
         assert any(b.email == seeded.expired for b in app.main.boxes)

@@ -145,7 +145,10 @@ class MailActions(MailView):
         mail = f"{count} stored message{'s' * (count != 1)}"
         question = Text("Forget ")
         question.append(clean_line(email), style="bold")
-        question.append(f" on this machine?\nIt is {archived.state} on the server; its {mail}")
+        gone = {"expired": "It expired", "deleted": "It was deleted"}.get(
+            archived.state, "It is gone"
+        )
+        question.append(f" on this machine?\n{gone} on the server; its {mail}")
         question.append(" go with it." if count != 1 else " goes with it.")
         dialog = ConfirmDialog("Forget mailbox locally", question, confirm_label="Forget")
         if await self.app.push_screen_wait(dialog) is not True:
