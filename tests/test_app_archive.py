@@ -323,3 +323,27 @@ def test_fit_address_cuts_the_middle_of_the_name(email: str, width: int, shown: 
     fitted = fit_address(email, width)
     assert fitted == shown
     assert width == 0 or len(fitted) <= width
+
+
+async def test_a_box_deleted_with_d_stays_selected_in_the_opened_archive(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        assert not sidebar(app).archive_open
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: any(b.email == seeded.live and b.state == "deleted" for b in app.main.boxes),
+            what="box deleted",
+        )
+        await pilot.pause(0.5)
+        # Now archived, it is still the selected box: the group opened to keep it in view.
+        assert sidebar(app).archive_open
+        assert sidebar(app).selected_email == seeded.live
+        assert table(app).mailbox == seeded.live
+        assert option_ids(app)[0] == ARCHIVE_ID
