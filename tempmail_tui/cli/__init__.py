@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tempmail_tui.cli import auth, boxes, mail, sandbox, wait
+from tempmail_tui.cli import archive, auth, boxes, mail, sandbox, wait
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, failure_of
 from tempmail_tui.cli.output import log_pointer, say
 from tempmail_tui.cli.parser import Command, Handler, build_parser
@@ -66,6 +66,12 @@ COMMANDS: list[Command] = [
         "delete a mailbox (its stored mail stays readable)",
         boxes.add_rm_box,
         boxes.run_rm_box,
+    ),
+    Command(
+        "forget",
+        "remove archived mailboxes and their stored mail from this machine",
+        archive.add_forget,
+        archive.run_forget,
     ),
 ]
 

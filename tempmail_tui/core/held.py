@@ -99,6 +99,10 @@ class HeldMail:
             box[message_id] = opened
         return opened
 
+    def drop(self, email: str) -> None:
+        """Let go of everything held for a box (forgotten here)."""
+        self._boxes.pop(email, None)
+
     def forget(self, message_id: str) -> None:
         """Drop a held message (deleted)."""
         for held in self._boxes.values():

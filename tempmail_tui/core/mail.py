@@ -19,6 +19,7 @@ from tempmail_tui.api.models import (
     Quota,
     UnreadableMessage,
 )
+from tempmail_tui.core.archive import Archive
 from tempmail_tui.core.held import HeldMail
 from tempmail_tui.core.reading import ReadingAids, reading_aids
 from tempmail_tui.core.render import HtmlRenderer, RenderCache, Rendered
@@ -151,6 +152,14 @@ class MailService:
         self._outdated: set[str] = set()
         self._held = HeldMail()
         self._domains: DomainList | None = None
+        #: Archived boxes: listing them and forgetting them here (no request).
+        self.archive = Archive(store, self._db, forgotten=self._forgotten)
+
+    def _forgotten(self, email: str) -> None:
+        """Drop what the session holds of a box just forgotten here."""
+        self._synced.discard(email)
+        self._outdated.discard(email)
+        self._held.drop(email)
 
     @property
     def quota(self) -> Quota | None:

@@ -16,6 +16,7 @@ from tempmail_tui.errors import LocalError
 # httpx, SQLite and the renderer load when a session opens, not when this module does.
 if TYPE_CHECKING:
     from tempmail_tui.api.models import Mailbox
+    from tempmail_tui.core.archive import Archive
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.render import HtmlRenderer
     from tempmail_tui.core.schedule import PollPolicy
@@ -163,6 +164,28 @@ def remember_mailbox(mailbox: Mailbox, *, store_path: Path | None = None) -> Non
         store.add_mailbox(mailbox)
     finally:
         store.close()
+
+
+@contextlib.asynccontextmanager
+async def open_archive(
+    *, store_path: Path | None = None, warn: Warn | None = None
+) -> AsyncIterator[Archive]:
+    """The archive use cases on the local store alone: no key, no request."""
+    from tempmail_tui.core.archive import Archive
+    from tempmail_tui.core.store_thread import StoreThread
+
+    db = StoreThread()
+    try:
+        store = await db.run(_open_store, store_path)
+        try:
+            for notice in StoreCondition.of(store).notices():
+                (warn or log.warning)(notice)
+            # No service here: nothing in memory holds the box, so nothing to drop.
+            yield Archive(store, db, forgotten=lambda email: None)
+        finally:
+            await db.run(store.close)
+    finally:
+        db.close()
 
 
 @contextlib.asynccontextmanager

@@ -263,12 +263,21 @@ class Store:
         return self._run(lambda conn: rename(conn, old_email, new_email, new, now), write=True)
 
     def delete_mailbox_local(self, email: str) -> None:
-        """Forget a mailbox and all its messages (the user's choice)."""
-        self._last_listing.pop(email.casefold(), None)
-        self._run(
-            lambda conn: conn.execute("DELETE FROM mailboxes WHERE email = ?", (email,)),
-            write=True,
-        )
+        """Forget a mailbox and all its messages, search index included (the user's choice)."""
+        key = email.casefold()
+        self._last_listing.pop(key, None)
+
+        def work(conn: sqlite3.Connection) -> None:
+            # The messages go by the foreign key's cascade, their index rows by its trigger.
+            conn.execute("DELETE FROM mailboxes WHERE email = ?", (email,))
+            self._read_cache.pop(key, None)
+
+        self._run(work, write=True)
+
+    def message_count(self, email: str) -> int:
+        """How many messages are stored for a mailbox, archived ones included."""
+        query = "SELECT count(*) FROM messages WHERE mailbox = ?"
+        return self._run(lambda conn: int(conn.execute(query, (email,)).fetchone()[0]), write=False)
 
     # -- messages -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from tempmail_tui.core.format import display_path, human_size
 from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.core.store import StoredMessage
 from tempmail_tui.ui.events import BoxesChanged, SaveProgress
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.screens.main_view import MailView
@@ -107,6 +108,10 @@ class MailActions(MailView):
         box = self.selected_box()
         if not self._ready() or box is None:
             return
+        if not self.is_live(box.email):
+            # Gone from the server already: what is left to delete is the copy here.
+            self.forget_box(box.email)
+            return
         question = Text("Delete ")
         question.append(clean_line(box.email), style="bold")
         question.append(" on the server?\nIts mail stays readable here as archived.")
@@ -122,6 +127,39 @@ class MailActions(MailView):
         self.toast(f"Deleted {box.email}")
         self.post_message(BoxesChanged())
         self.refresh_quota()
+
+    @work(group="action")
+    async def forget_box(self, email: str) -> None:
+        """Remove an archived box and its stored mail from this machine, after confirming."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.dialogs import ConfirmDialog
+
+        service = self.host.service
+        assert service is not None
+        try:
+            archived = await self.host.io.run(service.archive.box(email))
+        except Exception as error:
+            self.report("Reading the archived mailbox (on this machine)", error)
+            return
+        count = archived.messages
+        mail = f"{count} stored message{'s' * (count != 1)}"
+        question = Text("Forget ")
+        question.append(clean_line(email), style="bold")
+        gone = {"expired": "It expired", "deleted": "It was deleted"}.get(
+            archived.state, "It is gone"
+        )
+        question.append(f" on this machine?\n{gone} on the server; its {mail}")
+        question.append(" go with it." if count != 1 else " goes with it.")
+        dialog = ConfirmDialog("Forget mailbox locally", question, confirm_label="Forget")
+        if await self.app.push_screen_wait(dialog) is not True:
+            return
+        try:
+            await self.host.io.run(service.archive.forget([email]))
+        except Exception as error:
+            self.report("Forgetting the mailbox (on this machine)", error)
+            return
+        self.toast(f"Forgot {email} and its {mail}")
+        self.post_message(BoxesChanged())
 
     @work(group="action")
     async def action_add_address(self) -> None:
@@ -197,6 +235,11 @@ class MailActions(MailView):
         if not message.attachments:
             self.toast("This message has no attachments.")
             return
+        gone = self._attachments_gone(message)
+        if gone is not None:
+            # Attachments are fetched on save: said now, not as a 404 after the dialog.
+            self.toast(gone, severity="warning", timeout=8)
+            return
         directory = self.host.config.download_dir
         chosen = await self.app.push_screen_wait(SaveDialog(message.attachments, directory))
         if not isinstance(chosen, list) or not chosen:
@@ -225,6 +268,20 @@ class MailActions(MailView):
             names = ", ".join(clean_line(p.name, max_chars=60) for p in saved)
             self.toast(f"Saved {names} in {display_path(directory)}", timeout=8)
         self.refresh_quota()
+
+    def _attachments_gone(self, message: StoredMessage) -> str | None:
+        """Why a message's attachments can no longer be fetched (None: they can)."""
+        if not self.is_live(message.mailbox):
+            return (
+                f"The attachments are no longer on the server: {message.mailbox} is archived "
+                "(expired or deleted), and only the message's text is kept here."
+            )
+        if message.archived:
+            return (
+                "The attachments are no longer on the server: the message was deleted there, "
+                "and only its text is kept here."
+            )
+        return None
 
     @on(SaveProgress)
     @guarded("Showing the save's progress")

@@ -15,6 +15,7 @@ from tempmail_tui.core.store import StoreError, StoreReadOnlyError
 from tempmail_tui.ui.events import BoxesChanged, PollDone, PollFailed
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.screens.main_view import MailView, log
+from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class MailPolling(MailView):
         super().__init__()
         # (mailbox, message) pairs already logged as unreadable: once a session, not a poll.
         self._told_unreadable: set[tuple[str, str]] = set()
-        # The running check of each mailbox, so `g` can cancel one that hangs.
+        # The running check of each mailbox, so `R` can cancel one that hangs.
         self._polls: dict[str, Worker[None]] = {}
         # The notice that holds all session long (a store opened read-only), if any.
         self._store_baseline: str | None = None
@@ -70,7 +71,10 @@ class MailPolling(MailView):
         unread = await self.host.io.run(service.unread_counts())
         self.boxes, self.unread = boxes, unread
         self.refresh_sidebar(select=select)
-        if select is not None or self.query_one(MessageTable).mailbox != self.selected_email:
+        # On the archive group's header, the list keeps the box it shows.
+        on_header = self.query_one(MailboxList).on_header
+        shown = self.query_one(MessageTable).mailbox
+        if select is not None or (not on_header and shown != self.selected_email):
             self.wanted_box = self.selected_email
             self.load_messages(self.selected_email)
 
@@ -96,9 +100,12 @@ class MailPolling(MailView):
             if self.wanted_box == email:
                 self.wanted_box = None
         self.show_messages(email, messages)
-        # Checked just now (the user came back to it within a second): the list is
-        # current, and a second request would only spend quota.
-        if email is not None and not self.host.scheduler.checked_within(email, 1.0):
+        # An archived box is gone from the server: its stored mail is all there is, and
+        # asking would only spend quota on a 404. Checked just now (the user came back to
+        # it within a second): the list is current, and a second request would only spend
+        # quota too.
+        scheduler = self.host.scheduler
+        if email is not None and self.is_live(email) and not scheduler.checked_within(email, 1.0):
             self.poll_now(email)
 
     @on(BoxesChanged)
@@ -114,6 +121,12 @@ class MailPolling(MailView):
         self.reload_from_store()
         email = self.selected_email
         if not self._ready() or email is None:
+            return
+        if not self.is_live(email):
+            self.toast(
+                f"{email} is archived (gone from the server): its stored mail is all there is.",
+                timeout=4,
+            )
             return
         if self.poll_now(email):
             self.toast(f"Checking {email}…", timeout=2)

@@ -101,6 +101,10 @@ class MailView(Screen[None]):
             if b.state == "live" and not (b.expire_at is not None and b.is_expired(now))
         ]
 
+    def is_live(self, email: str) -> bool:
+        """Whether a box can still get mail: only those are ever asked about on the server."""
+        return any(b.email == email for b in self.live_boxes())
+
     def toast(self, text: str, *, severity: str = "information", timeout: float = 5) -> None:
         """Show a toast with untrusted parts cleaned and markup off."""
         self.app.notify(

@@ -1,0 +1,349 @@
+"""Archived boxes in the reader: archive, not traffic (no requests, grouped, forgettable)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Static
+
+from tempmail_tui.api.models import Attachment, Mailbox, Message
+from tempmail_tui.core.store import Store
+from tempmail_tui.sandbox.server import SandboxServer
+from tempmail_tui.ui.app import TempMailApp
+from tempmail_tui.ui.screens.dialogs import ConfirmDialog
+from tempmail_tui.ui.screens.main import MainScreen
+from tempmail_tui.ui.widgets.mailbox_list import ARCHIVE_ID, fit_address
+
+from .app_helpers import make_app, wait_for
+from .test_app import SIZE, sidebar, table
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    """A fresh sandbox server (HTTP only)."""
+    with SandboxServer(api_key="tmk_test_key_0123456789abcdef", smtp_port=None) as server:
+        yield server
+
+
+def _box(email: str, *, minutes: float = 10) -> Mailbox:
+    return Mailbox(
+        id=1,
+        email=email,
+        domain=email.rpartition("@")[2],
+        created_at=NOW - timedelta(minutes=20),
+        expire_at=NOW + timedelta(minutes=minutes),
+        expires_in_seconds=int(minutes * 60),
+    )
+
+
+def _message(mid: str, mailbox: str, *, attachment: bool = False) -> Message:
+    attachments = ()
+    if attachment:
+        url = f"http://127.0.0.1:1/api/messages/{mid}/attachments/report.pdf"
+        attachments = (Attachment("report.pdf", "pdf", 1234, url),)
+    return Message(
+        id=mid,
+        subject=f"Subject of {mid}",
+        from_name="Sender",
+        from_email="sender@example.org",
+        to=mailbox,
+        received_at=NOW - timedelta(minutes=5),
+        is_seen=True,
+        is_html=False,
+        content="kept here",
+        attachments=attachments,
+    )
+
+
+@dataclass
+class Seeded:
+    """The boxes a test's store starts with."""
+
+    live: str
+    deleted: str
+    expired: str
+    timed_out: str
+
+    @property
+    def archived(self) -> list[str]:
+        return [self.deleted, self.expired, self.timed_out]
+
+
+def seed(sandbox: SandboxServer, tmp_path: Path) -> Seeded:
+    """A store with one live box (on the sandbox) and three archived ones with mail."""
+    live = sandbox.state.create_mailbox().email
+    seeded = Seeded(
+        live=live,
+        deleted="deletedbox@mailsink.test",
+        expired="expiredbox@mailsink.test",
+        timed_out="timedoutbox@mailsink.test",
+    )
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        for email in seeded.archived:
+            store.add_mailbox(_box(email, minutes=-5 if email == seeded.timed_out else 10))
+            store.sync_messages(email, [_message(f"m-{email[:4]}", email, attachment=True)])
+        store.mark_mailbox_gone(seeded.deleted, "deleted")
+        store.mark_mailbox_gone(seeded.expired, "expired")
+        store.add_mailbox(_box(live))
+    return seeded
+
+
+def count_listings(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every box the sandbox is asked to list (404s included)."""
+    asked: list[str] = []
+    original = sandbox.state.list_messages
+
+    def listing(key: str, email: str) -> Any:
+        asked.append(email)
+        return original(key, email)
+
+    monkeypatch.setattr(sandbox.state, "list_messages", listing)
+    return asked
+
+
+def record_toasts(app: TempMailApp, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the text of every toast the app shows."""
+    shown: list[str] = []
+    original: Callable[..., None] = app.notify
+
+    def notify(message: str, **kwargs: Any) -> None:
+        shown.append(str(message))
+        original(message, **kwargs)
+
+    monkeypatch.setattr(app, "notify", notify)
+    return shown
+
+
+def index_of(app: TempMailApp, email: str) -> int:
+    return sidebar(app).get_option_index(email)
+
+
+def option_ids(app: TempMailApp) -> list[str | None]:
+    return [o.id for o in sidebar(app).options]
+
+
+async def open_archive(app: TempMailApp, pilot: Any) -> None:
+    """Open the archive group with Enter on its header."""
+    sidebar(app).focus()
+    sidebar(app).highlighted = index_of(app, ARCHIVE_ID)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: sidebar(app).archive_open, what="archive open")
+
+
+async def started(sandbox: SandboxServer, app: TempMailApp, pilot: Any) -> None:
+    """Wait until the boxes are listed and the live box's first check is done."""
+    await wait_for(pilot, lambda: len(app.main.boxes) == 4, what="boxes listed")
+    # Answered by the sandbox (counted in its quota), not only started.
+    await wait_for(pilot, lambda: sandbox.state.quota().used >= 1, what="first check")
+    await pilot.pause(0.2)
+
+
+async def test_highlighting_archived_boxes_sends_no_request_and_shows_no_warning(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        asked = count_listings(sandbox, monkeypatch)
+        toasts = record_toasts(app, monkeypatch)
+        await open_archive(app, pilot)
+        for email in seeded.archived:
+            sidebar(app).highlighted = index_of(app, email)
+            await wait_for(pilot, lambda e=email: table(app).mailbox == e, what=email)
+            assert table(app).row_count == 1  # its stored mail is shown
+            await pilot.pause(1.5)
+        # `R` (refresh) on an archived box says why nothing is checked, and checks nothing.
+        await pilot.press("R")
+        await pilot.pause(0.5)
+        assert asked == []
+        assert not any("gone from the server (expired" in t for t in toasts), toasts
+        assert any("is archived" in t for t in toasts), toasts
+        # Its attachments are said to be gone before any save dialog, not after a 404.
+        sidebar(app).highlighted = index_of(app, seeded.deleted)
+        await wait_for(pilot, lambda: table(app).mailbox == seeded.deleted, what="deleted box")
+        table(app).focus()
+        await pilot.press("s")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MainScreen)  # no save dialog
+        gone = [t for t in toasts if "no longer on the server" in t]
+        assert gone and seeded.deleted in gone[0], toasts
+        assert not (tmp_path / "downloads").exists() or not any((tmp_path / "downloads").iterdir())
+        # Back on the live box, it is checked again.
+        sidebar(app).highlighted = index_of(app, seeded.live)
+        await wait_for(pilot, lambda: seeded.live in asked, what="live box checked")
+
+
+async def test_a_box_deleted_elsewhere_shows_as_deleted_not_expired(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        # The CLI deletes the live box (another connection to the same store).
+        sandbox.state.delete_mailbox(sandbox.api_key, seeded.live)
+        with Store.open(tmp_path / "store.sqlite3") as other:
+            other.mark_mailbox_gone(seeded.live, "deleted")
+        await pilot.press("R")  # the reader meets the 404 or the store change first
+        await wait_for(
+            pilot,
+            lambda: not any(b.email == seeded.live and b.is_live for b in app.main.boxes),
+            what="box archived",
+        )
+        await pilot.pause(1.0)
+        box = next(b for b in app.main.boxes if b.email == seeded.live)
+        assert box.state == "deleted"
+        prompt = str(sidebar(app).get_option(seeded.live).prompt)
+        assert "deleted" in prompt and "expired" not in prompt
+
+
+async def test_d_on_an_archived_box_forgets_it_and_its_mail_locally(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        asked = count_listings(sandbox, monkeypatch)
+        await open_archive(app, pilot)
+        sidebar(app).highlighted = index_of(app, seeded.expired)
+        await wait_for(pilot, lambda: table(app).mailbox == seeded.expired, what="expired box")
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        text = " ".join(str(s.content) for s in app.screen.query(Static))
+        assert "Forget" in text and seeded.expired in text
+        assert "It expired on the server" in text and "1 stored message goes with it" in text
+        await pilot.press("escape")  # cancelled: nothing forgotten
+        await pilot.pause(0.3)
+        assert any(b.email == seeded.expired for b in app.main.boxes)
+
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: all(b.email != seeded.expired for b in app.main.boxes),
+            what="box forgotten",
+        )
+        await wait_for(pilot, lambda: table(app).mailbox != seeded.expired, what="list moved on")
+        # The list moves on to a box that may be live (and checked); nothing archived is asked.
+        assert not set(asked) & set(seeded.archived)
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        assert store.mailbox(seeded.expired) is None
+        assert store.message(f"m-{seeded.expired[:4]}") is None
+        assert store.search("Subject") and all(
+            m.mailbox != seeded.expired for m in store.search("Subject")
+        )
+
+
+async def test_archived_boxes_are_grouped_below_the_live_ones_and_collapse(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        asked = count_listings(sandbox, monkeypatch)
+        # Closed at first, since a box is live: the live box, then the header.
+        assert option_ids(app) == [seeded.live, ARCHIVE_ID]
+        header = str(sidebar(app).get_option(ARCHIVE_ID).prompt)
+        assert "Archive (3)" in header and "▸" in header
+        assert sidebar(app).selected_email == seeded.live
+
+        sidebar(app).focus()
+        await pilot.press("down")  # onto the header: the list keeps the live box's mail
+        assert sidebar(app).on_header and sidebar(app).selected_email is None
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(option_ids(app)) == 5, what="group opened")
+        assert option_ids(app)[:2] == [seeded.live, ARCHIVE_ID]
+        assert set(option_ids(app)[2:]) == set(seeded.archived)
+        assert "▾" in str(sidebar(app).get_option(ARCHIVE_ID).prompt)
+        assert sidebar(app).on_header  # the highlight stays on the header
+        await pilot.pause(1.2)  # a store reload and a tick pass
+        assert sidebar(app).on_header and table(app).mailbox == seeded.live
+
+        await pilot.press("down")  # into the archive
+        first = option_ids(app)[2]
+        await wait_for(pilot, lambda: table(app).mailbox == first, what="archived box shown")
+        await pilot.press("up", "enter")  # close again from the header
+        await wait_for(pilot, lambda: len(option_ids(app)) == 2, what="group closed")
+        assert sidebar(app).on_header
+        # A click on the header opens it too.
+        await pilot.click(sidebar(app), offset=(3, 3))
+        await wait_for(pilot, lambda: len(option_ids(app)) == 5, what="opened by a click")
+        assert not set(asked) & set(seeded.archived)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 15)])
+async def test_long_addresses_are_shortened_in_the_middle_never_wrapped(
+    sandbox: SandboxServer, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    long = sandbox.state.create_mailbox(username="eagermaplesyrupwithpancakes7371").email
+    domain = long.rpartition("@")[2]
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        store.add_mailbox(_box(long))
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: table(app).mailbox == long, what="box shown")
+        await pilot.pause(0.3)
+        bar = sidebar(app)
+        width = bar.scrollable_content_region.width
+        lines = [
+            "".join(seg.text for seg in bar.render_line(y)).rstrip() for y in range(bar.size.height)
+        ]
+        first = lines[0]
+        assert "…" in first and first.endswith("@" + domain), lines
+        assert first.startswith("eager") and len(first) <= width
+        # Nothing of the address spills onto the next line.
+        assert not any("7371" in line or "pancakes" in line for line in lines[1:]), lines
+        # The full address stays in the list's header.
+        assert long in str(table(app).border_title)
+
+
+@pytest.mark.parametrize(
+    ("email", "width", "shown"),
+    [
+        ("short@mailsink.test", 22, "short@mailsink.test"),
+        ("eagermaple7371@mailsink.test", 22, "eager…71@mailsink.test"),
+        ("eagermaplesyrupwithpancakes7371@mailsink.test", 24, "eagerm…371@mailsink.test"),
+        # A domain that leaves no room for the name: the whole address is cut in the middle.
+        ("a@verylongdomainnamehere.example.test", 22, "a@verylongdoma…le.test"),
+        ("eagermaple7371@mailsink.test", 0, "eagermaple7371@mailsink.test"),
+    ],
+)
+def test_fit_address_cuts_the_middle_of_the_name(email: str, width: int, shown: str) -> None:
+    fitted = fit_address(email, width)
+    assert fitted == shown
+    assert width == 0 or len(fitted) <= width
+
+
+async def test_a_box_deleted_with_d_stays_selected_in_the_opened_archive(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        assert not sidebar(app).archive_open
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: any(b.email == seeded.live and b.state == "deleted" for b in app.main.boxes),
+            what="box deleted",
+        )
+        await pilot.pause(0.5)
+        # Now archived, it is still the selected box: the group opened to keep it in view.
+        assert sidebar(app).archive_open
+        assert sidebar(app).selected_email == seeded.live
+        assert table(app).mailbox == seeded.live
+        assert option_ids(app)[0] == ARCHIVE_ID
