@@ -11,7 +11,8 @@ import pytest
 
 from tempmail_tui.api.errors import ServerError
 from tempmail_tui.core.config import Config
-from tempmail_tui.core.mail import Fetched, MailService
+from tempmail_tui.core.mail import MailService
+from tempmail_tui.core.results import Fetched
 from tempmail_tui.core.schedule import PollPolicy
 from tempmail_tui.core.session import open_mail
 from tempmail_tui.core.waiting import (

@@ -20,7 +20,8 @@ from tempmail_tui.cli.parser import address, json_flag, message_id
 from tempmail_tui.cli.session import Online, online
 
 if TYPE_CHECKING:
-    from tempmail_tui.core.mail import LoadedMessage, MailService
+    from tempmail_tui.core.mail import MailService
+    from tempmail_tui.core.results import LoadedMessage
 
 
 def add_messages(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ from tempmail_tui.core.sanitize import clean_line
 
 if TYPE_CHECKING:
     from tempmail_tui.api.models import Mailbox, Message, UnreadableMessage
-    from tempmail_tui.core.mail import Fetched
+    from tempmail_tui.core.results import Fetched
     from tempmail_tui.core.store import StoredMailbox
 
 PROG = "tempmail-tui"

@@ -15,7 +15,7 @@ from tempmail_tui.core.format import seconds_in_words
 # The schedule, asyncio and the extractors load when a wait starts, not with --help.
 if TYPE_CHECKING:
     from tempmail_tui.api.models import Message
-    from tempmail_tui.core.mail import Fetched
+    from tempmail_tui.core.results import Fetched
     from tempmail_tui.core.waiting import Found, Retrying
 
 T = TypeVar("T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -17,12 +17,12 @@ from tempmail_tui.api.models import (
     Message,
     MessageList,
     Quota,
-    UnreadableMessage,
 )
 from tempmail_tui.core.archive import Archive
 from tempmail_tui.core.held import HeldMail
-from tempmail_tui.core.reading import ReadingAids, reading_aids
+from tempmail_tui.core.reading import reading_aids
 from tempmail_tui.core.render import HtmlRenderer, RenderCache, Rendered
+from tempmail_tui.core.results import Fetched, LoadedMessage, OpenedMessage, PollResult
 from tempmail_tui.core.savefile import AtomicDownload
 from tempmail_tui.core.store import Store, StoredMailbox, StoredMessage, StoreError, SyncResult
 from tempmail_tui.core.store_thread import StoreThread
@@ -39,67 +39,6 @@ ProgressCallback = Callable[[int, int | None], None]
 READER_HTML_LIMIT = 1_000_000
 READER_HTML_NOTICE = "The message is over 1 MB; only its beginning is shown."
 GONE_NOTICE = "This message is no longer on the server; showing the stored copy."
-
-
-@dataclass(frozen=True, slots=True)
-class PollResult:
-    """What one poll of a mailbox found."""
-
-    email: str
-    sync: SyncResult
-    # None when nothing changed, so the UI has nothing to rebuild.
-    messages: tuple[StoredMessage, ...] | None
-    # The first fill of a box the store knew nothing of: its mail is not "new".
-    initial: bool
-    # Messages the server listed that could not be read (the others are in ``messages``).
-    unreadable: tuple[UnreadableMessage, ...] = ()
-    # Why the local store could not take this poll's mail (disk full, read-only): the
-    # mail is then in ``messages`` from memory until a later poll can store it.
-    store_error: StoreError | None = None
-
-    @property
-    def changed(self) -> bool:
-        """Whether anything in the mailbox changed."""
-        return self.messages is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A box's mail as the server listed it just now (newest first), and what went wrong."""
-
-    # The box that was asked for, spelt as the store knows it.
-    mailbox: str
-    messages: tuple[Message, ...]
-    # Messages the server listed that could not be read (the others are in ``messages``).
-    unreadable: tuple[UnreadableMessage, ...] = ()
-    # Why the mail was not kept here (read-only or full store); it is still in ``messages``.
-    store_error: StoreError | None = None
-    # The box is gone on the server: ``messages`` are the copies stored here.
-    gone: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedMessage:
-    """A message read from the server (stored and marked seen), else the copy kept here."""
-
-    message: StoredMessage
-    # The box it is filed under; None when it was never listed here (then it is not kept).
-    mailbox: str | None
-    # Set when the server could not be asked and the stored copy is shown.
-    notice: str | None = None
-    # Why the server's copy could not be read (None: it was, or it was not asked).
-    server_error: ApiError | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OpenedMessage:
-    """A message opened for reading, with its converted body, code and links."""
-
-    message: StoredMessage
-    rendered: Rendered
-    aids: ReadingAids
-    # Set when the server could not be asked and the stored copy is shown.
-    notice: str | None = None
 
 
 def to_sync(store: Store, email: str, listing: MessageList) -> list[Message]:

@@ -24,7 +24,8 @@ from tempmail_tui.errors import TempMailError
 
 # The service pulls in httpx and SQLite: this module stays light for the command line.
 if TYPE_CHECKING:
-    from tempmail_tui.core.mail import Fetched, MailService
+    from tempmail_tui.core.mail import MailService
+    from tempmail_tui.core.results import Fetched
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     # The service pulls in httpx: keep it off the path to the first frame.
-    from tempmail_tui.core.mail import OpenedMessage, PollResult
+    from tempmail_tui.core.results import OpenedMessage, PollResult
 
 
 @dataclass

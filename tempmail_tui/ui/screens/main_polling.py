@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tempmail_tui.api.models import UnreadableMessage
 
     # The service pulls in httpx: keep it off the path to the first frame.
-    from tempmail_tui.core.mail import PollResult
+    from tempmail_tui.core.results import PollResult
 
 
 class MailPolling(MailView):
