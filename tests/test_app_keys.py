@@ -323,3 +323,19 @@ async def test_config_warnings_are_shown_in_the_app(sandbox: SandboxServer, tmp_
         await pilot.pause()
         shown = [str(n.message) for n in app._notifications]
         assert any("[keys] nope is not an action" in message for message in shown)
+
+
+@pytest.mark.parametrize("configured", [{}, {"refresh": ["ctrl+r"]}])
+async def test_tab_and_shift_tab_still_move_the_focus(
+    sandbox: SandboxServer, tmp_path: Path, configured: dict[str, list[str]]
+) -> None:
+    # The screen's keys are replaced when they are applied; what it inherits must stay.
+    app = make_app(sandbox, tmp_path)
+    app.config = replace(app.config, keys=configured)
+    async with app.run_test(size=SIZE) as pilot:
+        await start_with_box(app, pilot)
+        table(app).focus()
+        await pilot.press("shift+tab")
+        assert app.focused is sidebar(app)
+        await pilot.press("tab")
+        assert app.focused is table(app)

@@ -344,10 +344,10 @@ def test_journey(
 
         # Help, then the command palette.
         term.send("?")
-        step(term, "Esc or ? closes", "the help screen's closing hint")
+        step(term, "Esc, q or ? closes", "the help screen's closing hint")
         step(term, "y  Copy address", "the help screen's key list")
         term.send("escape")
-        term.wait_gone("Esc or ? closes", what="the closed help screen")
+        term.wait_gone("Esc, q or ? closes", what="the closed help screen")
         term.send("ctrl+p")
         step(term, "Search for commands", "the command palette")
         term.type("renam")

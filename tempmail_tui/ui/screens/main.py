@@ -75,7 +75,16 @@ class MainScreen(MailActions, MailPolling):
         # Textual reads a node's bindings from this map on each key, so replacing it is
         # enough. A private attribute (Textual's own keymap would also rebind every widget
         # and drop clashing keys silently): pyproject's upper bound on textual covers it.
-        self._bindings = BindingsMap(self.keys_in_force)
+        # Only the screen's own keys are replaced: the ones it inherits (tab and shift+tab
+        # move the focus) stay as they are.
+        own = {binding.action for binding in KEYS}
+        inherited = [
+            binding
+            for bindings in self._bindings.key_to_bindings.values()
+            for binding in bindings
+            if binding.action not in own
+        ]
+        self._bindings = BindingsMap([*inherited, *self.keys_in_force])
         return notes
 
     def compose(self) -> ComposeResult:
