@@ -193,6 +193,8 @@ class TempMailApp(App[int]):
         old = self.service
         renderer = old.renderer if old is not None else None
         self.service = connect(self.config, key, self.store, renderer=renderer)
+        # Whatever the server said to the old key is no answer about the new one.
+        self.main.key_replaced()
         if old is not None:
             self.io.submit(old.aclose())
         if self.sandbox is not None and old is None:
