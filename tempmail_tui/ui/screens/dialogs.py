@@ -365,7 +365,10 @@ class ApiKeyDialog(_FormDialog):
         try:
             await self._check(key)
         except AuthenticationError as error:
-            self._failed(f"The key was rejected by the server ({error}). Check it and try again.")
+            status = error.status_code or 401
+            self._failed(
+                f"The key was rejected by the server (HTTP {status}). Check it and try again."
+            )
         except InputError as error:
             # Refused here before any request: no server to blame, nothing to retry.
             self._failed(f"This key cannot be used: {error}.")
@@ -373,8 +376,8 @@ class ApiKeyDialog(_FormDialog):
             # No answer either way: the user may know better than a flaky link.
             self._unchecked = key
             self._failed(
-                f"Could not check the key: {error}. Check again, or use it unchecked for "
-                "this session (it is not saved).",
+                f"Could not check the key: {str(error).rstrip('.')}. Check again, or use it "
+                "unchecked for this session (it is not saved).",
                 offer_unchecked=True,
             )
         except Exception as error:
@@ -385,6 +388,13 @@ class ApiKeyDialog(_FormDialog):
             )
         else:
             self.dismiss(KeyEntry(key, persist=self._keyring_ok))
+
+    def _problem(self, text: str) -> None:
+        """Show why the key is not accepted, scrolled into view on a short terminal."""
+        super()._problem(text)
+        error = self.query_one("#error", Static)
+        # After the refresh: its height is known only once the new text is laid out.
+        self.call_after_refresh(error.scroll_visible, animate=False)
 
     def _failed(self, text: str, *, offer_unchecked: bool = False) -> None:
         """Show why the key was not accepted and let the user try again."""
