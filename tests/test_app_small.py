@@ -1,16 +1,22 @@
-"""A 60x15 terminal: every dialog keeps its buttons on screen, the archive search shows results."""
+"""Small terminals: dialogs keep their buttons, search shows results, dates take what they need."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import keyring
 import pytest
 from keyring.backends import null
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.data_table import ColumnKey
 
+from tempmail_tui.core.format import local_time
+from tempmail_tui.core.store import StoredMessage
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import (
@@ -21,6 +27,7 @@ from tempmail_tui.ui.screens.dialogs import (
     SaveDialog,
 )
 from tempmail_tui.ui.screens.search import ArchiveSearchScreen
+from tempmail_tui.ui.widgets.message_table import date_width
 
 from .app_helpers import make_app, wait_for
 from .test_app import start_with_box, table
@@ -151,3 +158,51 @@ async def test_archive_search_shows_several_results_at_60x15(
         assert results.scrollable_content_region.height >= 4, results.region
         assert on_top(app, results)
         assert on_top(app, app.screen.query_one("#status", Static))
+
+
+def table_lines(app: TempMailApp) -> list[str]:
+    """The message list's lines as painted."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_received_column_is_as_wide_as_what_it_shows(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        email = await start_with_box(app, pilot)
+        name = "Priya Shah-Dutta"  # 16 cells: cut when the dates took 12
+        sandbox.state.deliver(email, subject="today", from_name=name, text="x")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
+        await pilot.pause(0.1)
+        date = table(app).columns[ColumnKey("date")]
+        now = app.clock()
+        assert date.width == len(local_time(now, now=now)) == 5
+        assert date.label.plain == "Time"  # "Received" would not fit
+        row = next(line for line in table_lines(app) if "today" in line)
+        assert name in row and local_time(now, now=now) in row
+        # Older mail shows the date too: the column grows to fit it.
+        older = now - timedelta(days=3)
+        sandbox.state.deliver(email, subject="older", from_name=name, text="x", received_at=older)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: table(app).row_count == 2, what="older mail")
+        await pilot.pause(0.1)
+        shown = local_time(older, now=now)
+        assert date.width == len(shown) >= 10 and date.label.plain == "Received"
+        row = next(line for line in table_lines(app) if "older" in line)
+        assert shown in row
+
+
+def test_date_width_is_that_of_the_widest_form() -> None:
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+    def message(moment: datetime) -> StoredMessage:
+        return cast(StoredMessage, SimpleNamespace(received_at=moment))
+
+    today, this_year, last_year = now, now - timedelta(days=40), now - timedelta(days=400)
+    assert date_width([], now) == len("Received")
+    assert date_width([message(today)], now) == 5
+    assert date_width([message(last_year)], now) == 10
+    assert date_width([message(today), message(last_year)], now) == 10
+    assert date_width([message(today), message(last_year), message(this_year)], now) == 12
