@@ -185,6 +185,52 @@ def test_auth_set_without_keyring_gives_advice_and_exit_3(
     _assert_hidden(out, err)
 
 
+class WatchedTty(TtyInput):
+    """A terminal whose every read is recorded."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.reads = 0
+
+    def readline(self, size: int | None = -1) -> str:
+        self.reads += 1
+        return super().readline(size)
+
+
+@pytest.mark.parametrize(
+    ("backend", "said"),
+    [
+        ("keyring.backends.null.Keyring", "turned off"),
+        ("keyring.backends.fail.Keyring", "no keyring backend"),
+    ],
+)
+def test_auth_set_without_keyring_says_so_before_asking(
+    backend: str, said: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The backend named in the environment, as a user turns the keyring off.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", backend)
+    keyring.set_keyring(keyring.core.load_keyring(backend))
+    prompts: list[str] = []
+
+    def fake_getpass(prompt: str = "Password: ", stream: object = None) -> str:
+        prompts.append(prompt)
+        return CANARY
+
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    terminal = WatchedTty(CANARY + "\n")
+    _stdin(monkeypatch, terminal)
+    assert main(["auth", "set"]) == 3
+    out, err = capsys.readouterr()
+    assert said in _one_line(err) and "TEMPMAIL_API_KEY" in err
+    assert prompts == [] and terminal.reads == 0  # never asked for the key
+    _assert_hidden(out, err)
+    # A pipe is left unread too, for whatever reads it next.
+    piped = io.StringIO(CANARY + "\n")
+    _stdin(monkeypatch, piped)
+    assert main(["auth", "set"]) == 3
+    assert piped.tell() == 0
+
+
 def test_auth_set_warns_about_a_plaintext_keyring_and_a_shadowing_env(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,6 +28,11 @@ def auth_set(args: argparse.Namespace, *, stdin: TextIO | None = None) -> int:
     """Read a key (hidden prompt on a terminal, one line from a pipe) and store it."""
     from tempmail_tui.core import credentials
 
+    # Asked first: with no keyring, a key typed or pasted only to be refused is wasted work
+    # (and a piped key must stay unread for the next command).
+    usable, note = credentials.keyring_available()
+    if not usable:
+        raise credentials.KeyStoreError(f"cannot store the API key: {note}; {credentials.ADVICE}")
     source = stdin if stdin is not None else sys.stdin
     key = _read_key(source).strip()
     problem = credentials.key_problem(key)

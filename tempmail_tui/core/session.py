@@ -128,6 +128,21 @@ def connect(
     return MailService(client, local.store, renderer)
 
 
+async def check_key(config: Config, key: str) -> None:
+    """Try a key with one request, the cheapest there is (the domain list).
+
+    Returns when the server accepts it; raises AuthenticationError when the server rejects
+    it, InputError when it cannot be sent at all, and another ApiError when no answer says
+    either way (the network, a server error, the quota).
+    """
+    from tempmail_tui.api.client import TempMailClient
+
+    # No retries: the user waits on this, and a failure is theirs to retry or not.
+    client = TempMailClient(key, base_url=config.base_url, timeout=config.timeout, retries=0)
+    async with client:
+        await client.domains()
+
+
 def policy_for(config: Config) -> PollPolicy:
     """The polling schedule's knobs from the settings (the reader and ``wait`` alike)."""
     from tempmail_tui.core.schedule import PollPolicy

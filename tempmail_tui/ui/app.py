@@ -205,6 +205,8 @@ class TempMailApp(App[int]):
         old = self.service
         renderer = old.renderer if old is not None else None
         self.service = connect(self.config, key, self.store, renderer=renderer)
+        # Whatever the server said to the old key is no answer about the new one.
+        self.main.key_replaced()
         if old is not None:
             self.io.submit(old.aclose())
         if self.sandbox is not None and old is None:
@@ -239,16 +241,36 @@ class TempMailApp(App[int]):
 
     @work
     async def ask_for_key(
-        self, *, reason: str | None = None, keyring_ok: bool | None = None, keyring_note: str = ""
+        self,
+        *,
+        reason: str | None = None,
+        keyring_ok: bool | None = None,
+        keyring_note: str = "",
+        in_use: str | None = None,
     ) -> None:
-        """Ask for the API key; keep it in the keyring when one is available."""
+        """Ask for the API key, checked with the server; keep it in the keyring if one exists."""
         from tempmail_tui.core import credentials
+        from tempmail_tui.core.session import check_key
         from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry
 
+        if any(isinstance(screen, ApiKeyDialog) for screen in self.screen_stack):
+            return  # one is open already (a rejected key and the palette at once)
         if keyring_ok is None:
             keyring_ok, keyring_note = await self.io.run(_async(credentials.keyring_available))
+        config = self.config
+
+        async def check(key: str) -> None:
+            # On the I/O loop: the dialog stays responsive while the server is asked.
+            await self.io.run(check_key(config, key))
+
         entry = await self.push_screen_wait(
-            ApiKeyDialog(keyring_ok=keyring_ok, keyring_note=keyring_note, reason=reason)
+            ApiKeyDialog(
+                keyring_ok=keyring_ok,
+                keyring_note=keyring_note,
+                reason=reason,
+                check=check,
+                in_use=in_use,
+            )
         )
         if not isinstance(entry, KeyEntry):
             if self.service is None:
@@ -260,7 +282,14 @@ class TempMailApp(App[int]):
                     markup=False,
                 )
             return
-        if entry.persist:
+        if not entry.checked:
+            log.warning("API key used unchecked: the server could not be asked")
+            self.notify(
+                "The key is used unchecked for this session; it is not saved in the keyring.",
+                severity="warning",
+                markup=False,
+            )
+        elif entry.persist:
             try:
                 await self.io.run(_async(credentials.store_api_key, entry.key))
                 self.notify("API key saved in the keyring.", markup=False)
@@ -274,6 +303,20 @@ class TempMailApp(App[int]):
                 )
         self.config = replace(self.config, api_key=entry.key, api_key_source="session")
         self.connect(entry.key)
+
+    def enter_key(self) -> None:
+        """Open the key dialog on request (the palette), naming the key it would replace."""
+        if self.store is None:
+            self.notify(
+                "A key can be entered once start-up has opened the local store.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        from tempmail_tui.core.credentials import mask_key
+
+        key = self.config.api_key
+        self.ask_for_key(in_use=mask_key(key) if key is not None else None)
 
     # Terminal, browser and desktop -----------------------------------------------------
 
@@ -324,6 +367,11 @@ class TempMailApp(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every main-screen action by name, plus Textual's own commands."""
         yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Enter API key",
+            "Type or paste a new API key, checked with the server before it is used",
+            self.enter_key,
+        )
         main = self.main
         # Every action, also one whose key config.toml gave to another: here it still runs.
         in_force = {binding.action: binding for binding in main.keys_in_force}

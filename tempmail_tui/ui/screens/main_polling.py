@@ -182,8 +182,8 @@ class MailPolling(MailView):
         result = event.result
         self._polls.pop(result.email, None)
         self.host.scheduler.finished(result.email, Outcome.OK)
-        if self.problem:
-            self.clear_problem()
+        # A check of this box worked: its own failure, and the connection's, are over.
+        self.request_succeeded(result.email)
         marks_changed = self._note_unreadable(result.email, result.unreadable)
         if result.changed and result.messages is not None:
             self.unread[result.email] = sum(
@@ -261,9 +261,11 @@ class MailPolling(MailView):
             )
             self.load_boxes()
         elif isinstance(error, ApiError):
-            self.report(f"Checking {event.email}", error)
+            self.report(f"Checking {event.email}", error, box=event.email)
         else:
-            self.report(f"Storing the mail of {event.email} (on this machine)", error)
+            self.report(
+                f"Storing the mail of {event.email} (on this machine)", error, box=event.email
+            )
 
     # The local store, shared with other processes -------------------------------------
 
@@ -319,6 +321,7 @@ class MailPolling(MailView):
             return
         finally:
             self._store_check_running = False
+        self.forget_problem("Reading the local store")
         if changed:
             log.info("the local store was changed by another process: reloading")
             self.reload_from_store()

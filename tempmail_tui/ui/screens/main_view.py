@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.screen import Screen
 
-from tempmail_tui.api.errors import ApiError, AuthenticationError
+from tempmail_tui.api.errors import ApiError, AuthenticationError, NetworkError, RateLimitError
 from tempmail_tui.core.reading import filter_text
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo
@@ -47,6 +48,17 @@ def describe(action: str, error: Exception) -> str:
     return f"{action} failed: {type(error).__name__}: {error}"
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A failure the status line shows until its cause is gone."""
+
+    message: str
+    #: The mailbox whose check failed, when the cause lies with that box alone.
+    box: str | None
+    #: Whether the server or the network answered so (not this machine).
+    remote: bool
+
+
 class MailView(Screen[None]):
     """The main screen's state and drawing; its parts (polling, actions) start the I/O."""
 
@@ -55,8 +67,9 @@ class MailView(Screen[None]):
         self.boxes: list[StoredMailbox] = []
         self.unread: dict[str, int] = {}
         self.messages: dict[str, StoredMessage] = {}
-        self.problem: str | None = None
-        self._last_toast: str | None = None
+        # Current failures by cause (a box, or the action that failed), oldest first: the
+        # status line shows the newest, and each goes when its own cause is gone.
+        self._problems: dict[str, Problem] = {}
         self._auth_prompted = False
         self.filter_text = ""
         #: The box whose messages were last asked for (shown or on their way).
@@ -114,8 +127,17 @@ class MailView(Screen[None]):
             markup=False,
         )
 
-    def report(self, action: str, error: Exception) -> None:
-        """Show a failure: in the status line always, as a toast when it is news; log it."""
+    @property
+    def problem(self) -> str | None:
+        """The failure the status line shows: the newest whose cause is not gone."""
+        return next(reversed(self._problems.values())).message if self._problems else None
+
+    def report(self, action: str, error: Exception, *, box: str | None = None) -> None:
+        """Show a failure: in the status line always, as a toast when it is news; log it.
+
+        ``box`` names the mailbox a failed check was about, so the line goes when that box
+        is checked again or archived.
+        """
         message = describe(action, error)
         if isinstance(error, ApiError | StoreError):
             # Known failures (the server's answer, a full or read-only store): the message
@@ -124,20 +146,47 @@ class MailView(Screen[None]):
         else:
             # Unexpected: the traceback is what a bug report needs.
             log.error("%s", message, exc_info=error)
-        self.problem = message
-        if message != self._last_toast:
+        remote = isinstance(error, ApiError)
+        if isinstance(error, NetworkError | AuthenticationError | RateLimitError):
+            # The connection, the key or the account's quota: not that box's doing, so any
+            # request that succeeds later shows the cause is gone.
+            box = None
+        cause = box if box is not None else action
+        before = self._problems.pop(cause, None)
+        self._problems[cause] = Problem(message, box, remote)
+        if before is None or before.message != message:
             self.toast(message, severity="error", timeout=8)
-            self._last_toast = message
         self.refresh_quota()
         if isinstance(error, AuthenticationError) and not self._auth_prompted:
             self._auth_prompted = True
             self.host.ask_for_key(reason="The server rejected the API key (HTTP 401).")
 
-    def clear_problem(self) -> None:
-        """Forget the last failure once things work again."""
-        self.problem = None
-        self._last_toast = None
+    def request_succeeded(self, box: str | None = None) -> None:
+        """Forget the failures a successful request (a check of ``box``) shows are over."""
+        self._forget(lambda p: p.box is None or p.box == box)
         self._auth_prompted = False
+
+    def key_replaced(self) -> None:
+        """Forget every answer the server gave to the old key."""
+        self._forget(lambda p: p.remote)
+        self._auth_prompted = False
+
+    def forget_problem(self, action: str) -> None:
+        """Forget the failure of one action (it has just worked)."""
+        self._forget(lambda p: p is self._problems.get(action))
+
+    def _forget_gone_boxes(self) -> None:
+        """Forget failed checks of boxes no longer live (archived, expired, renamed)."""
+        live = {b.email for b in self.live_boxes()}
+        self._forget(lambda p: p.box is not None and p.box not in live)
+
+    def _forget(self, gone: Callable[[Problem], bool]) -> None:
+        """Drop the problems whose cause is gone and redraw the line if it changed."""
+        kept = {cause: p for cause, p in self._problems.items() if not gone(p)}
+        if len(kept) != len(self._problems):
+            self._problems = kept
+            if self.is_mounted:
+                self.refresh_quota()
 
     def _ready(self) -> bool:
         """Whether the service is up; says why not otherwise."""
@@ -161,6 +210,7 @@ class MailView(Screen[None]):
 
     def refresh_sidebar(self, select: str | None = None) -> None:
         """Redraw the sidebar and tell the scheduler which boxes are live."""
+        self._forget_gone_boxes()
         rows = box_rows(self.boxes, self.unread, now=self.host.clock())
         self.query_one(MailboxList).show(rows, select=select)
         scheduler = self.host.scheduler

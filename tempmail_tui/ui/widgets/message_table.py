@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
@@ -17,11 +18,17 @@ from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMessage
 from tempmail_tui.ui.keys import TABLE_KEYS
 
+#: The Received column of an empty list: as wide as its header.
+EMPTY_DATE_WIDTH = len("Received")
+#: The widest form ``local_time`` gives ("24 Nov 12:47"), which the layout is planned around.
+WIDEST_DATE = 12
+
+
 COLUMNS = (
     ("flags", " ", 2),
     ("from", "From", 24),
     ("subject", "Subject", 40),
-    ("date", "Received", 12),
+    ("date", "Received", WIDEST_DATE),
 )
 
 #: Beyond this many removals at once, refilling the table is cheaper than removing row by row
@@ -107,6 +114,37 @@ def _row_inputs(message: StoredMessage) -> _RowInputs:
     )
 
 
+def date_width(messages: Sequence[StoredMessage], now: datetime | None = None) -> int:
+    """The width of the widest Received cell these messages show (``local_time``'s forms).
+
+    One message of each form (today, this year, earlier) is formatted; the rest are only
+    compared with the local day's and year's bounds, so a large box costs a millisecond.
+    """
+    if not messages:
+        return EMPTY_DATE_WIDTH
+    local_now = (now or datetime.now(UTC)).astimezone()
+    today = local_now.date()
+    # Naive local midnights made aware by astimezone(): each gets its own date's UTC offset.
+    day_start = datetime(today.year, today.month, today.day).astimezone()
+    day_end = (datetime(today.year, today.month, today.day) + timedelta(days=1)).astimezone()
+    year_start = datetime(today.year, 1, 1).astimezone()
+    year_end = datetime(today.year + 1, 1, 1).astimezone()
+    samples: dict[str, datetime] = {}
+    for message in messages:
+        moment = message.received_at
+        if day_start <= moment < day_end:
+            form = "today"
+        elif year_start <= moment < year_end:
+            form = "this year"
+        else:
+            form = "earlier"
+        if form not in samples:
+            samples[form] = moment
+            if len(samples) == 3:
+                break
+    return max(cell_len(local_time(moment, now=now)) for moment in samples.values())
+
+
 def _local_day(now: datetime | None) -> date:
     """The local date that relative times in the list are shown against."""
     return (now or datetime.now(UTC)).astimezone().date()
@@ -139,6 +177,8 @@ class MessageTable(DataTable[Text]):
         self._marks: dict[str, tuple[UnreadableMessage, RowView]] = {}
         self.mailbox: str | None = None
         self.border_title = "Messages"
+        # The Received column's width: that of its widest cell, so the sender gets the rest.
+        self._date_width = EMPTY_DATE_WIDTH
 
     def on_mount(self) -> None:
         """Create the columns once and take the focus: the list is where reading starts."""
@@ -148,17 +188,35 @@ class MessageTable(DataTable[Text]):
 
     def on_resize(self) -> None:
         """Share the width out: the subject takes what the other columns leave."""
+        self._share_width()
+
+    def _share_width(self) -> None:
+        """Give the date column what its cells need, the sender a quarter of the rest."""
         padding = 2 * self.cell_padding * len(COLUMNS)
-        # The scrollbar and border take a few cells; the sender gets a quarter of the rest.
-        free = max(20, self.scrollable_content_region.width - padding - 2 - 12 - 1)
+        # The scrollbar and border take a few cells; the sender gets a quarter of the rest
+        # beside the widest date.
+        free = max(20, self.scrollable_content_region.width - padding - 2 - WIDEST_DATE - 1)
         sender = max(10, min(28, free // 4))
-        widths = {"flags": 2, "from": sender, "subject": max(10, free - sender), "date": 12}
+        # What the dates shown do not need goes to the sender first (names are what gets
+        # cut), up to its cap, then to the subject.
+        date = self._date_width
+        spare = max(0, WIDEST_DATE - date)
+        extra = min(spare, max(0, 28 - sender))
+        sender += extra
+        subject = max(10, free - sender + spare)
+        widths = {"flags": 2, "from": sender, "subject": subject, "date": date}
         changed = False
         for key, width in widths.items():
             column = self.columns.get(ColumnKey(key))
             if column is not None and column.width != width:
                 column.width, column.auto_width = width, False
                 changed = True
+        label = "Received" if date >= EMPTY_DATE_WIDTH else "Time"
+        column = self.columns.get(ColumnKey("date"))
+        if column is not None and column.label.plain != label:
+            # "Received" in five cells would be cut; today's times are times.
+            column.label = Text(label)
+            changed = True
         if changed:
             # DataTable recomputes its virtual size only when told its dimensions changed.
             self._require_update_dimensions = True
@@ -202,6 +260,10 @@ class MessageTable(DataTable[Text]):
             unreadable = [entry for entry, _ in self._marks.values()]
             if mailbox != self.mailbox:
                 unreadable = []
+        width = date_width(messages, now)
+        if width != self._date_width:
+            self._date_width = width
+            self._share_width()
         # An empty list fills step by step, so only its first rows need making now.
         fresh = mailbox != self.mailbox or not self._order
         views, inputs, later = self._views_for(messages, now, lazy=fresh)

@@ -1,0 +1,208 @@
+"""Small terminals: dialogs keep their buttons, search shows results, dates take what they need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
+
+import keyring
+import pytest
+from keyring.backends import null
+from textual.widget import Widget
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.data_table import ColumnKey
+
+from tempmail_tui.core.format import local_time
+from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.sandbox.server import SandboxServer
+from tempmail_tui.ui.app import TempMailApp
+from tempmail_tui.ui.screens.dialogs import (
+    AddressDialog,
+    ApiKeyDialog,
+    ConfirmDialog,
+    RenameDialog,
+    SaveDialog,
+)
+from tempmail_tui.ui.screens.search import ArchiveSearchScreen
+from tempmail_tui.ui.widgets.message_table import date_width
+
+from .app_helpers import make_app, wait_for
+from .test_app import start_with_box, table
+
+SMALL = (60, 15)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    """A fresh sandbox server with SMTP on loopback."""
+    with SandboxServer(api_key="tmk_test_key_0123456789abcdef") as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def no_keyring() -> Iterator[None]:
+    """No keyring, as over SSH: the key dialog offers the session only."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
+    yield
+    keyring.set_keyring(previous)
+
+
+async def no_toasts(app: TempMailApp, pilot: object) -> None:
+    """Close the toasts: they pass over anything for a few seconds, and are not the layout."""
+    app.clear_notifications()
+    await pilot.pause(0.1)  # type: ignore[attr-defined]
+
+
+def on_top(app: TempMailApp, widget: Widget) -> bool:
+    """Whether the middle of a widget is on screen and not hidden by anything."""
+    region = widget.region
+    if region.width <= 0 or region.height <= 0:
+        return False
+    x, y = region.x + region.width // 2, region.y + region.height // 2
+    width, height = app.size
+    if not (0 <= x < width and 0 <= y < height):
+        return False
+    found, _ = app.screen.get_widget_at(x, y)
+    return found is widget or widget in found.ancestors
+
+
+async def assert_buttons_visible(app: TempMailApp, pilot: object, *ids: str) -> None:
+    """Every named button of the open dialog can be seen and clicked."""
+    await no_toasts(app, pilot)
+    for name in ids:
+        button = app.screen.query_one(f"#{name}", Button)
+        assert on_top(app, button), (type(app.screen).__name__, name, button.region, app.size)
+
+
+async def test_every_dialog_keeps_its_buttons_at_60x15(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        email = await start_with_box(app, pilot)
+        sandbox.state.add_sample(email, "attachment")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
+
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AddressDialog), what="add dialog")
+        # A refusal adds a line: the buttons stay.
+        app.screen.query_one(Input).value = "not an address"
+        await pilot.press("enter")
+        await assert_buttons_visible(app, pilot, "ok", "cancel")
+        await pilot.press("escape")
+
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RenameDialog), what="rename dialog")
+        app.screen.query_one("#username", Input).value = "bad name!"
+        await pilot.press("enter")
+        await assert_buttons_visible(app, pilot, "ok", "cancel")
+        await pilot.press("escape")
+
+        table(app).focus()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        await assert_buttons_visible(app, pilot, "confirm", "cancel")
+        await pilot.press("escape")
+
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveDialog), what="save dialog")
+        # No buttons here: the choices and the line saying how to use them.
+        choices = app.screen.query_one("#choices", OptionList)
+        await no_toasts(app, pilot)
+        assert on_top(app, choices) and choices.content_region.height >= 2
+        assert on_top(app, app.screen.query(Static).last())
+        await pilot.press("escape")
+
+        app.enter_key()
+        await wait_for(pilot, lambda: isinstance(app.screen, ApiKeyDialog), what="key dialog")
+        await assert_buttons_visible(app, pilot, "ok", "cancel")
+        # Its tallest state: a check that got no answer, with three buttons and the reason.
+        sandbox.state.update_faults(force_status=503)
+        app.screen.query_one("#key", Input).value = sandbox.api_key
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: app.screen.query_one("#unchecked", Button).display,
+            what="could not check",
+        )
+        await assert_buttons_visible(app, pilot, "ok", "unchecked", "cancel")
+        # The reason is scrolled into view, above the buttons.
+        reason = app.screen.query_one("#error", Static)
+        await no_toasts(app, pilot)
+        await wait_for(pilot, lambda: on_top(app, reason), what="the reason in view")
+        sandbox.state.update_faults(force_status=None)
+
+
+async def test_archive_search_shows_several_results_at_60x15(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        email = await start_with_box(app, pilot)
+        for n in range(4):
+            sandbox.state.deliver(email, subject=f"invoice {n}", text="the invoice")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: table(app).row_count == 4, what="mail")
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArchiveSearchScreen), what="search")
+        await pilot.press(*"invoice")
+        results = app.screen.query_one("#results", OptionList)
+        await wait_for(pilot, lambda: results.option_count == 4, what="results")
+        await no_toasts(app, pilot)
+        # Each result takes two lines: more than one is seen at once.
+        assert results.scrollable_content_region.height >= 4, results.region
+        assert on_top(app, results)
+        assert on_top(app, app.screen.query_one("#status", Static))
+
+
+def table_lines(app: TempMailApp) -> list[str]:
+    """The message list's lines as painted."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_received_column_is_as_wide_as_what_it_shows(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        email = await start_with_box(app, pilot)
+        name = "Priya Shah-Dutta"  # 16 cells: cut when the dates took 12
+        sandbox.state.deliver(email, subject="today", from_name=name, text="x")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
+        await pilot.pause(0.1)
+        date = table(app).columns[ColumnKey("date")]
+        now = app.clock()
+        assert date.width == len(local_time(now, now=now)) == 5
+        assert date.label.plain == "Time"  # "Received" would not fit
+        row = next(line for line in table_lines(app) if "today" in line)
+        assert name in row and local_time(now, now=now) in row
+        # Older mail shows the date too: the column grows to fit it.
+        older = now - timedelta(days=3)
+        sandbox.state.deliver(email, subject="older", from_name=name, text="x", received_at=older)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: table(app).row_count == 2, what="older mail")
+        await pilot.pause(0.1)
+        shown = local_time(older, now=now)
+        assert date.width == len(shown) >= 10 and date.label.plain == "Received"
+        row = next(line for line in table_lines(app) if "older" in line)
+        assert shown in row
+
+
+def test_date_width_is_that_of_the_widest_form() -> None:
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+    def message(moment: datetime) -> StoredMessage:
+        return cast(StoredMessage, SimpleNamespace(received_at=moment))
+
+    today, this_year, last_year = now, now - timedelta(days=40), now - timedelta(days=400)
+    assert date_width([], now) == len("Received")
+    assert date_width([message(today)], now) == 5
+    assert date_width([message(last_year)], now) == 10
+    assert date_width([message(today), message(last_year)], now) == 10
+    assert date_width([message(today), message(last_year), message(this_year)], now) == 12
