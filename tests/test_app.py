@@ -13,12 +13,12 @@ from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import (
     AddressDialog,
-    ApiKeyDialog,
     ConfirmDialog,
     RenameDialog,
     SaveDialog,
 )
 from tempmail_tui.ui.screens.help import HelpScreen
+from tempmail_tui.ui.screens.key_dialog import ApiKeyDialog
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar

@@ -15,7 +15,7 @@ from tempmail_tui.core.config import Config
 from tempmail_tui.core.session import check_key
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
-from tempmail_tui.ui.screens.dialogs import ApiKeyDialog
+from tempmail_tui.ui.screens.key_dialog import ApiKeyDialog
 
 from .app_helpers import make_app, wait_for
 from .test_app import SIZE, plain

@@ -21,11 +21,11 @@ from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import (
     AddressDialog,
-    ApiKeyDialog,
     ConfirmDialog,
     RenameDialog,
     SaveDialog,
 )
+from tempmail_tui.ui.screens.key_dialog import ApiKeyDialog
 from tempmail_tui.ui.screens.search import ArchiveSearchScreen
 from tempmail_tui.ui.widgets.message_table import date_width
 

@@ -251,7 +251,7 @@ class TempMailApp(App[int]):
         """Ask for the API key, checked with the server; keep it in the keyring if one exists."""
         from tempmail_tui.core import credentials
         from tempmail_tui.core.session import check_key
-        from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry
+        from tempmail_tui.ui.screens.key_dialog import ApiKeyDialog, KeyEntry
 
         if any(isinstance(screen, ApiKeyDialog) for screen in self.screen_stack):
             return  # one is open already (a rejected key and the palette at once)

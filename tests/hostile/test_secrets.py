@@ -20,7 +20,8 @@ from tempmail_tui.core import logfile
 from tempmail_tui.core.config import load_config
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
-from tempmail_tui.ui.screens.dialogs import ApiKeyDialog, KeyEntry, SaveDialog
+from tempmail_tui.ui.screens.dialogs import SaveDialog
+from tempmail_tui.ui.screens.key_dialog import ApiKeyDialog, KeyEntry
 
 from .helpers import (
     SIZE,
