@@ -13,7 +13,7 @@ from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import ConfirmDialog
 
 from .app_helpers import make_app, wait_for
-from .test_app import SIZE, sidebar, start_with_box
+from .test_app import SIZE, sidebar, start_with_box, table
 from .test_app_polling import bar
 
 KEY = "tmk_test_key_0123456789abcdef"
@@ -124,3 +124,26 @@ async def test_a_gone_box_takes_its_failure_with_it(sandbox: SandboxServer, tmp_
         sandbox.state.delete_mailbox(KEY, email)
         await check(app, pilot, email)
         await wait_for(pilot, lambda: app.main.problem is None, what="line cleared")
+
+
+async def test_a_failed_action_clears_when_a_later_request_succeeds(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    app = quiet_app(sandbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        email = await start_with_box(app, pilot)
+        sandbox.state.deliver(email, subject="Hello", text="hi")
+        await check(app, pilot, email)
+        await wait_for(pilot, lambda: table(app).row_count == 1, what="the mail")
+        sandbox.state.update_faults(force_status=500, force_count=1)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.main.problem is not None, what="the failed create")
+        assert "Creating a mailbox failed" in (app.main.problem or "")
+        # Deleting the mail works (and checks no box): the server answers again, the line goes.
+        table(app).focus()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table(app).row_count == 0, what="the mail deleted")
+        await wait_for(pilot, lambda: app.main.problem is None, what="the line cleared")
+        assert "failed" not in bar(app)

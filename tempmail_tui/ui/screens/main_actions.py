@@ -62,6 +62,7 @@ class MailActions(MailView):
         except Exception as error:
             self.report("Creating a mailbox", error)
             return
+        self.request_succeeded()
         self.toast(f"Created {box.email} — press y to copy it")
         self.post_message(BoxesChanged(select=box.email))
         self.refresh_quota()
@@ -95,6 +96,7 @@ class MailActions(MailView):
         except Exception as error:
             self.report("Renaming the mailbox", error)
             return
+        self.request_succeeded()
         self.toast(f"Renamed to {renamed.email}")
         self.post_message(BoxesChanged(select=renamed.email))
         self.refresh_quota()
@@ -124,6 +126,7 @@ class MailActions(MailView):
         except Exception as error:
             self.report("Deleting the mailbox", error)
             return
+        self.request_succeeded()
         self.toast(f"Deleted {box.email}")
         self.post_message(BoxesChanged())
         self.refresh_quota()
@@ -179,6 +182,7 @@ class MailActions(MailView):
         except Exception as error:
             self.report(f"Adding {address}", error)
             return
+        self.request_succeeded()
         self.toast(f"Added {box.email}")
         self.post_message(BoxesChanged(select=box.email))
 
@@ -214,6 +218,7 @@ class MailActions(MailView):
         except Exception as error:
             self.report("Deleting the message", error)
             return
+        self.request_succeeded()
         self.messages.pop(message.id, None)
         self.query_one(MessageTable).show(message.mailbox, self._ordered(), self.host.clock())
         reader = self.query_one(ReaderPane)
@@ -262,6 +267,7 @@ class MailActions(MailView):
             except Exception as error:
                 self.report(f"Saving {name}", error)
                 continue
+            self.request_succeeded()
             saved.append(path)
         transfer.display = False
         if saved:
