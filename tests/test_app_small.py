@@ -85,7 +85,7 @@ async def test_every_dialog_keeps_its_buttons_at_60x15(
     async with app.run_test(size=SMALL) as pilot:
         email = await start_with_box(app, pilot)
         sandbox.state.add_sample(email, "attachment")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
 
         await pilot.press("a")
@@ -146,7 +146,7 @@ async def test_archive_search_shows_several_results_at_60x15(
         email = await start_with_box(app, pilot)
         for n in range(4):
             sandbox.state.deliver(email, subject=f"invoice {n}", text="the invoice")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 4, what="mail")
         await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, ArchiveSearchScreen), what="search")
@@ -173,7 +173,7 @@ async def test_received_column_is_as_wide_as_what_it_shows(
         email = await start_with_box(app, pilot)
         name = "Priya Shah-Dutta"  # 16 cells: cut when the dates took 12
         sandbox.state.deliver(email, subject="today", from_name=name, text="x")
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
         await pilot.pause(0.1)
         date = table(app).columns[ColumnKey("date")]
@@ -185,7 +185,7 @@ async def test_received_column_is_as_wide_as_what_it_shows(
         # Older mail shows the date too: the column grows to fit it.
         older = now - timedelta(days=3)
         sandbox.state.deliver(email, subject="older", from_name=name, text="x", received_at=older)
-        await pilot.press("g")
+        await pilot.press("R")
         await wait_for(pilot, lambda: table(app).row_count == 2, what="older mail")
         await pilot.pause(0.1)
         shown = local_time(older, now=now)
@@ -206,3 +206,22 @@ def test_date_width_is_that_of_the_widest_form() -> None:
     assert date_width([message(last_year)], now) == 10
     assert date_width([message(today), message(last_year)], now) == 10
     assert date_width([message(today), message(last_year), message(this_year)], now) == 12
+
+
+async def test_a_narrow_list_keeps_the_time_whole_at_60x15(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=(60, 15)) as pilot:
+        email = await start_with_box(app, pilot)
+        sandbox.state.deliver(email, subject="Your code is 482915", from_name="Example App")
+        await pilot.press("R")
+        await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
+        await pilot.pause(0.1)
+        now = app.clock()
+        shown = local_time(now, now=now)
+        list_ = table(app)
+        used = sum(c.width for c in list_.columns.values()) + 2 * list_.cell_padding * 4
+        assert used <= list_.scrollable_content_region.width
+        row = next(line for line in table_lines(app) if "Exam" in line)
+        assert shown in row

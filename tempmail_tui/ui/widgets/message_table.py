@@ -195,7 +195,7 @@ class MessageTable(DataTable[Text]):
         padding = 2 * self.cell_padding * len(COLUMNS)
         # The scrollbar and border take a few cells; the sender gets a quarter of the rest
         # beside the widest date.
-        free = max(20, self.scrollable_content_region.width - padding - 2 - WIDEST_DATE - 1)
+        free = self.scrollable_content_region.width - padding - 2 - WIDEST_DATE - 1
         sender = max(10, min(28, free // 4))
         # What the dates shown do not need goes to the sender first (names are what gets
         # cut), up to its cap, then to the subject.
@@ -203,7 +203,13 @@ class MessageTable(DataTable[Text]):
         spare = max(0, WIDEST_DATE - date)
         extra = min(spare, max(0, 28 - sender))
         sender += extra
-        subject = max(10, free - sender + spare)
+        subject = free - sender + spare
+        if subject < 10:
+            # A narrow list (60 columns with the sidebar): sender and subject share what the
+            # date leaves, so the row never runs past the pane and the date stays whole.
+            room = max(12, free + spare)
+            sender = max(6, room * 2 // 5)
+            subject = room - sender
         widths = {"flags": 2, "from": sender, "subject": subject, "date": date}
         changed = False
         for key, width in widths.items():
