@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from tempmail_tui.core import logfile
+from tempmail_tui.sandbox.server import SandboxServer
 
 # Local times on screen must not depend on the machine running the tests.
 os.environ["TZ"] = "UTC"
@@ -41,3 +43,26 @@ def _no_log_file_left_open() -> Iterator[None]:
     """A log file configured by one test (the CLI does it) is closed before the next."""
     yield
     logfile.stop()
+
+
+#: The key of the restartable sandbox.
+RESTARTABLE_KEY = "tmk_test_key_0123456789abcdef"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, so a sandbox can come back on it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def restartable_sandbox() -> Iterator[SandboxServer]:
+    """A sandbox (HTTP only) on a fixed port, so a test can stop it and start it again."""
+    server = SandboxServer(port=free_port(), smtp_port=None, api_key=RESTARTABLE_KEY)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -19,7 +19,14 @@ from tempmail_tui.ui.screens.key_dialog import ApiKeyDialog
 
 from .app_helpers import make_app, wait_for
 from .test_app import SIZE, plain
-from .test_app_stale import KEY, free_port
+from .test_app_stale import KEY
+
+
+@pytest.fixture
+def sandbox(restartable_sandbox: SandboxServer) -> SandboxServer:
+    """A sandbox these tests can stop and start again (conftest.py)."""
+    return restartable_sandbox
+
 
 WRONG = "tmk_wrong_key_000000000000"
 
@@ -31,17 +38,6 @@ def no_keyring() -> Iterator[None]:
     keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
     yield
     keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    """A sandbox (HTTP only) on a fixed port, so it can be stopped and started again."""
-    server = SandboxServer(port=free_port(), smtp_port=None, api_key=KEY)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def dialog_text(app: TempMailApp) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,29 +11,17 @@ from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import ConfirmDialog
 
 from .app_helpers import make_app, wait_for
+from .conftest import RESTARTABLE_KEY
 from .test_app import SIZE, sidebar, start_with_box, table
 from .test_app_polling import bar
 
-KEY = "tmk_test_key_0123456789abcdef"
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now, so the sandbox can come back on it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+KEY = RESTARTABLE_KEY
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    """A sandbox (HTTP only) on a fixed port, so it can be stopped and started again."""
-    server = SandboxServer(port=free_port(), smtp_port=None, api_key=KEY)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def sandbox(restartable_sandbox: SandboxServer) -> SandboxServer:
+    """A sandbox these tests can stop and start again (conftest.py)."""
+    return restartable_sandbox
 
 
 def quiet_app(sandbox: SandboxServer, tmp_path: Path) -> TempMailApp:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tempmail_tui.core.render import HtmlRenderer
     from tempmail_tui.core.schedule import PollPolicy
     from tempmail_tui.core.store import Store, StoredMailbox
+    from tempmail_tui.core.store_thread import StoreThread
 
 log = logging.getLogger(__name__)
 
@@ -182,25 +183,36 @@ def remember_mailbox(mailbox: Mailbox, *, store_path: Path | None = None) -> Non
 
 
 @contextlib.asynccontextmanager
+async def _store_on_its_thread(
+    store_path: Path | None, warn: Warn | None
+) -> AsyncIterator[tuple[StoreThread, Store]]:
+    """The local store opened on its own thread, its notices said, closed on leaving."""
+    from tempmail_tui.core.store_thread import StoreThread
+
+    db = StoreThread()
+    try:
+        # Opening may wait on another process's lock: on the store thread, off this loop.
+        store = await db.run(_open_store, store_path)
+        try:
+            for notice in StoreCondition.of(store).notices():
+                (warn or log.warning)(notice)
+            yield db, store
+        finally:
+            await db.run(store.close)
+    finally:
+        db.close()
+
+
+@contextlib.asynccontextmanager
 async def open_archive(
     *, store_path: Path | None = None, warn: Warn | None = None
 ) -> AsyncIterator[Archive]:
     """The archive use cases on the local store alone: no key, no request."""
     from tempmail_tui.core.archive import Archive
-    from tempmail_tui.core.store_thread import StoreThread
 
-    db = StoreThread()
-    try:
-        store = await db.run(_open_store, store_path)
-        try:
-            for notice in StoreCondition.of(store).notices():
-                (warn or log.warning)(notice)
-            # No service here: nothing in memory holds the box, so nothing to drop.
-            yield Archive(store, db, forgotten=lambda email: None)
-        finally:
-            await db.run(store.close)
-    finally:
-        db.close()
+    async with _store_on_its_thread(store_path, warn) as (db, store):
+        # No service here: nothing in memory holds the box, so nothing to drop.
+        yield Archive(store, db, forgotten=lambda email: None)
 
 
 @contextlib.asynccontextmanager
@@ -221,31 +233,20 @@ async def open_mail(
     from tempmail_tui.api.client import TempMailClient
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.render import HtmlRenderer
-    from tempmail_tui.core.store_thread import StoreThread
 
-    db = StoreThread()
-    try:
-        # Opening may wait on another process's lock: on the store thread, off this loop.
-        store = await db.run(_open_store, store_path)
+    async with _store_on_its_thread(store_path, warn) as (db, store):
+        renderer = HtmlRenderer()
         try:
-            for notice in StoreCondition.of(store).notices():
-                (warn or log.warning)(notice)
-            renderer = HtmlRenderer()
+            client = TempMailClient(
+                config.api_key,
+                base_url=config.base_url,
+                timeout=config.timeout,
+                retries=retries,
+            )
+            service = MailService(client, store, renderer, db=db)
             try:
-                client = TempMailClient(
-                    config.api_key,
-                    base_url=config.base_url,
-                    timeout=config.timeout,
-                    retries=retries,
-                )
-                service = MailService(client, store, renderer, db=db)
-                try:
-                    yield service
-                finally:
-                    await service.aclose()
+                yield service
             finally:
-                renderer.close()
+                await service.aclose()
         finally:
-            await db.run(store.close)
-    finally:
-        db.close()
+            renderer.close()
