@@ -228,15 +228,27 @@ class Terminal:
                 timeout = 0
             time.sleep(0.05)
 
-    def wait_gone(self, unexpected: Expected, timeout: float = 20.0, *, what: str = "") -> str:
-        """Wait until the screen no longer shows ``unexpected``; the screen text."""
+    def wait_gone(
+        self, unexpected: Expected, timeout: float = 20.0, *, what: str = "", settle: float = 0.3
+    ) -> str:
+        """Wait until the screen no longer shows ``unexpected`` for ``settle`` s; the screen."""
 
         def gone(text: str) -> bool:
             """Whether the screen no longer shows it."""
             return not _matches(unexpected, text)
 
         gone.__name__ = f"no {_describe(unexpected)}"
-        return self.wait_for(gone, timeout, what=what)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.wait_for(gone, max(0.1, deadline - time.monotonic()), what=what)
+            # A redraw underneath a dialog can blank one of its lines for a moment: it is
+            # gone only if it stays gone (else the next key goes to a screen still open).
+            settled = time.monotonic() + settle
+            while gone(text) and time.monotonic() < settled:
+                time.sleep(0.05)
+                text = self.screen_text()
+            if gone(text):
+                return text
 
     def wait_exit(self, timeout: float = 15.0) -> int:
         """Wait for the child to exit and return its status (AssertionError on timeout)."""
