@@ -7,7 +7,9 @@ import socket
 import time
 from collections.abc import Iterator
 
+import keyring
 import pytest
+from keyring.backends import null
 
 from tempmail_tui.core import logfile
 from tempmail_tui.sandbox.server import SandboxServer
@@ -66,3 +68,12 @@ def restartable_sandbox() -> Iterator[SandboxServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """No keyring, as over SSH: nothing a test types is written anywhere."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
+    yield
+    keyring.set_keyring(previous)

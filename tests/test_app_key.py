@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backends import null
 from textual.widgets import Button, Input, Static
 
 from tempmail_tui.api.errors import AuthenticationError, NetworkError
@@ -31,13 +28,8 @@ def sandbox(restartable_sandbox: SandboxServer) -> SandboxServer:
 WRONG = "tmk_wrong_key_000000000000"
 
 
-@pytest.fixture(autouse=True)
-def no_keyring() -> Iterator[None]:
-    """No keyring, as over SSH: nothing a test types is written anywhere."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
-    yield
-    keyring.set_keyring(previous)
+# No keyring, as over SSH: nothing a test types is written anywhere.
+pytestmark = pytest.mark.usefixtures("no_keyring")
 
 
 def dialog_text(app: TempMailApp) -> str:

@@ -8,9 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
 
-import keyring
 import pytest
-from keyring.backends import null
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.data_table import ColumnKey
@@ -42,13 +40,8 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
-@pytest.fixture(autouse=True)
-def no_keyring() -> Iterator[None]:
-    """No keyring, as over SSH: the key dialog offers the session only."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
-    yield
-    keyring.set_keyring(previous)
+# No keyring, as over SSH: nothing a test types is written anywhere.
+pytestmark = pytest.mark.usefixtures("no_keyring")
 
 
 async def no_toasts(app: TempMailApp, pilot: object) -> None:

@@ -35,7 +35,6 @@ async def service(server: SandboxServer, tmp_path: Path) -> AsyncIterator[MailSe
         yield mail
     finally:
         await mail.aclose()
-        renderer.close()
         store.close()
 
 
@@ -93,7 +92,6 @@ async def test_a_box_deleted_elsewhere_stays_deleted_when_the_reader_finds_it_go
         assert await cli_service.delete_mailbox(box.email) is True
     finally:
         await cli_service.aclose()
-        renderer.close()
         other.close()
     # The reader's next check meets a 404: that must not turn "deleted" into "expired".
     with pytest.raises(Exception, match="ot found"):

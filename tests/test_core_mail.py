@@ -50,7 +50,6 @@ async def setup(server: SandboxServer, tmp_path: Path) -> AsyncIterator[Setup]:
         yield Setup(service, store, path)
     finally:
         await service.aclose()
-        renderer.close()
         store.close()
 
 
@@ -275,5 +274,4 @@ async def _service(server: SandboxServer, store: Store) -> AsyncIterator[MailSer
         yield service
     finally:
         await service.aclose()
-        renderer.close()
         store.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
@@ -34,7 +34,6 @@ class Attempt:
     error: ApiError | None = None
     retryable: bool = False
     body: bytes = b""
-    response: httpx.Response | None = field(default=None, repr=False)
 
 
 def content_length(headers: httpx.Headers) -> int | None:

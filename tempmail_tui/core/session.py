@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from tempmail_tui.api.models import Mailbox
     from tempmail_tui.core.archive import Archive
     from tempmail_tui.core.mail import MailService
-    from tempmail_tui.core.render import HtmlRenderer
     from tempmail_tui.core.schedule import PollPolicy
     from tempmail_tui.core.store import Store, StoredMailbox
     from tempmail_tui.core.store_thread import StoreThread
@@ -110,23 +109,14 @@ def open_local_store(path: Path | None) -> LocalStore:
     return LocalStore(store, StoreCondition.of(store))
 
 
-def connect(
-    config: Config, key: str, local: LocalStore, *, renderer: HtmlRenderer | None = None
-) -> MailService:
-    """A mail service on the configured API with this key and a held store.
-
-    A reconnecting front end passes its old service's renderer, so the conversion process
-    keeps running; otherwise a new one is started now, not on the first HTML mail.
-    """
+def connect(config: Config, key: str, local: LocalStore) -> MailService:
+    """A mail service on the configured API with this key and a held store."""
     from tempmail_tui.api.client import TempMailClient
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.render import HtmlRenderer
 
-    if renderer is None:
-        renderer = HtmlRenderer()
-        renderer.start()
     client = TempMailClient(key, base_url=config.base_url, timeout=config.timeout)
-    return MailService(client, local.store, renderer)
+    return MailService(client, local.store, HtmlRenderer())
 
 
 async def check_key(config: Config, key: str) -> None:
@@ -156,7 +146,7 @@ def policy_for(config: Config) -> PollPolicy:
 
 
 def _open_store(path: Path | None) -> Store:
-    """The local store at ``path``, the shared one by default (never raises)."""
+    """The local store at ``path``, the shared one by default."""
     from tempmail_tui.core.store import Store
 
     return Store.open(path or paths.store_path())
@@ -235,18 +225,11 @@ async def open_mail(
     from tempmail_tui.core.render import HtmlRenderer
 
     async with _store_on_its_thread(store_path, warn) as (db, store):
-        renderer = HtmlRenderer()
+        client = TempMailClient(
+            config.api_key, base_url=config.base_url, timeout=config.timeout, retries=retries
+        )
+        service = MailService(client, store, HtmlRenderer(), db=db)
         try:
-            client = TempMailClient(
-                config.api_key,
-                base_url=config.base_url,
-                timeout=config.timeout,
-                retries=retries,
-            )
-            service = MailService(client, store, renderer, db=db)
-            try:
-                yield service
-            finally:
-                await service.aclose()
+            yield service
         finally:
-            renderer.close()
+            await service.aclose()

@@ -10,7 +10,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerFailed, active_worker
 
 from tempmail_tui.core.config import Config
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.schedule import PollScheduler
+from tempmail_tui.core.schedule import PollScheduler, utc_now
 from tempmail_tui.core.session import policy_for
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
@@ -73,7 +73,7 @@ class TempMailApp(App[int]):
         self.demo = demo
         self.store_path = store_path
         # One clock for the schedule and every time shown, so tests and snapshots can pin it.
-        self.clock: Callable[[], datetime] = clock or _utc_now
+        self.clock: Callable[[], datetime] = clock or utc_now
         self.scheduler = PollScheduler(
             policy_for(config),
             clock=self.clock,
@@ -203,8 +203,7 @@ class TempMailApp(App[int]):
 
         assert self.store is not None
         old = self.service
-        renderer = old.renderer if old is not None else None
-        self.service = connect(self.config, key, self.store, renderer=renderer)
+        self.service = connect(self.config, key, self.store)
         # Whatever the server said to the old key is no answer about the new one.
         self.main.key_replaced()
         if old is not None:
@@ -425,12 +424,11 @@ class TempMailApp(App[int]):
     # Shut-down -------------------------------------------------------------------------
 
     async def on_unmount(self) -> None:
-        """Close the client, the renderer, the loop and the demo sandbox."""
+        """Close the client, the loop, the store and the demo sandbox."""
         if self.service is not None:
             service = self.service
             with contextlib.suppress(Exception):
                 self.io.call(service.aclose(), timeout=2)
-            service.renderer.close()
         if self._io is not None:
             self._io.close()
         if self.store is not None:
@@ -451,11 +449,6 @@ def has_display() -> bool:
     if sys.platform in ("darwin", "win32"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def _utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 async def _async(function: Any, *args: Any) -> Any:

@@ -74,16 +74,14 @@ class BigOpen:
 async def _store_listing(server: SandboxServer, path: Path, email: str) -> None:
     """Poll the box once into the store, as an earlier session of the app would have."""
     client = TempMailClient(server.api_key, base_url=server.base_url)
-    renderer = HtmlRenderer()
     try:
         with Store.open(path) as store:
-            service = MailService(client, store, renderer)
+            service = MailService(client, store, HtmlRenderer())
             try:
                 await service.poll(email)
             finally:
                 await service.aclose()
     finally:
-        renderer.close()
         await client.aclose()
 
 

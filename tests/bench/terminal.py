@@ -200,9 +200,3 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024.0
     raise TerminalError(f"no VmHWM for process {pid}")
-
-
-def command_of(pid: int) -> str:
-    """The command line of a process, for reports."""
-    raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    return " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)

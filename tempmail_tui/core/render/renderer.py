@@ -67,20 +67,6 @@ class HtmlRenderer:
         self.max_input = max_input
         self.max_output = max_output
 
-    # A session starts and closes its renderer; this one holds nothing to start or stop.
-
-    def start(self) -> None:
-        """Nothing to prepare: conversion needs no process and no library of its own."""
-
-    def close(self) -> None:
-        """Nothing to release; kept so that a session closes any renderer it is given."""
-
-    def __enter__(self) -> HtmlRenderer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def render(self, content: object, *, is_html: bool) -> Rendered:
         """Return ``content`` as clean display text; HTML is laid out, plain text cleaned."""
         text = coerce_text(content)

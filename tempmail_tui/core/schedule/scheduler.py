@@ -240,10 +240,8 @@ class PollScheduler:
         until: datetime | None = None
         if retry_at is not None and aware(retry_at) > now:
             until = aware(retry_at)
-        elif self._quota is not None and self._quota.reset_at is not None:
-            reset = aware(self._quota.reset_at)
-            if reset > now:
-                until = reset
+        elif (reset := reset_of(self._quota)) is not None and reset > now:
+            until = reset
         if until is None:
             until = now + timedelta(seconds=DEFAULT_RATE_LIMIT_PAUSE)
         if self._paused_until is None or until > self._paused_until:
