@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -20,6 +20,7 @@ from tempmail_tui.api.models import (
 )
 from tempmail_tui.core.archive import Archive
 from tempmail_tui.core.held import HeldMail
+from tempmail_tui.core.labels import clean_labels, has_label
 from tempmail_tui.core.reading import reading_aids
 from tempmail_tui.core.render import HtmlRenderer, RenderCache, Rendered
 from tempmail_tui.core.results import Fetched, LoadedMessage, OpenedMessage, PollResult
@@ -140,11 +141,25 @@ class MailService:
         self._outdated |= self._synced
         return True
 
-    async def create_mailbox(self) -> Mailbox:
-        """Create a random mailbox on the server and remember it; the server's record."""
+    async def create_mailbox(self, labels: Sequence[str] = ()) -> Mailbox:
+        """Create a random mailbox on the server and remember it, labelled; the server's record.
+
+        The labels are checked first (``LabelError``), so a bad one costs no request.
+        """
+        wanted = clean_labels(labels)
         mailbox = await self.client.create_mailbox()
         await self._db.run(self.store.add_mailbox, mailbox)
+        if wanted:
+            await self._db.run(self.store.set_labels, mailbox.email, wanted)
         return mailbox
+
+    async def set_labels(self, email: str, labels: Sequence[str]) -> StoredMailbox:
+        """Replace a known box's labels (no request); ``LabelError`` for a bad one."""
+        return await self._db.run(self.store.set_labels, email, clean_labels(labels))
+
+    async def labelled(self, label: str) -> list[StoredMailbox]:
+        """The known boxes carrying ``label`` (ignoring case), newest first; no request."""
+        return [box for box in await self.mailboxes() if has_label(box.labels, label)]
 
     async def domains(self) -> DomainList:
         """The domains the account may use (fetched once per session)."""

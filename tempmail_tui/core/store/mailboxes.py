@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Final
 
 from tempmail_tui.api.models import Mailbox
@@ -11,6 +12,7 @@ from tempmail_tui.core.store.records import (
     MAILBOX_COLUMNS,
     MailboxState,
     StoredMailbox,
+    encode_labels,
     mailbox_from_row,
     to_db,
 )
@@ -123,9 +125,25 @@ def rename(
     """Make ``new`` live under ``new_email``, move the old box's messages and point it there."""
     _write_mailbox(conn, new_email, new, now, manual=False)
     if old_email.casefold() != new_email.casefold():
+        # The labels say what the box is for: the new address is the same box to the user.
+        conn.execute(
+            "UPDATE mailboxes SET labels = (SELECT labels FROM mailboxes WHERE email = ?)"
+            " WHERE email = ? AND labels = '[]'",
+            (old_email, new_email),
+        )
         conn.execute("UPDATE messages SET mailbox = ? WHERE mailbox = ?", (new_email, old_email))
         conn.execute(
             "UPDATE mailboxes SET state = 'renamed', renamed_to = ? WHERE email = ?",
             (new_email, old_email),
         )
     return get_mailbox(conn, new_email)
+
+
+def set_labels(conn: sqlite3.Connection, email: str, labels: Sequence[str]) -> StoredMailbox:
+    """Replace a known box's labels; ``StoreError`` if the box is unknown."""
+    cursor = conn.execute(
+        "UPDATE mailboxes SET labels = ? WHERE email = ?", (encode_labels(labels), email)
+    )
+    if cursor.rowcount == 0:
+        raise StoreError(f"no mailbox {email} is known on this machine")
+    return get_mailbox(conn, email)

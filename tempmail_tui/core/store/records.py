@@ -34,6 +34,8 @@ class StoredMailbox:
     state: MailboxState
     renamed_to: str | None
     manual: bool
+    #: What the box was for, as the user labelled it (see core/labels.py).
+    labels: tuple[str, ...] = ()
 
     @property
     def is_live(self) -> bool:
@@ -195,7 +197,8 @@ MESSAGE_COLUMNS: Final = (
 )
 #: The columns ``mailbox_from_row`` reads, in its order.
 MAILBOX_COLUMNS: Final = (
-    "email, id, domain, created_at, expire_at, email_token, added_at, state, renamed_to, manual"
+    "email, id, domain, created_at, expire_at, email_token, added_at, state, renamed_to, manual, "
+    "labels"
 )
 
 
@@ -213,7 +216,24 @@ def mailbox_from_row(row: sqlite3.Row | tuple[Any, ...]) -> StoredMailbox:
         state=cast(MailboxState, state if state in _MAILBOX_STATES else "deleted"),
         renamed_to=row[8],
         manual=bool(row[9]),
+        labels=decode_labels(row[10]),
     )
+
+
+def decode_labels(raw: object) -> tuple[str, ...]:
+    """The labels column (a JSON list of strings); anything else reads as no labels."""
+    try:
+        value = json.loads(str(raw))
+    except ValueError:
+        return ()
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, str))
+
+
+def encode_labels(labels: Sequence[str]) -> str:
+    """Labels as the labels column holds them."""
+    return json.dumps(list(labels), ensure_ascii=False)
 
 
 def message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> StoredMessage:

@@ -10,7 +10,7 @@ from typing import Final
 from tempmail_tui.core.store.errors import StoreError
 
 #: The version this code reads and writes (``PRAGMA user_version``).
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 _SCHEMA_V1: Final = """
 CREATE TABLE mailboxes (
@@ -117,8 +117,16 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
+def _migrate_to_v2(conn: sqlite3.Connection) -> None:
+    # Labels: what a box was for, a JSON list of strings (see core/labels.py).
+    conn.execute("ALTER TABLE mailboxes ADD COLUMN labels TEXT NOT NULL DEFAULT '[]'")
+
+
 # Index i migrates a database from version i to i + 1.
-_MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (_migrate_to_v1,)
+_MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
+    _migrate_to_v1,
+    _migrate_to_v2,
+)
 
 
 def migrate(conn: sqlite3.Connection) -> None:

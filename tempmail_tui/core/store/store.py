@@ -20,6 +20,7 @@ from tempmail_tui.core.store.mailboxes import (
     list_mailboxes,
     mark_gone,
     rename,
+    set_labels,
     upsert_mailbox,
     validate_address,
 )
@@ -245,6 +246,10 @@ class Store:
     def mailboxes(self, *, include_gone: bool = True) -> list[StoredMailbox]:
         """Known mailboxes, newest first; ``include_gone=False`` keeps only live ones."""
         return self._run(lambda conn: list_mailboxes(conn, include_gone=include_gone), write=False)
+
+    def set_labels(self, email: str, labels: Sequence[str]) -> StoredMailbox:
+        """Replace a known box's labels (cleaned by ``core.labels`` before they get here)."""
+        return self._run(lambda conn: set_labels(conn, email, labels), write=True)
 
     def mark_mailbox_gone(
         self, email: str, state: Literal["expired", "deleted", "renamed"] = "deleted"
