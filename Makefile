@@ -17,9 +17,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tempmail-tui --demo
 
-# pytest exits 5 when it collects no tests: that is not a failure of the suite.
+# One worker per core (TEST_JOBS=1 runs in one process); the installed-package tests stay on
+# one worker, as they share one built wheel. pytest exits 5 when it collects no tests: that is
+# not a failure of the suite.
+TEST_JOBS ?= auto
 test: $(STAMP)
-	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 0; fi; exit $$rc
+	@$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadgroup; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran"; exit 0; fi; exit $$rc
 
 # The client, sandbox and installed-package tests on each Python 3.11+ found on the machine.
 test-pythons:
