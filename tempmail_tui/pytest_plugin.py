@@ -68,10 +68,14 @@ def tempmail(request: pytest.FixtureRequest, _tempmail_dir: Path) -> Iterator[Te
 
     store = _tempmail_dir / "store.sqlite3"
     if is_live(request.config):
+        missing: NoApiKeyError | None = None
         try:
             mail = TempMail(store_path=store)
         except NoApiKeyError as error:
-            why = f" ({error.problem})" if error.problem else ""
+            missing = error
+        if missing is not None:
+            # Out of the except block, so the report is this one line, not a chain.
+            why = f" ({missing.problem})" if missing.problem else ""
             pytest.fail(
                 f"--tempmail-live needs your Temp Mail API key{why}: set TEMPMAIL_API_KEY "
                 "or run `tempmail-tui auth set`",
