@@ -272,6 +272,16 @@ def test_a_forbidden_import_is_caught(importer: str, source: str, rule: str) -> 
     assert found and rule in found[0]
 
 
+def test_a_circle_through_the_package_root_is_still_caught() -> None:
+    edges = [
+        Edge("tempmail_tui", "tempmail_tui.automation", None, 1),
+        Edge("tempmail_tui.automation", "tempmail_tui", "TempMail", 1),
+        # Reading the version is no edge of a circle.
+        Edge("tempmail_tui.api.client", "tempmail_tui", "__version__", 1),
+    ]
+    assert cycles(edges) == [["tempmail_tui", "tempmail_tui.automation"]]
+
+
 def test_a_circle_is_caught() -> None:
     edges = [
         Edge("tempmail_tui.cli.a", "tempmail_tui.cli.b", None, 1),
