@@ -1,5 +1,7 @@
 """The pytest plugin: ``tempmail`` (a connected TempMail) and ``tempmail_smtp`` fixtures.
 
+With pytest-asyncio installed, ``async_tempmail`` is the same as an open AsyncTempMail.
+
 By default the fixtures start the embedded sandbox (real HTTP and SMTP on loopback, no key,
 no network); ``--tempmail-live`` or ``TEMPMAIL_LIVE=1`` uses the real service with the
 user's key. pytest loads this module in every run of every project that has tempmail-tui
@@ -8,16 +10,17 @@ installed, so it imports nothing of the package until a fixture is used.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
 if TYPE_CHECKING:
-    from tempmail_tui.automation import TempMail
+    from tempmail_tui.automation import AsyncTempMail, NoApiKeyError, TempMail
     from tempmail_tui.sandbox.server import SandboxServer
 
 #: The environment variable that turns live mode on (``1``, ``true`` or ``yes``).
@@ -61,52 +64,92 @@ def tempmail_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
         yield server
 
 
+def _options(request: pytest.FixtureRequest, store: Path) -> dict[str, Any]:
+    """How the fixture's session connects: the user's settings (live) or the sandbox."""
+    if is_live(request.config):
+        return {"store_path": store}
+    sandbox: SandboxServer = request.getfixturevalue("tempmail_sandbox")
+    return {
+        "api_key": sandbox.api_key,
+        "base_url": sandbox.base_url,
+        "store_path": store,
+        "poll_interval": SANDBOX_POLL_INTERVAL,
+    }
+
+
+def _fail_for_the_key(missing: NoApiKeyError) -> NoReturn:
+    """Fail the test's setup saying how to set the key (live mode with none)."""
+    why = f" ({missing.problem})" if missing.problem else ""
+    pytest.fail(
+        f"--tempmail-live needs your Temp Mail API key{why}: set TEMPMAIL_API_KEY "
+        "or run `tempmail-tui auth set`",
+        pytrace=False,
+    )
+
+
+def _left_behind(address: str, error: Exception) -> None:
+    """Warn of a box the teardown could not delete: the test's own outcome stands."""
+    warnings.warn(f"tempmail: could not delete {address}: {error}", UserWarning, stacklevel=2)
+
+
 @pytest.fixture
 def tempmail(request: pytest.FixtureRequest, _tempmail_dir: Path) -> Iterator[TempMail]:
     """A connected TempMail: ``tempmail.new()`` gives a box, deleted when the test ends."""
     from tempmail_tui.automation import NoApiKeyError, TempMail, TempMailError
 
-    store = _tempmail_dir / "store.sqlite3"
-    if is_live(request.config):
-        missing: NoApiKeyError | None = None
-        try:
-            mail = TempMail(store_path=store)
-        except NoApiKeyError as error:
-            missing = error
-        if missing is not None:
-            # Out of the except block, so the report is this one line, not a chain.
-            why = f" ({missing.problem})" if missing.problem else ""
-            pytest.fail(
-                f"--tempmail-live needs your Temp Mail API key{why}: set TEMPMAIL_API_KEY "
-                "or run `tempmail-tui auth set`",
-                pytrace=False,
-            )
-    else:
-        sandbox: SandboxServer = request.getfixturevalue("tempmail_sandbox")
-        mail = TempMail(
-            api_key=sandbox.api_key,
-            base_url=sandbox.base_url,
-            store_path=store,
-            poll_interval=SANDBOX_POLL_INTERVAL,
-        )
+    missing: NoApiKeyError | None = None
+    try:
+        mail = TempMail(**_options(request, _tempmail_dir / "store.sqlite3"))
+    except NoApiKeyError as error:
+        missing = error
+    if missing is not None:
+        # Out of the except block, so the report is this one line, not a chain.
+        _fail_for_the_key(missing)
     try:
         yield mail
     finally:
         try:
             for box in mail.created:
-                if box.deleted:
-                    continue
-                try:
-                    box.delete()
-                except TempMailError as error:
-                    # The test's own outcome stands; a box left behind is worth a warning.
-                    warnings.warn(
-                        f"tempmail: could not delete {box.address}: {error}",
-                        UserWarning,
-                        stacklevel=1,
-                    )
+                if not box.deleted:
+                    try:
+                        box.delete()
+                    except TempMailError as error:
+                        _left_behind(box.address, error)
         finally:
             mail.close()
+
+
+if importlib.util.find_spec("pytest_asyncio") is not None:
+    # Only where pytest-asyncio is installed (then pytest has loaded it already).
+    import pytest_asyncio
+
+    @pytest_asyncio.fixture
+    async def async_tempmail(
+        request: pytest.FixtureRequest, _tempmail_dir: Path
+    ) -> AsyncIterator[AsyncTempMail]:
+        """An open AsyncTempMail for async tests; its boxes are deleted when the test ends."""
+        from tempmail_tui.automation import AsyncTempMail, NoApiKeyError, TempMailError
+
+        mail = AsyncTempMail(**_options(request, _tempmail_dir / "store.sqlite3"))
+        missing: NoApiKeyError | None = None
+        try:
+            await mail.open()
+        except NoApiKeyError as error:
+            missing = error
+        if missing is not None:
+            _fail_for_the_key(missing)
+        try:
+            yield mail
+        finally:
+            try:
+                for box in mail.created:
+                    if not box.deleted:
+                        try:
+                            await box.delete()
+                        except TempMailError as error:
+                            _left_behind(box.address, error)
+            finally:
+                await mail.aclose()
 
 
 @pytest.fixture

@@ -106,6 +106,26 @@ def test_plain():
     run(user_project).assert_outcomes(passed=1)
 
 
+def test_async_tests_get_an_async_session_with_pytest_asyncio(
+    user_project: pytest.Pytester,
+) -> None:
+    user_project.makepyfile(
+        test_a_async="""
+import pytest
+
+@pytest.mark.asyncio
+async def test_async_signup(async_tempmail, tempmail_sandbox):
+    box = await async_tempmail.new(label="async")
+    open("address.txt", "w").write(box.address)
+    tempmail_sandbox.state.deliver(box.address, subject="Verify", text="code 654321")
+    assert (await box.wait(subject="verify", timeout=10)).code == "654321"
+""",
+        test_z_check=CHECK_DELETED,
+    )
+    result = run(user_project, "-p", "pytest_asyncio.plugin")
+    result.assert_outcomes(passed=2)
+
+
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_live_mode_without_a_key_fails_the_setup_saying_how_to_set_it(
     user_project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
