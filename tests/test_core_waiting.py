@@ -112,6 +112,29 @@ async def test_existing_mail_counts_only_when_asked_and_the_filters_apply(
         await wait_for(service, box.email, any_message, timeout=1, policy=POLICY)
 
 
+async def test_skipped_messages_are_passed_over_even_when_existing_mail_counts(
+    server: SandboxServer, service: MailService
+) -> None:
+    box = server.state.create_mailbox()
+    older = server.state.add_sample(box.email, "verification")
+    newer = server.state.add_sample(box.email, "verification")
+
+    found = await wait_for(
+        service, box.email, code_of, timeout=5, policy=POLICY, existing=True, skip={newer.id}
+    )
+    assert found.message.id == older.id
+    with pytest.raises(WaitTimedOut):
+        await wait_for(
+            service,
+            box.email,
+            code_of,
+            timeout=0.5,
+            policy=POLICY,
+            existing=True,
+            skip={older.id, newer.id},
+        )
+
+
 async def test_a_server_error_is_ridden_out_and_reported(
     server: SandboxServer, service: MailService
 ) -> None:

@@ -97,7 +97,17 @@ _STORE_INTERNALS = (
     "tempmail_tui.core.store.search",
     "tempmail_tui.core.store.sync",
 )
-FRONT_ENDS = ("tempmail_tui.ui", "tempmail_tui.cli")
+#: The Python API is a front end: ``automation`` and the pytest plugin built on it.
+PYTHON_API = ("tempmail_tui.automation", "tempmail_tui.pytest_plugin")
+FRONT_ENDS = ("tempmail_tui.ui", "tempmail_tui.cli", *PYTHON_API)
+
+
+def _front_end(module: str) -> str | None:
+    """The front end a module belongs to (the Python API counts as one), or None."""
+    for prefix in ("tempmail_tui.ui", "tempmail_tui.cli"):
+        if _within(module, prefix):
+            return prefix
+    return "python-api" if _within(module, *PYTHON_API) else None
 
 
 def violations(edges: Iterable[Edge]) -> list[str]:
@@ -126,6 +136,13 @@ def violations(edges: Iterable[Edge]) -> list[str]:
             rule = "ui never imports cli"
         elif _within(src, "tempmail_tui.cli") and _within(dst, "tempmail_tui.ui"):
             rule = "cli never imports ui"
+        elif _front_end(dst) not in (None, _front_end(src)) and _front_end(src) is not None:
+            rule = "front ends never import each other (the Python API neither ui nor cli)"
+        elif _within(src, "tempmail_tui.automation") and _within(dst, "tempmail_tui.sandbox"):
+            # The pytest plugin starts the sandbox, as cli/sandbox.py does; the API never does.
+            rule = "the Python API never imports the sandbox (only its pytest plugin does)"
+        elif src == PACKAGE and not _within(dst, "tempmail_tui.automation"):
+            rule = "the package root lends the Python API's names and imports nothing else"
         elif _within(src, "tempmail_tui.ui.screens", "tempmail_tui.ui.widgets") and _within(
             dst, "tempmail_tui.ui.app"
         ):
@@ -145,6 +162,10 @@ def cycles(edges: Iterable[Edge]) -> list[list[str]]:
     """The module circles (strongly connected components larger than one module)."""
     graph: dict[str, set[str]] = {}
     for edge in edges:
+        if edge.target == PACKAGE and edge.name == "__version__":
+            # The root sets __version__ first and lends the Python API only in __getattr__:
+            # reading the version cannot close a circle.
+            continue
         if edge.importer != edge.target:
             graph.setdefault(edge.importer, set()).add(edge.target)
             graph.setdefault(edge.target, set())
@@ -188,6 +209,21 @@ def test_the_graph_is_read() -> None:
     edges = import_graph()
     assert len(edges) > 100, "too few imports found for the walk to mean anything"
     assert any(e.importer == "tempmail_tui.ui.app" for e in edges)
+    # The Python API and its plugin are read too (their imports are mostly lazy).
+    assert any(e.importer == "tempmail_tui.automation.aio" for e in edges)
+    assert any(
+        e.importer == "tempmail_tui.pytest_plugin" and e.target.startswith("tempmail_tui.sandbox")
+        for e in edges
+    )
+
+
+def test_the_plugin_may_start_the_sandbox_and_use_the_api() -> None:
+    allowed = [
+        Edge("tempmail_tui.pytest_plugin", "tempmail_tui.sandbox.server", None, 1),
+        Edge("tempmail_tui.pytest_plugin", "tempmail_tui.automation", None, 1),
+        Edge("tempmail_tui", "tempmail_tui.automation", None, 1),
+    ]
+    assert violations(allowed) == []
 
 
 def test_layers_import_one_way() -> None:
@@ -209,6 +245,19 @@ def test_no_module_circle() -> None:
         ("tempmail_tui.cli.tui", "from tempmail_tui.console import main", "only __main__"),
         ("tempmail_tui.cli.boxes", "from tempmail_tui.core.store import Store", "front ends"),
         ("tempmail_tui.cli.boxes", "from tempmail_tui.api.client import TempMailClient", "front"),
+        ("tempmail_tui.automation.aio", "from tempmail_tui.core.store import Store", "front"),
+        ("tempmail_tui.automation.aio", "import tempmail_tui.api.client", "front ends call"),
+        ("tempmail_tui.automation.aio", "import tempmail_tui.core.store_thread", "front ends"),
+        ("tempmail_tui.pytest_plugin", "from tempmail_tui.core.store import Store", "front"),
+        ("tempmail_tui.automation.sync", "from tempmail_tui.ui import app", "never import each"),
+        ("tempmail_tui.automation.sync", "from tempmail_tui.cli import main", "never import each"),
+        ("tempmail_tui.pytest_plugin", "from tempmail_tui.cli import sandbox", "never import"),
+        ("tempmail_tui.cli.boxes", "from tempmail_tui.automation import TempMail", "never"),
+        ("tempmail_tui.ui.app", "from tempmail_tui.pytest_plugin import tempmail", "never"),
+        ("tempmail_tui.automation.aio", "from tempmail_tui.sandbox import server", "sandbox"),
+        ("tempmail_tui.sandbox.server", "from tempmail_tui.automation import aio", "sandbox"),
+        ("tempmail_tui.core.mail", "from tempmail_tui.automation import aio", "core never"),
+        ("tempmail_tui", "from tempmail_tui.core import mail", "package root"),
         (
             "tempmail_tui.ui.screens.main",
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
@@ -221,6 +270,16 @@ def test_a_forbidden_import_is_caught(importer: str, source: str, rule: str) -> 
     known = set(_modules(ROOT)) | {importer, "tempmail_tui.ui.app", "tempmail_tui.api.client"}
     found = violations(edges_of(importer, source, known))
     assert found and rule in found[0]
+
+
+def test_a_circle_through_the_package_root_is_still_caught() -> None:
+    edges = [
+        Edge("tempmail_tui", "tempmail_tui.automation", None, 1),
+        Edge("tempmail_tui.automation", "tempmail_tui", "TempMail", 1),
+        # Reading the version is no edge of a circle.
+        Edge("tempmail_tui.api.client", "tempmail_tui", "__version__", 1),
+    ]
+    assert cycles(edges) == [["tempmail_tui", "tempmail_tui.automation"]]
 
 
 def test_a_circle_is_caught() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -123,12 +123,14 @@ async def wait_for(
     policy: PollPolicy,
     mail_filter: MailFilter | None = None,
     existing: bool = False,
+    skip: Collection[str] = (),
     observe: Callable[[Fetched | Retrying], None] | None = None,
 ) -> Found[T]:
     """Poll a box on the quota-aware schedule until a new matching message yields a result.
 
     A message is new when it was not in the box at the first check (with ``existing``, the
-    newest matching one already there counts too); one that yields nothing is passed over.
+    newest matching one already there counts too); one that yields nothing is passed over,
+    and so is one whose id is in ``skip`` (a message the caller already took).
     ``observe`` hears of every listing fetched and every failure ridden out. Raises
     WaitTimedOut when nothing came in time, WaitStopped when the wait cannot go on.
     """
@@ -140,6 +142,7 @@ async def wait_for(
     scheduler.select(address)
     scheduler.update_quota(service.quota)
     seen: set[str] | None = None
+    taken = set(skip)
     failure: ApiError | None = None
     while True:
         failed_now = False
@@ -165,7 +168,7 @@ async def wait_for(
                 if seen is None and not existing:
                     seen = ids  # the first check only records what was already there
                 else:
-                    found = pick(fetched.messages, seen or set(), mail_filter, extract)
+                    found = pick(fetched.messages, (seen or set()) | taken, mail_filter, extract)
                     seen = (seen or set()) | ids
                     if found is not None:
                         return Found(found[0], found[1], fetched.mailbox)
