@@ -49,7 +49,7 @@ def is_live(config: pytest.Config) -> bool:
 
 @pytest.fixture(scope="session")
 def _tempmail_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The run's own store directory: the user's store is never touched."""
+    """The run's own store directory for the sandbox: the user's store is never touched."""
     return tmp_path_factory.mktemp("tempmail")
 
 
@@ -67,7 +67,8 @@ def tempmail_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
 def _options(request: pytest.FixtureRequest, store: Path) -> dict[str, Any]:
     """How the fixture's session connects: the user's settings (live) or the sandbox."""
     if is_live(request.config):
-        return {"store_path": store}
+        # The user's store: its quota ledger is what parallel workers and other processes share.
+        return {}
     sandbox: SandboxServer = request.getfixturevalue("tempmail_sandbox")
     return {
         "api_key": sandbox.api_key,
