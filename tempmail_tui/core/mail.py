@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -29,6 +29,7 @@ from tempmail_tui.core.store_thread import StoreThread
 
 if TYPE_CHECKING:
     from tempmail_tui.api.client import TempMailClient
+    from tempmail_tui.core.extract import CodeRule
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,11 @@ class MailService:
         renderer: HtmlRenderer,
         *,
         db: StoreThread | None = None,
+        code_rules: Sequence[CodeRule] = (),
     ) -> None:
         self.client = client
+        #: config.toml's [[codes]] rules: the code of an opened message is chosen with them.
+        self.code_rules = tuple(code_rules)
         self.store = store
         self.renderer = renderer
         self.cache = RenderCache()
@@ -385,7 +389,12 @@ class MailService:
         aids = await asyncio.get_running_loop().run_in_executor(
             None,
             lambda: reading_aids(
-                message.subject, message.content, is_html=message.is_html, rendered=rendered
+                message.subject,
+                message.content,
+                is_html=message.is_html,
+                rendered=rendered,
+                sender=(message.from_name, message.from_email),
+                rules=self.code_rules,
             ),
         )
         return OpenedMessage(message, rendered, aids, loaded.notice)
