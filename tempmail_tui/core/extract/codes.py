@@ -54,12 +54,11 @@ MAX_KEPT = 50
 MAX_KEYWORDS_PER_LINE = 100
 MAX_EXAMINED_CANDIDATES = 2000
 _CONTEXT_CHARS = 90
-# A code with lower-case letters counts only when a code word marks it: this close before it
-# ("Your code: k7q2m9", "código de acceso es: m5n7bx"), this close after it ("k7q2m9 is your
-# code"), or on the line just above it when it stands alone.  Prose has lower-case words with
-# digits everywhere; right after a code word they are rare.
-_MARK_BEFORE = 24
-_MARK_AFTER = 12
+# A code with lower-case letters counts only when a code word marks it: this close before or
+# after it ("Your code: k7q2m9", "código de acceso es: m5n7bx", "k7q2m9 is your Acme code"),
+# or on the line just above it when it stands alone.  Prose has lower-case words with digits
+# everywhere; right beside a code word they are rare.
+_MARK_GAP = 24
 # The last word character of a line.  Each attempt only looks across the non-word run after
 # one word character, so the whole search is one pass.
 _LAST_WORD_RE = re.compile(r"\w(?=\W*+$)")
@@ -161,13 +160,13 @@ def _same_line_evidence(line: Line, found: Found) -> _Evidence:
         gap = found.start - ends[before]
         if gap <= 40 and LABEL_RE.search(line.masked, ends[before], found.start) is None:
             evidence.offer(4.0 - 2.0 * gap / 40, "a code word just before it")
-            evidence.marked = gap <= _MARK_BEFORE
+            evidence.marked = gap <= _MARK_GAP
     after = bisect_right(starts, found.end - 1)
     if after < len(starts):
         gap = starts[after] - found.end
         if 0 <= gap <= 30:
             evidence.offer(3.0 - gap / 30, "a code word just after it")
-            evidence.marked = evidence.marked or gap <= _MARK_AFTER
+            evidence.marked = evidence.marked or gap <= _MARK_GAP
     return evidence
 
 
