@@ -185,3 +185,39 @@ def test_the_reader_shows_the_rules_code(config_file: Path) -> None:
         rules=rules,
     )
     assert aids.code == "TANGO-PLUM"
+
+
+async def test_a_service_opened_from_the_settings_shows_the_rules_code(
+    config_file: Path, tmp_path: Path
+) -> None:
+    """The reader's service takes config.toml's rules: an opened message shows the rule's code."""
+    from dataclasses import replace
+
+    from tempmail_tui.core.session import open_mail
+    from tempmail_tui.sandbox.server import SandboxServer
+
+    config_file.write_text(RULES, encoding="utf-8")
+    with SandboxServer(smtp_port=None) as server:
+        config = replace(_load(), api_key=server.api_key, base_url=server.base_url)
+        box = server.state.create_mailbox()
+        sent = server.state.deliver(
+            box.email,
+            subject="Sign in",
+            from_name="Acme",
+            from_email="a@acme.example",
+            text=ACME_MAIL,
+        )
+        async with open_mail(config, store_path=tmp_path / "store.sqlite3") as service:
+            await service.fetch(box.email)
+            opened = await service.open_message(sent.id)
+    assert opened.aids.code == "TANGO-PLUM"
+    # The reader connects its service another way; it takes the same rules.
+    from tempmail_tui.core.session import connect, open_local_store
+
+    local = open_local_store(tmp_path / "reader.sqlite3")
+    reader_service = connect(config, server.api_key, local)
+    try:
+        assert reader_service.code_rules == config.code_rules != ()
+    finally:
+        await reader_service.aclose()
+        local.close()
