@@ -154,7 +154,9 @@ def run_code(args: argparse.Namespace) -> int:
         out(clean_line(found.value.code))
         if args.explain:
             for line in explain(found.value):
-                out(clean_line(line))
+                # Cleaned again as everything printed is; the indent of a "line:" is kept.
+                indent = " " * (len(line) - len(line.lstrip(" ")))
+                out(indent + clean_line(line))
 
     return _waiting(args, lambda config: partial(code_choice, rules=config.code_rules), show)
 

@@ -23,9 +23,11 @@ from tempmail_tui.core.extract.keywords import (
     NOT_A_CODE_RE,
     OTHER_CODES,
     PROMO_LINE_RE,
+    VOID_RE,
 )
 from tempmail_tui.core.extract.rules import CodeRule, sender_text
 from tempmail_tui.core.extract.shapes import (
+    Factor,
     Found,
     adjacent_problem,
     candidates_in,
@@ -38,6 +40,7 @@ __all__ = [
     "CODE_THRESHOLD",
     "CodeCandidate",
     "CodeChoice",
+    "Factor",
     "best_code",
     "choose_code",
     "find_codes",
@@ -68,14 +71,14 @@ _LAST_WORD_RE = re.compile(r"\w(?=\W*+$)")
 class CodeCandidate:
     """A string that looks like a one-time code: its score, the line it came from and why.
 
-    ``score`` is the sum of ``factors`` (what raised or lowered it, the shape first); a
-    candidate turned down outright has ``rejected`` set to the reason and a score of 0.
+    ``score`` is the sum of ``factors`` (what raised or lowered it); a candidate turned down
+    outright has ``rejected`` set to the reason and a score of 0.
     """
 
     code: str
     score: float
     context: str
-    factors: tuple[tuple[str, float], ...] = ()
+    factors: tuple[Factor, ...] = ()
     rejected: str | None = None
 
 
@@ -204,14 +207,14 @@ class _Scored:
     """A judged candidate and where it was met (the subject counts as before the body)."""
 
     code: str
-    factors: list[tuple[str, float]]
+    factors: list[Factor]
     context: str
     order: int
     rejected: str | None
 
     @property
     def score(self) -> float:
-        return sum(weight for _, weight in self.factors) if self.rejected is None else 0.0
+        return sum(f.weight for f in self.factors) if self.rejected is None else 0.0
 
 
 def _neighbour_evidence(lines: list[Line], index: int, found: Found, evidence: _Evidence) -> None:
@@ -234,7 +237,7 @@ def _neighbour_evidence(lines: list[Line], index: int, found: Found, evidence: _
 
 def _judge(
     lines: list[Line], index: int, found: Found, *, in_subject: bool, prominent: bool
-) -> tuple[list[tuple[str, float]], str | None]:
+) -> tuple[list[Factor], str | None]:
     """The factors of a candidate's score, or why it is not a code."""
     line = lines[index]
     problem = adjacent_problem(line.masked, found.start, found.end)
@@ -254,17 +257,19 @@ def _judge(
         return [], "no code word near it"
     if found.needs_mark and not evidence.marked:
         return [], "lower-case letters with no code word right beside it"
-    factors = [*shape_factors(found.code), (evidence.why, evidence.weight)]
+    factors = [*shape_factors(found.code), Factor("evidence", evidence.why, evidence.weight)]
+    if VOID_RE.search(line.masked, max(0, found.start - 40), found.start) is not None:
+        factors.append(Factor("void", "called an earlier code", -2.0))
     if in_subject:
         # A code put in the subject is meant to be seen without opening the mail.
-        factors.append(("in the subject", 1.5))
+        factors.append(Factor("subject", "in the subject", 1.5))
         return factors, None
     if _alone(line, found):
-        factors.append(("alone on its line", 1.0))
+        factors.append(Factor("alone", "alone on its line", 1.0))
     if prominent:
-        factors.append(("bold, large or spaced out", 1.5))
+        factors.append(Factor("prominent", "bold, large or spaced out", 1.5))
     if _near_promo(lines, index):
-        factors.append(("discount wording nearby", -1.5))
+        factors.append(Factor("promo", "discount wording nearby", -1.5))
     return factors, None
 
 
@@ -328,7 +333,7 @@ def _candidate(item: _Scored) -> CodeCandidate:
         item.code,
         round(item.score, 2),
         item.context,
-        tuple((why, round(weight, 2)) for why, weight in item.factors),
+        tuple(Factor(f.kind, f.why, round(f.weight, 2)) for f in item.factors),
         item.rejected,
     )
 
@@ -359,7 +364,7 @@ def _rule_choice(
         right = text.find("\n", hit.end)
         line = text[left : right if right >= 0 else len(text)]
         context = _context(line, hit.start - left, hit.end - left)
-        chosen = CodeCandidate(hit.code, 0.0, context, ((f"{rule.name} in config.toml", 0.0),))
+        chosen = CodeCandidate(hit.code, 0.0, context, (Factor("rule", rule.name, 0.0),))
         return rule, chosen, tuple(empty)
     return None, None, tuple(empty)
 

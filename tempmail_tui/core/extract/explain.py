@@ -6,7 +6,7 @@ never name another code than the one chosen.
 
 from __future__ import annotations
 
-from tempmail_tui.core.extract.codes import CODE_THRESHOLD, CodeCandidate, CodeChoice
+from tempmail_tui.core.extract.codes import CODE_THRESHOLD, CodeCandidate, CodeChoice, Factor
 
 __all__ = ["explain"]
 
@@ -16,7 +16,7 @@ MAX_RUNNERS_UP = 8
 
 def _factors(candidate: CodeCandidate) -> str:
     """The score as its sum: "score 6.9 = 6 digits +1, a code word just before it +3.9"."""
-    parts = ", ".join(f"{why} {weight:+g}" for why, weight in candidate.factors)
+    parts = ", ".join(f"{f.why} {f.weight:+g}" for f in candidate.factors)
     return f"score {candidate.score:g} = {parts}"
 
 
@@ -31,16 +31,33 @@ def _why_lost(candidate: CodeCandidate, choice: CodeChoice) -> str:
         reason = f"score {candidate.score:g} is below the threshold {CODE_THRESHOLD:g}"
     else:
         reason = f"lower score {candidate.score:g} against {chosen.score:g}"
-    own = {why for why, _ in candidate.factors}
-    # The first factor is the shape, which every candidate has in its own words.
-    lacks = [why for why, weight in (chosen.factors[1:] if chosen else ()) if weight > 0]
-    lacks = [why for why in lacks if why not in own]
-    against = [why for why, weight in candidate.factors if weight < 0]
+    own = {f.kind: f for f in candidate.factors}
+    lacks: list[str] = []
+    weaker: list[str] = []
+    # Kind by kind, what the chosen code has that this one has not, or has less of.
+    for better in chosen.factors if chosen is not None else ():
+        mine = own.get(better.kind)
+        if better.weight <= 0:
+            continue
+        if mine is None:
+            lacks.append(better.why)
+        elif mine.weight < better.weight:
+            weaker.append(_against(mine, better))
+    against = [f.why for f in candidate.factors if f.weight < 0]
     if lacks:
         reason += "; lacks: " + ", ".join(lacks)
+    if weaker:
+        reason += "; weaker: " + ", ".join(weaker)
     if against:
         reason += "; against it: " + ", ".join(against)
     return reason
+
+
+def _against(own: Factor, better: Factor) -> str:
+    """One factor beside the chosen code's: "a code word just before it +3.5 against +3.9"."""
+    if own.why == better.why:
+        return f"{own.why} {own.weight:+g} against {better.weight:+g}"
+    return f"{own.why} {own.weight:+g} against {better.why} {better.weight:+g}"
 
 
 def explain(choice: CodeChoice) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["KEYWORD_RE", "LABEL_RE", "NOT_A_CODE_RE", "OTHER_CODES", "PROMO_LINE_RE"]
+__all__ = ["KEYWORD_RE", "LABEL_RE", "NOT_A_CODE_RE", "OTHER_CODES", "PROMO_LINE_RE", "VOID_RE"]
 
 # A word that says "code" in sign-up mail.  Latin-script words need a word start (the
 # look-behind, which also keeps the scan linear) and a word end; CJK words stand anywhere.
@@ -80,5 +80,14 @@ LABEL_RE = re.compile(
     r"|tva|pnr|ust|po|rcs|cpf|zip|seat|gate|room|suite|unit|call|dial|art|item|sha|rev|user)"
     r"(?![^\W\d_])"
     r")|n°|nº|№|〒|订单|注文|运单|快递|邮编|郵便|电话|電話|客服|고객센터|전화|사업자|주문|송장",
+    re.IGNORECASE,
+)
+# Words that put a code in the past ("your previous code 771209 no longer works"): a resent
+# mail names the old code beside the new one.  Only words that come before the code are
+# listed; "expired" or "no longer valid" also describe the live code's future.
+VOID_RE = re.compile(
+    r"(?<![^\W\d_])(?:previous|old|earlier|former|vorherige[nrs]?|alte[nrs]?|bisherige[nrs]?"
+    r"|pr[ée]c[ée]dent|ancien|anterior|antiguo|precedente|vecchio|предыдущ[^\W\d_]*+"
+    r"|стар(?:ый|ого|ом)|poprzedni[^\W\d_]*+)(?![^\W\d_])",
     re.IGNORECASE,
 )

@@ -15,7 +15,14 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
-__all__ = ["Found", "adjacent_problem", "candidates_in", "shape_factors", "word_and_number"]
+__all__ = [
+    "Factor",
+    "Found",
+    "adjacent_problem",
+    "candidates_in",
+    "shape_factors",
+    "word_and_number",
+]
 
 # Upper-case letters and digits only: prose (most of a mail) stays out of the per-token loop.
 _TOKEN_RE = re.compile(r"[0-9A-Z]+")
@@ -47,6 +54,19 @@ _UNIT_AFTER_RE = re.compile(
     re.IGNORECASE,
 )
 _DASH_DATE_SHAPES = ((4, 2, 2), (2, 2, 4))
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One part of a candidate's score: its kind ("shape", "evidence", ...), in words, and weight.
+
+    Candidates are compared kind by kind: a code word on the line before and one just before
+    the code are both "evidence", one stronger than the other.
+    """
+
+    kind: str
+    why: str
+    weight: float
 
 
 @dataclass
@@ -214,15 +234,17 @@ def word_and_number(code: str) -> bool:
     return len(_LETTER_DIGIT_TURN_RE.findall(code)) < 2
 
 
-def shape_factors(code: str) -> list[tuple[str, float]]:
+def shape_factors(code: str) -> list[Factor]:
     """How code-like a string is by itself: six digits most, and years and promo words less."""
     if code.isdigit():
-        factors = [(f"{len(code)} digits", {4: 0.5, 5: 0.7, 6: 1.0, 7: 0.8, 8: 0.8}[len(code)])]
+        weight = {4: 0.5, 5: 0.7, 6: 1.0, 7: 0.8, 8: 0.8}[len(code)]
+        factors = [Factor("shape", f"{len(code)} digits", weight)]
         # A four-digit year is far more often a date than a PIN.
         if len(code) == 4 and _YEAR_RE.fullmatch(code):
-            factors.append(("looks like a year", -2.5))
+            factors.append(Factor("year", "looks like a year", -2.5))
         return factors
-    factors = [(f"{len(code)} letters and digits", 1.0 if 5 <= len(code) <= 8 else 0.7)]
+    weight = 1.0 if 5 <= len(code) <= 8 else 0.7
+    factors = [Factor("shape", f"{len(code)} letters and digits", weight)]
     if _PROMO_SHAPE_RE.fullmatch(code):
-        factors.append(("reads like a promo word with a number", -2.5))
+        factors.append(Factor("promo", "reads like a promo word with a number", -2.5))
     return factors
