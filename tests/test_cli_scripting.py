@@ -441,7 +441,11 @@ def test_code_explain_prints_the_code_then_how_it_was_chosen(
     assert lines[1].startswith("chosen by: the heuristics, score ")
     assert "a code word just before it" in lines[1] and "bold, large or spaced out" in lines[1]
     assert lines[2] == "line: Your sign-in code: k7q2m9"
-    assert any(line.startswith("runner-up 771209: lower score ") for line in lines)
+    assert (
+        "runner-up 771209: score 2.95 is below the threshold 3; against it: called an earlier code"
+        in lines
+    )
+    assert "  line: Your previous code 771209 no longer works." in lines
     assert any(line.startswith("runner-up 2026: turned down: joined to digits") for line in lines)
     assert "\x1b" not in result.out
     # Without --explain the output is the code alone, as before.
@@ -467,10 +471,10 @@ def test_code_takes_a_config_rules_code_and_explains_a_rule_that_found_nothing(
     assert ruled.code == 0, ruled.err
     assert ruled.out.splitlines()[:3] == [
         "TANGO-PLUM",
-        "chosen by: rule 1 (from 'acme\\\\.example') in config.toml",
+        "chosen by: rule 1 (from 'acme\\.example') in config.toml",
         "line: Sign-in phrase: TANGO-PLUM",
     ]
-    assert "rule 1 (from 'acme\\\\.example') picked another" in ruled.out
+    assert "rule 1 (from 'acme\\.example') picked another" in ruled.out
 
     other = _new_box(cli)
     server.state.deliver(
@@ -486,7 +490,7 @@ def test_code_takes_a_config_rules_code_and_explains_a_rule_that_found_nothing(
     assert lines[0] == "552910"
     assert lines[1].startswith("chosen by: the heuristics")
     assert (
-        "note: rule 1 (from 'acme\\\\.example') is for this sender but its pattern found nothing"
+        "note: rule 1 (from 'acme\\.example') is for this sender but its pattern found nothing"
         in lines
     )
 

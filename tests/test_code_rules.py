@@ -91,7 +91,7 @@ def test_a_rule_that_finds_nothing_falls_back_and_the_explanation_says_so(
     lines = explain(choice)
     assert lines[0].startswith("chosen by: the heuristics")
     assert (
-        "note: rule 1 (from 'acme\\\\.example') is for this sender but its pattern found nothing"
+        "note: rule 1 (from 'acme\\.example') is for this sender but its pattern found nothing"
         in (lines)
     )
 
@@ -106,12 +106,12 @@ def test_explanation_of_a_rules_choice_names_the_rule_and_why_others_lost(
     )
     lines = explain(choice)
     assert lines[:2] == [
-        "chosen by: rule 1 (from 'acme\\\\.example') in config.toml",
+        "chosen by: rule 1 (from 'acme\\.example') in config.toml",
         "line: Sign-in phrase: TANGO-PLUM",
     ]
     assert any(
         line.startswith("runner-up 552910: score ")
-        and line.endswith("rule 1 (from 'acme\\\\.example') picked another")
+        and line.endswith("rule 1 (from 'acme\\.example') picked another")
         for line in lines
     )
 

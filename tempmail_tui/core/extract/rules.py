@@ -47,7 +47,7 @@ class CodeRule:
     @property
     def name(self) -> str:
         """How messages name the rule: its number and its sender pattern."""
-        return f"rule {self.number} (from {self.sender.pattern!r})"
+        return f"rule {self.number} (from '{self.sender.pattern}')"
 
     def applies(self, sender: str, subject: str) -> bool:
         """Whether the rule is for a mail from this sender (``Name <address>``) and subject."""
