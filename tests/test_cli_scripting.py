@@ -442,8 +442,8 @@ def test_code_explain_prints_the_code_then_how_it_was_chosen(
     assert "a code word just before it" in lines[1] and "bold, large or spaced out" in lines[1]
     assert lines[2] == "line: Your sign-in code: k7q2m9"
     assert (
-        "runner-up 771209: score 2.95 is below the threshold 3; against it: called an earlier code"
-        in lines
+        "runner-up 771209: score 2.95 is below the threshold 3; lacks: bold, large or spaced "
+        "out; against it: called an earlier code" in lines
     )
     assert "  line: Your previous code 771209 no longer works." in lines
     assert any(line.startswith("runner-up 2026: turned down: joined to digits") for line in lines)
