@@ -37,7 +37,8 @@ OTHER_CODES = frozenset(
         "postal", "invite",
     )
 )  # fmt: skip
-# Phrases in which a code word names something that is not a one-time code.
+# Phrases in which a code word names something that is not a one-time code ("colour code:
+# e4a11b" and "hex code" name colours, which have the shape of lower-case codes).
 NOT_A_CODE_RE = re.compile(
     r"code\s+postal|postal\s+code|zip\s+code|c[oó]digo\s+postal"
     r"|codice\s+(?:postale|fiscale|sconto|promozionale|cliente|articolo)"
@@ -64,8 +65,10 @@ PROMO_LINE_RE = re.compile(
     re.IGNORECASE,
 )
 # Labels that make the number after them an identifier, not a code: order and invoice numbers,
-# phone numbers, company registers, postal codes, bookings.  Prefixes allow compounds
-# ("Bestellnummer"); the short ones must be whole words.
+# phone numbers, company registers, postal codes, bookings, and the names developers' mail
+# gives hex strings and handles (commit, build, sha, fingerprint, user name), which look like
+# lower-case codes.  Prefixes allow compounds ("Bestellnummer"); the short ones must be whole
+# words.
 LABEL_RE = re.compile(
     r"(?<![^\W\d_])(?:"
     r"(?:order|invoice|receipt|reference|ticket|track|shipment|parcel|sendung|bestell|rechnung"
