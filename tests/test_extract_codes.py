@@ -216,3 +216,9 @@ def test_explanation_compares_like_with_like() -> None:
         "runner-up 2026: score 1.55 is below the threshold 3; weaker: a code word just before "
         "it +3.55 against +3.9; against it: looks like a year"
     )
+
+
+def test_a_tie_goes_to_the_code_met_first_and_says_so() -> None:
+    choice = choose_code("", "Your code: 482913\nYour code: 739204\n", is_html=False)
+    assert choice.code == "482913"
+    assert explain(choice)[2] == "runner-up 739204: same score 4.9, met later in the mail"

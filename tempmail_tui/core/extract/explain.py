@@ -29,6 +29,9 @@ def _why_lost(candidate: CodeCandidate, choice: CodeChoice) -> str:
         return f"score {candidate.score:g}; {choice.rule.name} picked another"
     if chosen is None or candidate.score < CODE_THRESHOLD:
         reason = f"score {candidate.score:g} is below the threshold {CODE_THRESHOLD:g}"
+    elif candidate.score == chosen.score:
+        # Ties go to the code met first (the subject counts as first).
+        reason = f"same score {candidate.score:g}, met later in the mail"
     else:
         reason = f"lower score {candidate.score:g} against {chosen.score:g}"
     own = {f.kind: f for f in candidate.factors}
