@@ -412,6 +412,95 @@ def test_existing_accepts_mail_already_there_and_without_it_the_wait_times_out(
     assert "no new matching message" in _one_line(timed_out.err)
 
 
+_ACME_RULE = """\
+[[codes]]
+from = 'acme\\.example'
+pattern = 'Sign-in phrase: ([A-Z]+-[A-Z]+)'
+"""
+
+
+def test_code_explain_prints_the_code_then_how_it_was_chosen(
+    cli: Callable[..., Result], server: SandboxServer
+) -> None:
+    """A lower-case code, the line it came from, and why the runner-ups lost, code first."""
+    address = _new_box(cli)
+    server.state.deliver(
+        address,
+        subject="Sign in to Quillnote",
+        from_name="Quillnote",
+        from_email="login@quillnote.example",
+        html=(
+            "<p>Your previous code 771209 no longer works.</p>"
+            "<p>Your sign-in code: <b>k7q2m9</b></p><p>Sent 28.06.2026 · \x1b[31mred</p>"
+        ),
+    )
+    result = cli("code", address, "--existing", "--explain", "--timeout", "10")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "k7q2m9"
+    assert lines[1].startswith("chosen by: the heuristics, score ")
+    assert "a code word just before it" in lines[1] and "bold, large or spaced out" in lines[1]
+    assert lines[2] == "line: Your sign-in code: k7q2m9"
+    assert (
+        "runner-up 771209: score 2.95 is below the threshold 3; lacks: bold, large or spaced "
+        "out; against it: called an earlier code" in lines
+    )
+    assert "  line: Your previous code 771209 no longer works." in lines
+    assert any(line.startswith("runner-up 2026: turned down: joined to digits") for line in lines)
+    assert "\x1b" not in result.out
+    # Without --explain the output is the code alone, as before.
+    plain = cli("code", address, "--existing", "--timeout", "10")
+    assert plain.out == "k7q2m9\n"
+
+
+def test_code_takes_a_config_rules_code_and_explains_a_rule_that_found_nothing(
+    cli: Callable[..., Result], server: SandboxServer
+) -> None:
+    """A [[codes]] rule wins over the heuristics; one that finds nothing leaves them to it."""
+    (paths.config_dir()).mkdir(parents=True, exist_ok=True)
+    (paths.config_dir() / "config.toml").write_text(_ACME_RULE, encoding="utf-8")
+    address = _new_box(cli)
+    server.state.deliver(
+        address,
+        subject="Sign in",
+        from_name="Acme",
+        from_email="login@acme.example",
+        text="Your support PIN is 552910.\nSign-in phrase: TANGO-PLUM\n",
+    )
+    ruled = cli("code", address, "--existing", "--explain", "--timeout", "10")
+    assert ruled.code == 0, ruled.err
+    assert ruled.out.splitlines()[:3] == [
+        "TANGO-PLUM",
+        "chosen by: rule 1 (from 'acme\\.example') in config.toml",
+        "line: Sign-in phrase: TANGO-PLUM",
+    ]
+    assert "rule 1 (from 'acme\\.example') picked another" in ruled.out
+
+    other = _new_box(cli)
+    server.state.deliver(
+        other,
+        subject="Sign in",
+        from_name="Acme",
+        from_email="login@acme.example",
+        text="Your support PIN is 552910.\n",
+    )
+    fallback = cli("code", other, "--existing", "--explain", "--timeout", "10")
+    assert fallback.code == 0, fallback.err
+    lines = fallback.out.splitlines()
+    assert lines[0] == "552910"
+    assert lines[1].startswith("chosen by: the heuristics")
+    assert (
+        "note: rule 1 (from 'acme\\.example') is for this sender but its pattern found nothing"
+        in lines
+    )
+
+
+def test_code_help_documents_explain(cli: Callable[..., Result]) -> None:
+    result = cli("code", "--help")
+    assert result.code == 0
+    assert "--explain" in result.out and "still the first line" in result.out
+
+
 def test_wait_stops_at_the_quota_reserve_with_exit_2(
     fresh_server: SandboxServer,
     monkeypatch: pytest.MonkeyPatch,

@@ -47,7 +47,7 @@ COMMANDS: list[Command] = [
     Command(
         "code",
         "wait for a new message and print only its verification code",
-        wait.add_waiting,
+        wait.add_code,
         wait.run_code,
     ),
     Command(

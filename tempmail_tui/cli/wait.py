@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from tempmail_tui.cli.errors import EXIT_OK
@@ -15,6 +16,8 @@ from tempmail_tui.core.format import seconds_in_words
 # The schedule, asyncio and the extractors load when a wait starts, not with --help.
 if TYPE_CHECKING:
     from tempmail_tui.api.models import Message
+    from tempmail_tui.core.config import Config
+    from tempmail_tui.core.extract import CodeChoice
     from tempmail_tui.core.results import Fetched
     from tempmail_tui.core.waiting import Found, Retrying
 
@@ -54,6 +57,17 @@ def add_waiting(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_code(parser: argparse.ArgumentParser) -> None:
+    """Declare code's arguments: those of link, and --explain."""
+    add_waiting(parser)
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="after the code (still the first line), say how it was chosen: the line it came "
+        "from, the config.toml rule or the score, and why each runner-up lost",
+    )
+
+
 def add_wait(parser: argparse.ArgumentParser) -> None:
     """Declare wait's arguments: those of code and link, and --json."""
     add_waiting(parser)
@@ -62,10 +76,13 @@ def add_wait(parser: argparse.ArgumentParser) -> None:
 
 def _waiting(
     args: argparse.Namespace,
-    extract: Callable[[Message], T | None],
+    extract_for: Callable[[Config], Callable[[Message], T | None]],
     show: Callable[[Found[T]], None],
 ) -> int:
-    """Run one of the waiting commands: wait for a message, then show what was found in it."""
+    """Run one of the waiting commands: wait for a message, then show what was found in it.
+
+    ``extract_for`` gives, from the settings, what to look for in each message.
+    """
     from tempmail_tui.core.session import policy_for
     from tempmail_tui.core.waiting import MailFilter, Retrying, wait_for
 
@@ -81,7 +98,7 @@ def _waiting(
         found = await wait_for(
             session.service,
             args.address,
-            extract,
+            extract_for(session.config),
             timeout=args.timeout,
             policy=policy_for(session.config),
             mail_filter=MailFilter(args.sender, args.subject),
@@ -115,7 +132,7 @@ def run_wait(args: argparse.Namespace) -> int:
         else:
             out(message_row(found.message))
 
-    return _waiting(args, any_message, show)
+    return _waiting(args, lambda _config: any_message, show)
 
 
 def _print_value(found: Found[str]) -> None:
@@ -123,14 +140,29 @@ def _print_value(found: Found[str]) -> None:
 
 
 def run_code(args: argparse.Namespace) -> int:
-    """Wait for a new matching message with a one-time code and print only the code."""
-    from tempmail_tui.core.waiting import code_of
+    """Wait for a new matching message with a one-time code and print only the code.
 
-    return _waiting(args, code_of, _print_value)
+    With --explain, the lines after the code say how it was chosen.  The code is chosen by
+    config.toml's [[codes]] rules first, as the reader chooses it.
+    """
+    from tempmail_tui.core.waiting import code_choice
+
+    def show(found: Found[CodeChoice]) -> None:
+        from tempmail_tui.core.extract import explain
+        from tempmail_tui.core.sanitize import clean_line
+
+        out(clean_line(found.value.code))
+        if args.explain:
+            for line in explain(found.value):
+                # Cleaned again as everything printed is; the indent of a "line:" is kept.
+                indent = " " * (len(line) - len(line.lstrip(" ")))
+                out(indent + clean_line(line))
+
+    return _waiting(args, lambda config: partial(code_choice, rules=config.code_rules), show)
 
 
 def run_link(args: argparse.Namespace) -> int:
     """Wait for a new matching message with an action link and print only the link."""
     from tempmail_tui.core.waiting import link_of
 
-    return _waiting(args, link_of, _print_value)
+    return _waiting(args, lambda _config: link_of, _print_value)

@@ -8,11 +8,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from tempmail_tui.core import credentials, paths
 from tempmail_tui.errors import LocalError
+
+# The extractor loads only when config.toml has [[codes]] rules to compile.
+if TYPE_CHECKING:
+    from tempmail_tui.core.extract.rules import CodeRule
 
 DEFAULT_BASE_URL = "https://v1.tempmailg.com/api"
 CONFIG_FILE_NAME = "config.toml"
@@ -63,6 +67,8 @@ TOML_KEYS: Mapping[str, str] = {
     '"Change theme" saves it here)',
     "[keys]": 'key bindings, action = "key" or ["key", ...], e.g. refresh = ["R", "f5"]; '
     "actions: " + ", ".join(KEY_ACTIONS),
+    "[[codes]]": 'a per-sender code rule, from = "RE" pattern = "RE" [subject = "RE"]: mail '
+    "whose sender matches from takes its code from pattern's first group (see the README)",
 }
 
 #: Names a user might give the key in config.toml; it is never read from there.
@@ -106,6 +112,8 @@ class Config:
     config_file: Path | None = None
     #: Keys set in config.toml's [keys] table: action name to its keys (Textual key names).
     keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: config.toml's [[codes]] rules, in order: they win over the code heuristics.
+    code_rules: tuple[CodeRule, ...] = ()
 
 
 def load_config(
@@ -133,6 +141,8 @@ def load_config(
             where = f"config file {path}: {_show_name(name)}"
             if name == "keys":
                 values["keys"] = _keys_table(raw, path, warnings)
+            elif name == "codes":
+                values["code_rules"] = _code_rules(raw, path)
             elif name in _SETTINGS:
                 values[name] = _SETTINGS[name](raw, where)
             elif name.lower() in _KEY_LIKE_NAMES:
@@ -403,6 +413,24 @@ def _keys_table(raw: object, path: Path, warnings: list[str]) -> Mapping[str, tu
         else:
             warnings.append(f"{at} has no usable key; the default is kept")
     return keys
+
+
+def _code_rules(raw: object, path: Path) -> tuple[CodeRule, ...]:
+    """The [[codes]] rules, compiled; a bad one is an error, since it would pick wrong codes."""
+    from tempmail_tui.core.extract.rules import compile_rule
+
+    if not isinstance(raw, list):
+        raise ConfigError(
+            f"config file {path}: codes must be rules written [[codes]] (an array of tables), "
+            'each with from = "..." and pattern = "..."'
+        )
+    rules: list[CodeRule] = []
+    for number, item in enumerate(raw, start=1):
+        try:
+            rules.append(compile_rule(number, item))
+        except ValueError as exc:
+            raise ConfigError(f"config file {path}: [[codes]] rule {number}: {exc}") from None
+    return tuple(rules)
 
 
 def _line_of(path: Path, action: str) -> str:

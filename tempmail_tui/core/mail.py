@@ -30,6 +30,7 @@ from tempmail_tui.core.store_thread import StoreThread
 
 if TYPE_CHECKING:
     from tempmail_tui.api.client import TempMailClient
+    from tempmail_tui.core.extract import CodeRule
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,11 @@ class MailService:
         renderer: HtmlRenderer,
         *,
         db: StoreThread | None = None,
+        code_rules: Sequence[CodeRule] = (),
     ) -> None:
         self.client = client
+        #: config.toml's [[codes]] rules: the code of an opened message is chosen with them.
+        self.code_rules = tuple(code_rules)
         self.store = store
         self.renderer = renderer
         self.cache = RenderCache()
@@ -400,7 +404,12 @@ class MailService:
         aids = await asyncio.get_running_loop().run_in_executor(
             None,
             lambda: reading_aids(
-                message.subject, message.content, is_html=message.is_html, rendered=rendered
+                message.subject,
+                message.content,
+                is_html=message.is_html,
+                rendered=rendered,
+                sender=(message.from_name, message.from_email),
+                rules=self.code_rules,
             ),
         )
         return OpenedMessage(message, rendered, aids, loaded.notice)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tempmail_tui.core.html.text import document_text
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMessage
+
+if TYPE_CHECKING:
+    from tempmail_tui.core.extract import CodeRule
 
 # Extraction reads at most this much of a body: codes and action links sit near the top,
 # and a bound keeps the cost of a huge mail small even though the reader is linear.
@@ -39,12 +44,24 @@ def numbered_links(rendered: Rendered) -> list[tuple[int, str]]:
     return list(enumerate(rendered.links, start=1))
 
 
-def reading_aids(subject: str, content: str, *, is_html: bool, rendered: Rendered) -> ReadingAids:
-    """Find the code and links of a message (domain logic: runs off the UI thread)."""
+def reading_aids(
+    subject: str,
+    content: str,
+    *,
+    is_html: bool,
+    rendered: Rendered,
+    sender: tuple[str, str] = ("", ""),
+    rules: Sequence[CodeRule] = (),
+) -> ReadingAids:
+    """Find the code and links of a message (domain logic: runs off the UI thread).
+
+    ``sender`` (name, address) and ``rules`` (config.toml's [[codes]]) choose the code as
+    ``tempmail-tui code`` does, so the reader and the command agree.
+    """
     from tempmail_tui.core.extract import best_code, best_link
 
     head = content[:EXTRACT_LIMIT]
-    code = best_code(subject, head, is_html=is_html)
+    code = best_code(subject, head, is_html=is_html, sender=sender, rules=rules)
     link = best_link(subject, head, is_html=is_html)
     links = tuple(
         NumberedLink(number, clean_line(url, max_chars=4000), best=url == link)

@@ -116,7 +116,7 @@ def connect(config: Config, key: str, local: LocalStore) -> MailService:
     from tempmail_tui.core.render import HtmlRenderer
 
     client = TempMailClient(key, base_url=config.base_url, timeout=config.timeout)
-    return MailService(client, local.store, HtmlRenderer())
+    return MailService(client, local.store, HtmlRenderer(), code_rules=config.code_rules)
 
 
 async def check_key(config: Config, key: str) -> None:
@@ -228,7 +228,7 @@ async def open_mail(
         client = TempMailClient(
             config.api_key, base_url=config.base_url, timeout=config.timeout, retries=retries
         )
-        service = MailService(client, store, HtmlRenderer(), db=db)
+        service = MailService(client, store, HtmlRenderer(), db=db, code_rules=config.code_rules)
         try:
             yield service
         finally:

@@ -24,6 +24,7 @@ from tempmail_tui.errors import TempMailError
 
 # The service pulls in httpx and SQLite: this module stays light for the command line.
 if TYPE_CHECKING:
+    from tempmail_tui.core.extract import CodeChoice, CodeRule
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.results import Fetched
 
@@ -54,7 +55,9 @@ class MailFilter:
         """Whether the message's cleaned sender and subject match the patterns."""
         # Matched as displayed: the user writes patterns against what they see.
         if self.sender is not None:
-            sender = clean_line(f"{message.from_name} <{message.from_email}>")
+            from tempmail_tui.core.extract.rules import sender_text
+
+            sender = sender_text(message.from_name, message.from_email)
             if self.sender.search(sender) is None:
                 return False
         return self.subject is None or self.subject.search(clean_line(message.subject)) is not None
@@ -82,12 +85,24 @@ def any_message(_message: Message) -> bool:
     return True
 
 
-def code_of(message: Message) -> str | None:
-    """The message's verification code, cleaned for printing, or None."""
-    from tempmail_tui.core.extract import best_code
+def code_choice(message: Message, rules: Sequence[CodeRule] = ()) -> CodeChoice | None:
+    """How the message's code was chosen (config.toml's rules first), or None with no code."""
+    from tempmail_tui.core.extract import choose_code
 
-    code = best_code(message.subject, message.content, is_html=message.is_html)
-    return (clean_line(code) or None) if code is not None else None
+    choice = choose_code(
+        message.subject,
+        message.content,
+        is_html=message.is_html,
+        sender=(message.from_name, message.from_email),
+        rules=rules,
+    )
+    return choice if choice.code is not None and clean_line(choice.code) else None
+
+
+def code_of(message: Message, rules: Sequence[CodeRule] = ()) -> str | None:
+    """The message's verification code, cleaned for printing, or None."""
+    choice = code_choice(message, rules)
+    return clean_line(choice.code) if choice is not None and choice.code is not None else None
 
 
 def link_of(message: Message) -> str | None:

@@ -1,278 +1,100 @@
-"""Verification codes in a mail, found by scoring rather than by per-sender rules.
+"""Verification codes in a mail, found by scoring, or by the user's per-sender rules.
 
-A code is a number or letter/digit group of the right shape, near a code keyword (in the
-common languages of sign-up mail), raised when it stands out (alone on a line, bold, large
-or letter-spaced, in the subject) and vetoed by what it sits next to (currency, dates,
-times, phone and order numbers, postal codes, promo codes).
+A code is a number or letter/digit group of the right shape (``shapes``), near a code
+keyword (``keywords``, in the common languages of sign-up mail), raised when it stands out
+(alone on a line, bold, large or letter-spaced, in the subject) and vetoed by what it sits
+next to (currency, dates, times, phone and order numbers, postal codes, promo codes).
 
-Every regular expression either starts with a literal or carries a look-behind that stops
-it from restarting inside a run it has already scanned, so the search is linear.
+Each candidate keeps the factors its score is the sum of, or why it was turned down, so the
+choice and its explanation (``explain``) are read from the same record and cannot disagree.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
-from itertools import pairwise
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from tempmail_tui.core.extract.document import WORD_RE, Line, analysed, clean, mask
+from tempmail_tui.core.extract.keywords import (
+    KEYWORD_RE,
+    LABEL_RE,
+    NOT_A_CODE_RE,
+    OTHER_CODES,
+    PROMO_LINE_RE,
+    VOID_RE,
+)
+from tempmail_tui.core.extract.rules import CodeRule, sender_text
+from tempmail_tui.core.extract.shapes import (
+    Factor,
+    Found,
+    adjacent_problem,
+    candidates_in,
+    shape_factors,
+    word_and_number,
+)
 from tempmail_tui.core.html.text import SPACES_RE, Document
 
-__all__ = ["CODE_THRESHOLD", "CodeCandidate", "best_code", "find_codes"]
+__all__ = [
+    "CODE_THRESHOLD",
+    "CodeCandidate",
+    "CodeChoice",
+    "Factor",
+    "best_code",
+    "choose_code",
+    "find_codes",
+]
 
 # best_code answers only above this score: a keyword right next to a well-shaped code scores
 # about 4-7, a number that merely shares a line with a keyword scores below 3.
 CODE_THRESHOLD = 3.0
 MAX_CODES = 20
+# How many candidates a choice keeps for its explanation, turned-down ones included.
+MAX_KEPT = 50
 # Work limits for hostile mail: a real one has a handful of code words and code-shaped strings,
 # and its code sits near the top; these keep a mail made of nothing else from costing seconds.
 MAX_KEYWORDS_PER_LINE = 100
 MAX_EXAMINED_CANDIDATES = 2000
 _CONTEXT_CHARS = 90
+# A code with lower-case letters counts only when a code word marks it: this close before or
+# after it ("Your code: k7q2m9", "código de acceso es: m5n7bx", "k7q2m9 is your Acme code"),
+# or on the line just above it when it stands alone.  Prose has lower-case words with digits
+# everywhere; right beside a code word they are rare.
+_MARK_GAP = 24
+# The last word character of a line.  Each attempt only looks across the non-word run after
+# one word character, so the whole search is one pass.
+_LAST_WORD_RE = re.compile(r"\w(?=\W*+$)")
 
 
 @dataclass(frozen=True)
 class CodeCandidate:
-    """A string that looks like a one-time code, its score and the line it came from."""
+    """A string that looks like a one-time code: its score, the line it came from and why.
+
+    ``score`` is the sum of ``factors`` (what raised or lowered it); a candidate turned down
+    outright has ``rejected`` set to the reason and a score of 0.
+    """
 
     code: str
     score: float
     context: str
+    factors: tuple[Factor, ...] = ()
+    rejected: str | None = None
 
 
-# A word that says "code" in sign-up mail.  Latin-script words need a word start (the
-# look-behind, which also keeps the scan linear) and a word end; CJK words stand anywhere.
-_KEYWORD_RE = re.compile(
-    r"(?<![^\W\d_])(?:"
-    r"([^\W\d_]*)codes?"
-    r"|codice|c[oó]digos?|kod[^\W\d_]{0,5}|k[oó]d|kode|koodi"
-    r"|v[eé]rif[^\W\d_]*+|weryfik[^\W\d_]*+|verifikasi|doğrula[^\W\d_]*+"
-    r"|otp|pin|pincode|passcodes?|tokens?|2fa|mfa|tan"
-    r"|one[- ]?time|einmal[^\W\d_]*+|two[- ](?:factor|step)|2[- ]step|zwei-faktor[^\W\d_]*+"
-    r"|код(?:а|у|ом|ы)?|одноразов[^\W\d_]*+|пин"
-    r")(?![^\W\d_])"
-    r"|验证码|驗證碼|校验码|校驗碼|动态码|認證碼|认证码|确认码|確認碼|验证|驗證"
-    r"|確認コード|認証コード|認証番号|確認番号|ワンタイム|パスコード|セキュリティコード|コード|認証"
-    r"|인증\s?번호|인증\s?코드|확인\s?코드|보안\s?코드|코드|인증",
-    re.IGNORECASE,
-)
-# Words ending in "code" that name something else: "barcode", "Gutscheincode", "postcode".
-_OTHER_CODES = frozenset(
-    (
-        "bar", "post", "zip", "uni", "source", "promo", "promotion", "gutschein", "gutscheins",
-        "rabatt", "rabatts", "aktions", "aktion", "voucher", "qr", "dress", "area", "country",
-        "error", "discount", "coupon", "gift", "referral", "korting", "kortings", "actie", "en",
-        "de", "geo", "short", "time", "hex", "color", "colour", "html", "status", "response",
-        "exit", "zeit", "farb", "ean", "sort", "swift", "bank", "bankleit", "postleit", "fehler",
-        "postal", "invite",
-    )
-)  # fmt: skip
-# Phrases in which a code word names something that is not a one-time code.
-_NOT_A_CODE_RE = re.compile(
-    r"code\s+postal|postal\s+code|zip\s+code|c[oó]digo\s+postal"
-    r"|codice\s+(?:postale|fiscale|sconto|promozionale|cliente|articolo)"
-    r"|kod\s+(?:pocztowy|rabatowy|pocztowego|produktu)"
-    r"|c[oó]digo\s+(?:de|do|da|del)\s+(?:seguimiento|rastreo|rastreamento|pedido|env[ií]o"
-    r"|descuento|cup[oó]n|produto|producto|cliente|barras|promoci[oó]n|promocional|reserva)"
-    r"|c[oó]digo\s+promocional|code\s+(?:promo|de\s+r[ée]duction|client|article|produit|avantage)"
-    r"|(?:promo|discount|coupon|voucher|gift|referral|tracking|order|product|area|country|error"
-    r"|source|qr|bar|dress|sort|swift|bank|invite|invitation|booking|reservation|gate|door"
-    r"|entry|building|alarm|lockbox|parking)\s*codes?"
-    r"|почтов[^\W\d_]*\s+код|код\s+(?:товара|заказа|скидки)|промокод"
-    r"|posta\s+kodu|indirim\s+kodu|takip\s+kodu|sipari[sş]\s+kodu"
-    r"|优惠码|折扣码|兑换码|邮政编码|邮编|郵便番号|割引コード|クーポンコード|プロモーションコード"
-    r"|할인\s*코드|쿠폰\s*코드|우편\s*번호",
-    re.IGNORECASE,
-)
-# A line that advertises a discount: its code words are about promo codes.
-_PROMO_LINE_RE = re.compile(
-    r"(?<![^\W\d_])(?:promo|coupon|discount|voucher|checkout|rabatt|gutschein|r[ée]duction"
-    r"|remise|descuento|cup[oó]n|cupom|desconto|sconto|korting|скидк|промокод|indirim|kupon"
-    r"|ahorr|oferta|rebaja|soldes|saldi|offerta|angebot|sparen)"
-    r"|-[0-9]{1,2}\s?%|[0-9]\s?%\s*(?:off|de\s+(?:descuento|desconto|r[ée]duction)|rabatt)"
-    r"|优惠|折扣|クーポン|割引|할인|쿠폰",
-    re.IGNORECASE,
-)
-# Labels that make the number after them an identifier, not a code: order and invoice numbers,
-# phone numbers, company registers, postal codes, bookings.  Prefixes allow compounds
-# ("Bestellnummer"); the short ones must be whole words.
-_LABEL_RE = re.compile(
-    r"(?<![^\W\d_])(?:"
-    r"(?:order|invoice|receipt|reference|ticket|track|shipment|parcel|sendung|bestell|rechnung"
-    r"|kunden|auftrag|vertrag|konto|account|iban|swift|telefon|t[ée]l[ée]phone|tel[ée]fono"
-    r"|telefone|phone|mobile|hotline|notruf|номер|заказ|телефон|pedido|commande|seguimiento"
-    r"|rastreamento|spedizione|ordine|fattura|factura|facture|booking|reserv|localizador"
-    r"|flight|isbn|serial|version|release|mersis|regon|siret|siren|cnpj|ogrn|огрн|инн|кпп"
-    r"|customer|client|member|mitglied|postcode|postal|sipari[sş]|fatura"
-    r"|leitzahl|postleitzahl)[^\W\d_]*+"
-    r"|(?:no|nr|id|ref|tel|fax|apt|inn|sku|vat|nip|krs|cif|nif|cep|plz|bic|blz|hrb|hra|kvk|btw"
-    r"|tva|pnr|ust|po|rcs|cpf|zip|seat|gate|room|suite|unit|call|dial|art|item)(?![^\W\d_])"
-    r")|n°|nº|№|〒|订单|注文|运单|快递|邮编|郵便|电话|電話|客服|고객센터|전화|사업자|주문|송장",
-    re.IGNORECASE,
-)
-_YEAR_RE = re.compile(r"(?:19|20)[0-9]{2}")
-# A word and a number, the shape of promo codes ("VERANO20", "WELCOME10"); one-time codes are
-# random and rarely start with four letters holding two vowels.
-_PROMO_SHAPE_RE = re.compile(r"(?=[A-Z]*[AEIOUY][A-Z]*[AEIOUY])[A-Z]{4,}[0-9]{1,3}")
-# Upper-case letters and digits only: lower-case words can never be part of a code, and
-# leaving them out keeps prose (most of a mail) out of the per-token loop.
-_TOKEN_RE = re.compile(r"[0-9A-Z]+")
-# The last word character of a line.  Each attempt only looks across the non-word run after
-# one word character, so the whole search is one pass.
-_LAST_WORD_RE = re.compile(r"\w(?=\W*+$)")
-# Characters that may separate the groups of one code: "123 456", "123-456", "402&nbsp;187".
-# A tab (a table cell boundary) separates groups only when each cell holds one digit: the
-# "one box per digit" layout.
-_GROUP_SEPARATORS = frozenset(" -\t\u00a0\u2007\u2009\u202f\u2010\u2011")
-_NUMERIC_PUNCTUATION = frozenset(".,:/")
-_REJECT_BEFORE = frozenset("#№$€£¥₹₽+@/\\_=&?%°º")
-# "#" after digits is a keypad entry: a dial-in PIN or a gate code, not a one-time code.
-_REJECT_AFTER = frozenset("#%€$£¥₹₽°º_@/\\=年月日時分秒円元원号號점")
-_MONEY_BEFORE = frozenset("#№$€£¥₹₽+°º")
-_MONEY_AFTER = frozenset("%€$£¥₹₽")
-_UNIT_AFTER_RE = re.compile(
-    r"\s?(?:eur|usd|gbp|chf|pln|rub|руб|zł|zl|kr|kč|tl|lei|грн|kg|km|mb|gb|kb|px|pt|ms|mph)"
-    r"(?![^\W\d_])",
-    re.IGNORECASE,
-)
-_DASH_DATE_SHAPES = ((4, 2, 2), (2, 2, 4))
+@dataclass(frozen=True)
+class CodeChoice:
+    """The code of a mail and how it was chosen, for ``best_code`` and ``--explain`` alike."""
 
-
-@dataclass
-class _Found:
-    """A code candidate before scoring: where it is and what it joins to."""
-
-    code: str
-    start: int
-    end: int
-
-
-def _adjacent_ok(line: str, start: int, end: int) -> bool:
-    """Whether the characters around a candidate leave it standing on its own.
-
-    Rejects the parts of dates, times, prices, decimals, versions, IP addresses, phone
-    numbers (after ``+`` or an area code in parentheses), ``#``/``№`` numbers, dashed
-    identifiers and figures followed by a unit or CJK date unit.
-    """
-    before = line[start - 1] if start > 0 else ""
-    before2 = line[start - 2] if start > 1 else ""
-    after = line[end] if end < len(line) else ""
-    after2 = line[end + 1] if end + 1 < len(line) else ""
-    if before in _NUMERIC_PUNCTUATION and before2.isdigit():
-        return False
-    if after in _NUMERIC_PUNCTUATION and after2.isdigit():
-        return False
-    if (before == "-" and before2.isalnum()) or (after == "-" and after2.isalnum()):
-        return False
-    if before in _REJECT_BEFORE or after in _REJECT_AFTER:
-        return False
-    if (before == " " and before2 in _MONEY_BEFORE) or (after == " " and after2 in _MONEY_AFTER):
-        return False
-    if before == ")" or (before == " " and before2 == ")"):
-        return False
-    if (before.isalpha() and ord(before) < 0x2E80) or (after.isalpha() and ord(after) < 0x2E80):
-        return False
-    return _UNIT_AFTER_RE.match(line, end) is None
-
-
-def _digit_group_shape_ok(groups: list[str], separators: list[str]) -> bool:
-    """Whether digit groups read as one code: equal-ish groups, or single digits spaced out."""
-    if len(groups) == 1:
-        return True
-    lengths = [len(group) for group in groups]
-    if all(length == 1 for length in lengths):
-        return len(groups) >= 4
-    if "\t" in separators:
-        return False
-    if min(lengths) < 2 or max(lengths) - min(lengths) > 1 or len(groups) > 4:
-        return False
-    # Dashes in a 4-2-2 or 2-2-4 shape make a date (2026-06-28, 28-06-2026).
-    return not (all(sep == "-" for sep in separators) and tuple(lengths) in _DASH_DATE_SHAPES)
-
-
-def _candidates_in(masked: str) -> list[_Found]:
-    """Code-shaped strings in one line: digit codes, split or whole, and upper-case codes."""
-    tokens = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(masked)]
-    found: list[_Found] = []
-    index = 0
-    while index < len(tokens):
-        # A run: tokens joined by single separator characters.
-        run = [tokens[index]]
-        while index + 1 < len(tokens):
-            gap_start, next_start = run[-1][1], tokens[index + 1][0]
-            if next_start != gap_start + 1 or masked[gap_start] not in _GROUP_SEPARATORS:
-                break
-            index += 1
-            run.append(tokens[index])
-        index += 1
-        found.extend(_digit_codes(masked, run))
-        found.extend(_alnum_codes(masked, run))
-    return found
-
-
-def _digit_codes(masked: str, run: list[tuple[int, int]]) -> list[_Found]:
-    """Digit codes in a run: each stretch of digit groups that no letter group is dashed to."""
-    found: list[_Found] = []
-    position = 0
-    while position < len(run):
-        if not masked[run[position][0] : run[position][1]].isdigit():
-            position += 1
-            continue
-        first = position
-        while (
-            position + 1 < len(run)
-            and masked[run[position + 1][0] : run[position + 1][1]].isdigit()
-        ):
-            position += 1
-        last = position
-        position += 1
-        # Joined to a letter group by a dash, the digits are part of an identifier ("NW-2291847").
-        if first > 0 and masked[run[first][0] - 1] == "-":
-            continue
-        if last + 1 < len(run) and masked[run[last][1]] == "-":
-            continue
-        found.extend(_digit_pieces(masked, run[first : last + 1]))
-    return found
-
-
-def _digit_pieces(masked: str, tokens: list[tuple[int, int]]) -> list[_Found]:
-    """Codes in a run of digit groups, split at table cells unless each cell is one digit."""
-    groups = [masked[start:end] for start, end in tokens]
-    separators = [masked[end] for _, end in tokens[:-1]]
-    pieces = [(0, len(tokens))]
-    if "\t" in separators and not all(len(group) == 1 for group in groups):
-        cuts = [0] + [at + 1 for at, sep in enumerate(separators) if sep == "\t"] + [len(tokens)]
-        pieces = list(pairwise(cuts))
-    found: list[_Found] = []
-    for first, stop in pieces:
-        joined = "".join(groups[first:stop])
-        if 4 <= len(joined) <= 8 and _digit_group_shape_ok(
-            groups[first:stop], separators[first : stop - 1]
-        ):
-            found.append(_Found(joined, tokens[first][0], tokens[stop - 1][1]))
-    return found
-
-
-def _alnum_codes(masked: str, run: list[tuple[int, int]]) -> list[_Found]:
-    """Letter-and-digit codes in a run: one group ("X3F9K2") or up to three joined by dashes."""
-    found: list[_Found] = []
-    position = 0
-    while position < len(run):
-        first = position
-        while position + 1 < len(run) and masked[run[position][1]] == "-":
-            position += 1
-        last = position
-        position += 1
-        groups = [masked[start:end] for start, end in run[first : last + 1]]
-        joined = "".join(groups)
-        if joined.isdigit() or joined.isalpha():
-            continue
-        if len(groups) > 3 or (len(groups) > 1 and min(map(len, groups)) < 2):
-            continue
-        if 4 <= len(joined) <= 10:
-            found.append(_Found(joined, run[first][0], run[last][1]))
-    return found
+    code: str | None
+    # The candidate the code is (a rule's find has no score), None when there is no code.
+    chosen: CodeCandidate | None
+    # What the heuristics looked at: scored candidates best first, then those turned down.
+    candidates: tuple[CodeCandidate, ...]
+    # The rule that picked the code, if one did.
+    rule: CodeRule | None = None
+    # Rules for this sender whose pattern found nothing (the heuristics chose instead).
+    empty_rules: tuple[CodeRule, ...] = field(default=())
 
 
 def _keywords(line: Line) -> tuple[list[int], list[int]]:
@@ -282,17 +104,17 @@ def _keywords(line: Line) -> tuple[list[int], list[int]]:
     text = line.masked
     starts: list[int] = []
     ends: list[int] = []
-    if _PROMO_LINE_RE.search(text) is None:
-        for match in _KEYWORD_RE.finditer(text):
+    if PROMO_LINE_RE.search(text) is None:
+        for match in KEYWORD_RE.finditer(text):
             prefix = match.group(1)
-            if prefix and prefix.lower() in _OTHER_CODES:
+            if prefix and prefix.lower() in OTHER_CODES:
                 continue
             # Phrases such as "code postal" or "reservation code" are short: look for one only
             # around the keyword, which keeps a long line to one pass.
             low, high = max(0, match.start() - 24), match.end() + 32
             if any(
                 other.start() < match.end() and other.end() > match.start()
-                for other in _NOT_A_CODE_RE.finditer(text, low, high)
+                for other in NOT_A_CODE_RE.finditer(text, low, high)
             ):
                 continue
             starts.append(match.start())
@@ -311,58 +133,64 @@ def _near_promo(lines: list[Line], index: int) -> bool:
     """Whether discount language sits within two lines of a line."""
     for near in lines[max(0, index - 2) : index + 3]:
         if near.promo is None:
-            near.promo = _PROMO_LINE_RE.search(near.masked) is not None
+            near.promo = PROMO_LINE_RE.search(near.masked) is not None
         if near.promo:
             return True
     return False
 
 
-def _same_line_evidence(line: Line, found: _Found) -> float:
+@dataclass
+class _Evidence:
+    """How strongly code words vouch for a candidate, in words, and whether they mark it."""
+
+    weight: float = 0.0
+    why: str = ""
+    marked: bool = False
+
+    def offer(self, weight: float, why: str) -> None:
+        if weight > self.weight:
+            self.weight, self.why = weight, why
+
+
+def _same_line_evidence(line: Line, found: Found) -> _Evidence:
     """How strongly a code word on the candidate's own line vouches for it (0 when none)."""
+    evidence = _Evidence()
     starts, ends = _keywords(line)
     if not starts:
-        return 0.0
-    evidence = 0.0
+        return evidence
     before = bisect_right(ends, found.start) - 1
     if before >= 0:
         gap = found.start - ends[before]
-        if gap <= 40 and _LABEL_RE.search(line.masked, ends[before], found.start) is None:
-            evidence = 4.0 - 2.0 * gap / 40
+        if gap <= 40 and LABEL_RE.search(line.masked, ends[before], found.start) is None:
+            evidence.offer(4.0 - 2.0 * gap / 40, "a code word just before it")
+            evidence.marked = gap <= _MARK_GAP
     after = bisect_right(starts, found.end - 1)
     if after < len(starts):
         gap = starts[after] - found.end
         if 0 <= gap <= 30:
-            evidence = max(evidence, 3.0 - gap / 30)
+            evidence.offer(3.0 - gap / 30, "a code word just after it")
+            evidence.marked = evidence.marked or gap <= _MARK_GAP
     return evidence
 
 
-def _labelled(line: Line, found: _Found) -> bool:
-    """Whether an identifier label sits just before the candidate, after any code word."""
+def _label(line: Line, found: Found) -> str | None:
+    """The identifier label just before the candidate, after any code word, or None."""
     window_start = max(0, found.start - 30)
     ends = _keywords(line)[1]
     before = bisect_right(ends, found.start) - 1
     if before >= 0:
         window_start = max(window_start, ends[before])
-    return _LABEL_RE.search(line.masked, window_start, found.start) is not None
+    match = LABEL_RE.search(line.masked, window_start, found.start)
+    return match.group() if match else None
 
 
-def _alone(line: Line, found: _Found) -> bool:
+def _alone(line: Line, found: Found) -> bool:
     """Whether the candidate is the only thing on its line but punctuation."""
     if line.word_span is None:
         first = WORD_RE.search(line.masked)
         last = _LAST_WORD_RE.search(line.masked)
         line.word_span = (first.start() if first else 0, last.start() if last else 0)
     return line.word_span[0] >= found.start and line.word_span[1] < found.end
-
-
-def _shape_score(code: str) -> float:
-    """How code-like a string is by itself: six digits most, and years and promo words less."""
-    if code.isdigit():
-        score = {4: 0.5, 5: 0.7, 6: 1.0, 7: 0.8, 8: 0.8}[len(code)]
-        # A four-digit year is far more often a date than a PIN.
-        return score - 2.5 if len(code) == 4 and _YEAR_RE.fullmatch(code) else score
-    score = 1.0 if 5 <= len(code) <= 8 else 0.7
-    return score - 2.5 if _PROMO_SHAPE_RE.fullmatch(code) else score
 
 
 def _context(text: str, start: int, end: int) -> str:
@@ -376,70 +204,106 @@ def _context(text: str, start: int, end: int) -> str:
 
 @dataclass
 class _Scored:
-    """A scored candidate and where it was met (the subject counts as before the body)."""
+    """A judged candidate and where it was met (the subject counts as before the body)."""
 
     code: str
-    score: float
+    factors: list[Factor]
     context: str
     order: int
+    rejected: str | None
+
+    @property
+    def score(self) -> float:
+        return sum(f.weight for f in self.factors) if self.rejected is None else 0.0
+
+
+def _neighbour_evidence(lines: list[Line], index: int, found: Found, evidence: _Evidence) -> None:
+    """Add what code words on the lines around a short line say of its candidate."""
+    line = lines[index]
+    alone = _alone(line, found)
+    if not (alone or len(line.masked) <= len(found.code) + 24):
+        return
+    # A code on its own line is introduced by the line before ("Your code is:") or, less
+    # often, explained by the line after ("This code expires in 10 minutes").
+    for back, weight in ((1, 3.0 if alone else 2.0), (2, 2.0 if alone else 0.0)):
+        if index - back >= 0 and weight and _has_keyword(lines[index - back]):
+            where = "the line before" if back == 1 else "two lines before"
+            evidence.offer(weight, f"a code word on {where}")
+            evidence.marked = evidence.marked or (alone and back == 1)
+            break
+    if alone and index + 1 < len(lines) and _has_keyword(lines[index + 1]):
+        evidence.offer(1.5, "a code word on the line after")
+
+
+def _judge(
+    lines: list[Line], index: int, found: Found, *, in_subject: bool, prominent: bool
+) -> tuple[list[Factor], str | None]:
+    """The factors of a candidate's score, or why it is not a code."""
+    line = lines[index]
+    problem = adjacent_problem(line.masked, found.start, found.end)
+    if problem is not None:
+        return [], problem
+    label = _label(line, found)
+    if label is not None:
+        return [], f"labelled {label.strip()!r}: an identifier, not a code"
+    if found.needs_mark and word_and_number(found.code):
+        return [], "a word and a number (like user42, 10min or sha256), not a random code"
+    evidence = _same_line_evidence(line, found)
+    if not in_subject:
+        _neighbour_evidence(lines, index, found, evidence)
+    if evidence.weight <= 0:
+        if PROMO_LINE_RE.search(line.masked) is not None:
+            return [], "on a line about a discount, where code words name promo codes"
+        return [], "no code word near it"
+    if found.needs_mark and not evidence.marked:
+        return [], "lower-case letters with no code word right beside it"
+    factors = [*shape_factors(found.code), Factor("evidence", evidence.why, evidence.weight)]
+    if VOID_RE.search(line.masked, max(0, found.start - 40), found.start) is not None:
+        factors.append(Factor("void", "called an earlier code", -2.0))
+    if in_subject:
+        # A code put in the subject is meant to be seen without opening the mail.
+        factors.append(Factor("subject", "in the subject", 1.5))
+        return factors, None
+    if _alone(line, found):
+        factors.append(Factor("alone", "alone on its line", 1.0))
+    if prominent:
+        factors.append(Factor("prominent", "bold, large or spaced out", 1.5))
+    if _near_promo(lines, index):
+        factors.append(Factor("promo", "discount wording nearby", -1.5))
+    return factors, None
 
 
 def _score_line(
     lines: list[Line], index: int, doc: Document, starts: list[int], limit: int
 ) -> tuple[list[_Scored], int]:
-    """The scored candidates of one line, and how many candidates were looked at."""
+    """The judged candidates of one line, and how many candidates were looked at."""
     line = lines[index]
     scored: list[_Scored] = []
-    candidates = _candidates_in(line.masked)[:limit]
+    candidates = candidates_in(line.masked)[:limit]
     for found in candidates:
-        if not _adjacent_ok(line.masked, found.start, found.end) or _labelled(line, found):
-            continue
-        alone = _alone(line, found)
-        evidence = _same_line_evidence(line, found)
-        if alone or len(line.masked) <= len(found.code) + 24:
-            # A code on its own line is introduced by the line before ("Your code is:") or,
-            # less often, explained by the line after ("This code expires in 10 minutes").
-            for back, weight in ((1, 3.0 if alone else 2.0), (2, 2.0 if alone else 0.0)):
-                if index - back >= 0 and weight and _has_keyword(lines[index - back]):
-                    evidence = max(evidence, weight)
-                    break
-            if alone and index + 1 < len(lines) and _has_keyword(lines[index + 1]):
-                evidence = max(evidence, 1.5)
-        if evidence <= 0:
-            continue
-        score = _shape_score(found.code) + evidence
-        if alone:
-            score += 1.0
         absolute = line.offset + found.start
         at = bisect_right(starts, absolute) - 1
-        if at >= 0 and doc.prominent[at][1] > absolute:
-            score += 1.5
-        if _near_promo(lines, index):
-            score -= 1.5
+        prominent = at >= 0 and doc.prominent[at][1] > absolute
+        factors, rejected = _judge(lines, index, found, in_subject=False, prominent=prominent)
         context = _context(line.text, found.start, found.end)
-        scored.append(_Scored(found.code, score, context, line.offset + found.start))
+        scored.append(_Scored(found.code, factors, context, absolute, rejected))
     return scored, len(candidates)
 
 
 def _score_subject(subject: str) -> list[_Scored]:
     """Candidates named in the subject next to a code word ("123456 is your code")."""
     text = SPACES_RE.sub(" ", clean(subject[:2000])).strip()
-    line = Line(text, mask(text), 0)
+    lines = [Line(text, mask(text), 0)]
     scored: list[_Scored] = []
-    for found in _candidates_in(line.masked):
-        if not _adjacent_ok(line.masked, found.start, found.end) or _labelled(line, found):
-            continue
-        evidence = _same_line_evidence(line, found)
-        if evidence > 0:
-            # A code put in the subject is meant to be seen without opening the mail.
-            score = _shape_score(found.code) + evidence + 1.5
-            scored.append(_Scored(found.code, score, _context(text, found.start, found.end), -1))
+    for found in candidates_in(lines[0].masked):
+        factors, rejected = _judge(lines, 0, found, in_subject=True, prominent=False)
+        context = _context(text, found.start, found.end)
+        scored.append(_Scored(found.code, factors, context, -1, rejected))
     return scored
 
 
-def find_codes(subject: str, content: str, *, is_html: bool) -> list[CodeCandidate]:
-    """Verification-code candidates of a mail's subject and body, best first, each code once."""
-    doc, lines = analysed(content, is_html)
+def _ranked(subject: str, doc: Document, lines: list[Line]) -> list[_Scored]:
+    """Every candidate judged, each code once: scored ones best first, then those turned down."""
     starts = [start for start, _ in doc.prominent]
     results = _score_subject(subject)
     budget = MAX_EXAMINED_CANDIDATES
@@ -452,17 +316,89 @@ def find_codes(subject: str, content: str, *, is_html: bool) -> list[CodeCandida
     best: dict[str, _Scored] = {}
     for item in results:
         kept = best.get(item.code)
-        if kept is None or item.score > kept.score:
+        if (
+            kept is None
+            or (kept.rejected is not None and item.rejected is None)
+            or (item.rejected is None and item.score > kept.score)
+        ):
             best[item.code] = item
-    ordered = sorted(best.values(), key=lambda item: (-item.score, item.order))
-    return [
-        CodeCandidate(item.code, round(item.score, 2), item.context) for item in ordered[:MAX_CODES]
-    ]
+    return sorted(
+        best.values(),
+        key=lambda item: (item.rejected is not None, -item.score, item.order),
+    )
 
 
-def best_code(subject: str, content: str, *, is_html: bool) -> str | None:
+def _candidate(item: _Scored) -> CodeCandidate:
+    return CodeCandidate(
+        item.code,
+        round(item.score, 2),
+        item.context,
+        tuple(Factor(f.kind, f.why, round(f.weight, 2)) for f in item.factors),
+        item.rejected,
+    )
+
+
+def find_codes(subject: str, content: str, *, is_html: bool) -> list[CodeCandidate]:
+    """Verification-code candidates of a mail's subject and body, best first, each code once."""
+    doc, lines = analysed(content, is_html)
+    ranked = [item for item in _ranked(subject, doc, lines) if item.rejected is None]
+    return [_candidate(item) for item in ranked[:MAX_CODES]]
+
+
+def _rule_choice(
+    rules: Sequence[CodeRule], sender: str, subject: str, doc: Document
+) -> tuple[CodeRule | None, CodeCandidate | None, tuple[CodeRule, ...]]:
+    """The first rule for this mail whose pattern finds a code, what it found, and the empty."""
+    applying = [rule for rule in rules if rule.applies(sender, subject)]
+    if not applying:
+        return None, None, ()
+    # The subject is searched as the first line, so a rule can take a code from it too.
+    text = clean(subject[:2000]).replace("\n", " ") + "\n" + doc.text
+    empty: list[CodeRule] = []
+    for rule in applying:
+        hit = rule.find(text)
+        if hit is None:
+            empty.append(rule)
+            continue
+        left = text.rfind("\n", 0, hit.start) + 1
+        right = text.find("\n", hit.end)
+        line = text[left : right if right >= 0 else len(text)]
+        context = _context(line, hit.start - left, hit.end - left)
+        chosen = CodeCandidate(hit.code, 0.0, context, (Factor("rule", rule.name, 0.0),))
+        return rule, chosen, tuple(empty)
+    return None, None, tuple(empty)
+
+
+def choose_code(
+    subject: str,
+    content: str,
+    *,
+    is_html: bool,
+    sender: tuple[str, str] = ("", ""),
+    rules: Sequence[CodeRule] = (),
+) -> CodeChoice:
+    """The code of a mail and every candidate weighed: a matching rule's find, else the best.
+
+    ``sender`` is the message's (name, address), matched by the rules' ``from``.
+    """
+    doc, lines = analysed(content, is_html)
+    candidates = tuple(_candidate(item) for item in _ranked(subject, doc, lines)[:MAX_KEPT])
+    rule, found, empty = _rule_choice(rules, sender_text(*sender), subject, doc)
+    if rule is not None and found is not None:
+        return CodeChoice(found.code, found, candidates, rule, empty)
+    top = candidates[0] if candidates and candidates[0].rejected is None else None
+    if top is not None and top.score >= CODE_THRESHOLD:
+        return CodeChoice(top.code, top, candidates, None, empty)
+    return CodeChoice(None, None, candidates, None, empty)
+
+
+def best_code(
+    subject: str,
+    content: str,
+    *,
+    is_html: bool,
+    sender: tuple[str, str] = ("", ""),
+    rules: Sequence[CodeRule] = (),
+) -> str | None:
     """The most likely verification code of a mail, or None when nothing looks like one."""
-    candidates = find_codes(subject, content, is_html=is_html)
-    if candidates and candidates[0].score >= CODE_THRESHOLD:
-        return candidates[0].code
-    return None
+    return choose_code(subject, content, is_html=is_html, sender=sender, rules=rules).code
