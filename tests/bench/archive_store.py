@@ -1,4 +1,4 @@
-"""A year of archive: a store of 2,000 archived boxes × 25 mails, built fast and kept for the run."""
+"""A year of archive: 2,000 archived boxes × 25 mails, built fast and kept for the run."""
 
 from __future__ import annotations
 
@@ -15,17 +15,80 @@ from tempmail_tui.core.store import Store
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 #: Words every kind of mail uses (most common first): a search for one matches most mail.
-COMMON = (
-    "the your account to and you for please this code verify email update order "
-    "security team new link password confirm notice sign"
-).split()
+COMMON = [
+    "the",
+    "your",
+    "account",
+    "to",
+    "and",
+    "you",
+    "for",
+    "please",
+    "this",
+    "code",
+    "verify",
+    "email",
+    "update",
+    "order",
+    "security",
+    "team",
+    "new",
+    "link",
+    "password",
+    "confirm",
+    "notice",
+    "sign",
+]
 #: Words of one trade each: a search for one matches a few hundred mails.
-TOPICAL = (
-    "invoice shipping delivery receipt subscription webinar refund deployment pipeline "
-    "kubernetes latency quarterly newsletter booking itinerary warranty payroll onboarding "
-    "renewal firmware backup storage dashboard migration certificate compliance survey"
-).split()
-_SYLLABLES = "ka lo mi ne ru sa ti vo pe da fi gu ho ja ze wu be ci".split()
+TOPICAL = [
+    "invoice",
+    "shipping",
+    "delivery",
+    "receipt",
+    "subscription",
+    "webinar",
+    "refund",
+    "deployment",
+    "pipeline",
+    "kubernetes",
+    "latency",
+    "quarterly",
+    "newsletter",
+    "booking",
+    "itinerary",
+    "warranty",
+    "payroll",
+    "onboarding",
+    "renewal",
+    "firmware",
+    "backup",
+    "storage",
+    "dashboard",
+    "migration",
+    "certificate",
+    "compliance",
+    "survey",
+]
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "ti",
+    "vo",
+    "pe",
+    "da",
+    "fi",
+    "gu",
+    "ho",
+    "ja",
+    "ze",
+    "wu",
+    "be",
+    "ci",
+]
 
 
 def _rare_words(count: int, rng: random.Random) -> list[str]:
@@ -101,8 +164,10 @@ class _Writer:
             sender, subject, content, is_html = rng.choice(self.corpus)
             name, _, address = sender.partition("<")
             extra = self._paragraph(topic)
-            content = content.replace("</body>", f"<p>{extra}</p></body>") if is_html else (
-                content + "\n\n" + extra
+            content = (
+                content.replace("</body>", f"<p>{extra}</p></body>")
+                if is_html
+                else (content + "\n\n" + extra)
             )
             from_name, from_email = name.strip(), address.rstrip(">").strip() or sender
         else:

@@ -128,8 +128,9 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
 
 
 def _migrate_to_v3(conn: sqlite3.Connection) -> None:
-    # Unread counts per box at start-up read this small index, not 50,000 message rows.
-    conn.execute("CREATE INDEX messages_unseen ON messages (mailbox) WHERE is_seen = 0")
+    # Unread counts per box at start-up read this small index alone (is_seen in it makes it
+    # covering), not 50,000 message rows.
+    conn.execute("CREATE INDEX messages_unseen ON messages (mailbox, is_seen) WHERE is_seen = 0")
     # The search index gains prefix indexes: FTS5 cannot add them to a table, so it is
     # built again from the stored text (about 15 s for 50,000 mails, once). Without FTS5
     # here the old table stays; a build with FTS5 reads it as before.
