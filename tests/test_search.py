@@ -174,6 +174,7 @@ def test_searching_reads_no_body(store: Store) -> None:
     assert read, "the authorizer saw the query"
     assert not read & {"content", "body_text", "attachments"}, read
     assert not hasattr(hits[0], "content")
+    assert hits[0].sender == "Example Sender <hello@example.org>"
 
 
 def test_a_schema_2_store_gains_prefix_indexes_and_keeps_its_mail(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
     def archive() -> list[Figure]:
         from . import archive
 
-        return archive.run(pairs=3 if quick else 6, repeats=3 if quick else 5, migration=not quick)
+        return archive.run(pairs=3 if quick else 8, repeats=3 if quick else 5, migration=not quick)
 
     return {
         "cold_start": cold_start,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from tempmail_tui.api.models import Message
+from tempmail_tui.api.models import Message, display_sender
 from tempmail_tui.core.html.text import document_text
 from tempmail_tui.core.store.errors import is_busy
 from tempmail_tui.core.store.records import from_db, to_db
@@ -53,9 +53,7 @@ class SearchHit:
     @property
     def sender(self) -> str:
         """The display form of the sender: name and address."""
-        if self.from_name and self.from_email and self.from_name != self.from_email:
-            return f"{self.from_name} <{self.from_email}>"
-        return self.from_name or self.from_email
+        return display_sender(self.from_name, self.from_email)
 
 
 def _hit(row: sqlite3.Row | tuple[Any, ...]) -> SearchHit:
