@@ -88,15 +88,33 @@ def test_pages_cover_every_match_once_in_rank_order(store: Store) -> None:
     assert store.search("note", limit=10, offset=500) == []
 
 
-def test_a_word_in_more_mail_than_the_window_finds_the_newest(store: Store) -> None:
+def test_a_word_in_more_mail_than_the_window_ranks_the_newest_then_goes_on(store: Store) -> None:
     count = RANK_WINDOW + 40
+    # Every third mail has the word in its subject: ranking differs from arrival order.
     store.sync_messages(
-        BOX, [make_msg(f"m{n:04d}", subject="Receipt", seconds=n) for n in range(count)]
+        BOX,
+        [
+            make_msg(
+                f"m{n:04d}",
+                subject="Receipt" if n % 3 == 0 else "Hello",
+                content="your receipt" if n % 3 else "see above",
+                seconds=n,
+            )
+            for n in range(count)
+        ]
+        # bm25 weighs a word by its rarity: in half the mail or more it would weigh nothing.
+        + [make_msg(f"other{n}", content="nothing", seconds=n) for n in range(2 * count)],
     )
     first = store.search("receipt", limit=5)
-    assert ids(first) == [f"m{n:04d}" for n in range(count - 1, count - 6, -1)]
-    # Paging past the window widens it: every match can still be reached.
-    assert len(store.search("receipt", limit=100, offset=RANK_WINDOW)) == 40
+    assert ids(first) == [f"m{n:04d}" for n in range(count - 1, 0, -1) if n % 3 == 0][:5]
+    # Pages of any size cover every match once: the newest RANK_WINDOW ranked, then the rest
+    # by arrival, newest first.
+    for size in (50, 70):
+        pages = [ids(store.search("receipt", limit=size, offset=o)) for o in range(0, count, size)]
+        listed = [i for page in pages for i in page]
+        assert len(listed) == len(set(listed)) == count, size
+        older = [f"m{n:04d}" for n in range(count - RANK_WINDOW - 1, -1, -1)]
+        assert listed[RANK_WINDOW:] == older
 
 
 def test_prefixes_match_from_two_letters_and_a_single_letter_is_a_word(store: Store) -> None:

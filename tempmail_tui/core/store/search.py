@@ -105,14 +105,19 @@ def _like_pattern(word: str) -> str:
 
 # The newest matches come straight from the index (its rowids follow arrival), are scored
 # there (bm25 reads only the index), and only the page asked for is read from the table.
+# The newest :window are ranked; a page past them goes on by arrival, so pages never overlap.
 _RANKED: Final = f"""
 WITH hits AS (
     SELECT rowid AS hit, bm25(messages_fts, {_WEIGHTS}) AS score
     FROM messages_fts WHERE messages_fts MATCH :match
-    ORDER BY rowid DESC LIMIT :window
+    ORDER BY rowid DESC LIMIT :depth
+), placed AS (
+    SELECT hit, score, row_number() OVER (ORDER BY hit DESC) > :window AS later FROM hits
 )
-SELECT {_HIT_COLUMNS} FROM hits JOIN messages AS m ON m.rowid = hits.hit
-ORDER BY hits.score + (julianday(:now) - julianday(m.received_at)) / {DAYS_PER_POINT},
+SELECT {_HIT_COLUMNS} FROM placed JOIN messages AS m ON m.rowid = placed.hit
+ORDER BY placed.later,
+         CASE WHEN placed.later THEN placed.hit ELSE 0 END DESC,
+         placed.score + (julianday(:now) - julianday(m.received_at)) / {DAYS_PER_POINT},
          m.received_at DESC, m.id
 LIMIT :limit OFFSET :offset
 """
@@ -138,8 +143,9 @@ def find_messages(
     """Messages matching all ``terms`` (from ``search_terms(query)``), best first.
 
     Best is bm25 (subject and sender weigh more) less a point per ``DAYS_PER_POINT`` of age,
-    over the ``RANK_WINDOW`` newest matches. Without the FTS5 index, or should it reject
-    the query, every word of ``query`` is looked for as a substring instead, newest first.
+    over the ``RANK_WINDOW`` newest matches; older matches follow, newest first. Without the
+    FTS5 index, or should it reject the query, every word of ``query`` is looked for as a
+    substring instead, newest first.
     """
     if not fts:
         return [_hit(r) for r in _like_rows(conn, query, page)]
@@ -148,7 +154,8 @@ def find_messages(
             _RANKED,
             {
                 "match": " ".join(terms),
-                "window": max(RANK_WINDOW, page.offset + page.limit),
+                "window": RANK_WINDOW,
+                "depth": max(RANK_WINDOW, page.offset + page.limit),
                 "now": to_db(now),
                 "limit": page.limit,
                 "offset": page.offset,
