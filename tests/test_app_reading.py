@@ -7,12 +7,13 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Input
 
 from tempmail_tui.core.reading import filter_text
-from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.core.store import SearchHit, Store, StoredMessage
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.screens import main_view
 from tempmail_tui.ui.screens.dialogs import LinksDialog
@@ -153,7 +154,18 @@ async def test_filter_reads_a_big_box_off_the_ui_thread_and_agrees_with_search(
             assert await app.io.run(app.service.search(hidden)) == []
 
 
-async def test_search_all_finds_mail_in_another_box(sandbox: SandboxServer, tmp_path: Path) -> None:
+async def test_search_all_finds_mail_in_another_box(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The UI thread never waits on a search: the store runs it on its own thread.
+    searched_on: list[str] = []
+    search = Store.search
+
+    def recorded(store: Store, *args: Any, **kwargs: Any) -> list[SearchHit]:
+        searched_on.append(threading.current_thread().name)
+        return search(store, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "search", recorded)
     app = make_app(sandbox, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         first = await start_with_box(app, pilot)
@@ -174,6 +186,8 @@ async def test_search_all_finds_mail_in_another_box(sandbox: SandboxServer, tmp_
         reader = app.main.query_one(ReaderPane)
         await wait_for(pilot, lambda: reader.message is not None, what="opened")
         assert reader.message is not None and "kumquat" in reader.message.subject
+        assert "fruit" in reader.message.content  # a hit has no body: the opened mail has
+        assert searched_on and threading.main_thread().name not in searched_on
 
 
 async def test_new_mail_updates_title_and_desktop_notification(

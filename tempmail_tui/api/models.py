@@ -67,6 +67,13 @@ class Attachment:
     url: str
 
 
+def display_sender(from_name: str, from_email: str) -> str:
+    """The display form of a sender: name and address, or whichever is known."""
+    if from_name and from_email and from_name != from_email:
+        return f"{from_name} <{from_email}>"
+    return from_name or from_email
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One mail in a mailbox, as the API returns it (content included)."""
@@ -85,9 +92,7 @@ class Message:
     @property
     def sender(self) -> str:
         """The display form of the sender: name and address."""
-        if self.from_name and self.from_email and self.from_name != self.from_email:
-            return f"{self.from_name} <{self.from_email}>"
-        return self.from_name or self.from_email
+        return display_sender(self.from_name, self.from_email)
 
 
 @dataclass(frozen=True, slots=True)

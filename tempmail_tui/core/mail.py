@@ -25,7 +25,14 @@ from tempmail_tui.core.reading import reading_aids
 from tempmail_tui.core.render import HtmlRenderer, RenderCache, Rendered
 from tempmail_tui.core.results import Fetched, LoadedMessage, OpenedMessage, PollResult
 from tempmail_tui.core.savefile import AtomicDownload
-from tempmail_tui.core.store import Store, StoredMailbox, StoredMessage, StoreError, SyncResult
+from tempmail_tui.core.store import (
+    SearchHit,
+    Store,
+    StoredMailbox,
+    StoredMessage,
+    StoreError,
+    SyncResult,
+)
 from tempmail_tui.core.store_thread import StoreThread
 
 if TYPE_CHECKING:
@@ -336,9 +343,13 @@ class MailService:
         stored = await self._db.run(self.store.messages, email)
         return self._held.merged(email, stored)
 
-    async def search(self, query: str) -> list[StoredMessage]:
-        """Stored messages of every box containing all the query's words (see Store.search)."""
-        return await self._db.run(self.store.search, query)
+    async def search(self, query: str, *, limit: int = 200, offset: int = 0) -> list[SearchHit]:
+        """Stored messages of every box containing all the query's words, best first.
+
+        ``limit`` hits after the first ``offset`` (see Store.search); no body is read: open
+        a hit with ``load_message`` or ``open_message``.
+        """
+        return await self._db.run(self.store.search, query, limit, offset=offset)
 
     async def load_message(self, message_id: str, *, refresh: bool = True) -> LoadedMessage:
         """Read a message from the server (marking it seen), else the copy kept here.

@@ -57,12 +57,18 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
 
         return request_budget.run(deliveries=5 if quick else 15)
 
+    def archive() -> list[Figure]:
+        from . import archive
+
+        return archive.run(pairs=3 if quick else 8, repeats=3 if quick else 5, migration=not quick)
+
     return {
         "cold_start": cold_start,
         "big_mailbox": big_mailbox,
         "heavy_html": heavy_html,
         "idle": idle,
         "requests": requests,
+        "archive": archive,
     }
 
 

@@ -10,7 +10,7 @@ from tempmail_tui.core.store.errors import (
 from tempmail_tui.core.store.opening import QUICK_CHECK_MAX_BYTES
 from tempmail_tui.core.store.records import MailboxState, StoredMailbox, StoredMessage, SyncResult
 from tempmail_tui.core.store.schema import SCHEMA_VERSION
-from tempmail_tui.core.store.search import INDEX_MAX_CHARS
+from tempmail_tui.core.store.search import INDEX_MAX_CHARS, SearchHit
 from tempmail_tui.core.store.store import LISTING_CACHE_BOXES, Store
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "STORE_FULL_MESSAGE",
     "STORE_READ_ONLY_MESSAGE",
     "MailboxState",
+    "SearchHit",
     "Store",
     "StoreError",
     "StoreFullError",

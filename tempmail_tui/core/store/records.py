@@ -133,6 +133,8 @@ def to_db(dt: datetime) -> str:
 def from_db(text: str) -> datetime:
     """A datetime written by ``to_db`` back as an aware UTC datetime."""
     dt = datetime.fromisoformat(text)
+    if dt.tzinfo is UTC:
+        return dt  # as ``to_db`` writes it: thousands of rows are read at start-up
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
@@ -222,6 +224,8 @@ def mailbox_from_row(row: sqlite3.Row | tuple[Any, ...]) -> StoredMailbox:
 
 def decode_labels(raw: object) -> tuple[str, ...]:
     """The labels column (a JSON list of strings); anything else reads as no labels."""
+    if raw == "[]":
+        return ()  # most boxes: no parsing
     try:
         value = json.loads(str(raw))
     except ValueError:

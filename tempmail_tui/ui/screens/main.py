@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
 from tempmail_tui.core.render import Rendered
-from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.core.store import SearchHit, StoredMessage
 from tempmail_tui.ui.events import ActionFailed, MessageOpened
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.keys import bindings_in_force
@@ -318,13 +318,13 @@ class MainScreen(MailActions, MailPolling):
         service = self.host.service
         assert service is not None
 
-        async def search(query: str) -> list[StoredMessage]:
+        async def search(query: str, limit: int, offset: int) -> list[SearchHit]:
             # As you type, the last word is a prefix ("verif" finds "verification").
             words = query if query.endswith(" ") else query.strip() + "*"
-            return await self.host.io.run(service.search(words))
+            return await self.host.io.run(service.search(words, limit=limit, offset=offset))
 
         found = await self.app.push_screen_wait(ArchiveSearchScreen(search))
-        if not isinstance(found, StoredMessage):
+        if not isinstance(found, SearchHit):
             return
         if found.mailbox != self.selected_email:
             self.refresh_sidebar(select=found.mailbox)
@@ -334,5 +334,10 @@ class MainScreen(MailActions, MailPolling):
         if found.id in self.messages:
             with contextlib.suppress(Exception):
                 table.move_cursor(row=table.get_row_index(found.id))
-        self.query_one(ReaderPane).show_message(found, self._cached_render(found))
+        # A hit carries no body: the box's list has it, else the stored copy is read.
+        message = self.messages.get(found.id)
+        if message is None:
+            loaded = await self.host.io.run(service.load_message(found.id, refresh=False))
+            message = loaded.message
+        self.query_one(ReaderPane).show_message(message, self._cached_render(message))
         self.open_message(found.id)
