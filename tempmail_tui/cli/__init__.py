@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tempmail_tui.cli import archive, auth, boxes, mail, sandbox, wait
+from tempmail_tui.cli import archive, auth, boxes, mail, run, sandbox, wait
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, failure_of
 from tempmail_tui.cli.output import log_pointer, say
 from tempmail_tui.cli.parser import Command, Handler, build_parser
@@ -55,6 +55,12 @@ COMMANDS: list[Command] = [
         "wait for a new message and print only its action link",
         wait.add_waiting,
         wait.run_link,
+    ),
+    Command(
+        "run",
+        "create a mailbox, run a command with its address, print the code it was sent",
+        run.add_run,
+        run.run_run,
     ),
     Command("read", "print a message: headers and text, or JSON", mail.add_read, mail.run_read),
     Command(

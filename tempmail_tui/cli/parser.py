@@ -166,6 +166,11 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def label_flag(parser: argparse.ArgumentParser, text: str) -> None:
+    """Declare --label L, repeatable (into ``args.label``, None when not given)."""
+    parser.add_argument("--label", metavar="L", action="append", help=text)
+
+
 def address(parser: argparse.ArgumentParser) -> None:
     """Declare the ADDRESS positional."""
     parser.add_argument("address", metavar="ADDRESS", help="the mailbox address")
