@@ -69,9 +69,15 @@ COMMANDS: list[Command] = [
     Command("rm", "delete a message", mail.add_rm, mail.run_rm),
     Command(
         "rm-box",
-        "delete a mailbox (its stored mail stays readable)",
+        "delete a mailbox, or every live one with a label (its stored mail stays readable)",
         boxes.add_rm_box,
         boxes.run_rm_box,
+    ),
+    Command(
+        "label",
+        "show or change a mailbox's labels on this machine (no request)",
+        boxes.add_label,
+        boxes.run_label,
     ),
     Command(
         "forget",

@@ -155,7 +155,7 @@ class MailService:
 
     async def set_labels(self, email: str, labels: Sequence[str]) -> StoredMailbox:
         """Replace a known box's labels (no request); ``LabelError`` for a bad one."""
-        return await self._db.run(self.store.set_labels, email, clean_labels(labels))
+        return await self.archive.set_labels(email, labels)
 
     async def labelled(self, label: str) -> list[StoredMailbox]:
         """The known boxes carrying ``label`` (ignoring case), newest first; no request."""
@@ -333,8 +333,8 @@ class MailService:
         return self._held.merged(email, stored)
 
     async def search(self, query: str) -> list[StoredMessage]:
-        """Stored messages of every box containing all the query's words (see Store.search)."""
-        return await self._db.run(self.store.search, query)
+        """Stored messages of every box matching the query (see ``core.search``)."""
+        return await self.archive.search(query)
 
     async def load_message(self, message_id: str, *, refresh: bool = True) -> LoadedMessage:
         """Read a message from the server (marking it seen), else the copy kept here.

@@ -1,0 +1,61 @@
+"""Searching the archive: the user's words over the store's index, and ``label:`` filters."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from tempmail_tui.core.labels import has_label
+from tempmail_tui.core.store import Store, StoredMessage
+
+#: How many results one search gives at most (the store's own default).
+SEARCH_LIMIT: Final = 200
+# With a label, the words are searched this far first: the label then narrows the results.
+_LABELLED_LIMIT: Final = 10_000
+# ``label:NAME`` or ``label:"two words"``, anywhere in the query, any case.
+_LABEL_TERM: Final = re.compile(r'(?<!\S)label:(?:"([^"]*)"|(\S+))', re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveQuery:
+    """A query split into its words (for the index) and the labels its boxes must carry."""
+
+    words: str
+    labels: tuple[str, ...]
+
+
+def parse_query(query: str) -> ArchiveQuery:
+    """The query's ``label:`` terms taken out; the rest is left to the store's search."""
+    labels = tuple(
+        quoted if quoted is not None else bare for quoted, bare in _LABEL_TERM.findall(query)
+    )
+    labels = tuple(label for label in labels if label.strip())
+    return ArchiveQuery(_LABEL_TERM.sub(" ", query).strip(), labels)
+
+
+def search_archive(store: Store, query: str, limit: int = SEARCH_LIMIT) -> list[StoredMessage]:
+    """Stored mail matching the query, newest first (store thread).
+
+    Every word must match (as ``Store.search``); each ``label:NAME`` keeps only the mail of
+    boxes carrying that label. A query of labels alone lists all the mail of those boxes.
+    """
+    parsed = parse_query(query)
+    if not parsed.labels:
+        return store.search(query, limit)
+    boxes = {
+        box.email.casefold()
+        for box in store.mailboxes()
+        if all(has_label(box.labels, label) for label in parsed.labels)
+    }
+    if not boxes:
+        return []
+    if parsed.words:
+        found = store.search(parsed.words, _LABELLED_LIMIT)
+    else:
+        found = sorted(
+            (message for email in boxes for message in store.messages(email)),
+            key=lambda m: (m.received_at, m.id),
+            reverse=True,
+        )
+    return [m for m in found if m.mailbox.casefold() in boxes][:limit]
