@@ -77,11 +77,9 @@ def forget_boxes(store: Store, emails: Sequence[str], now: datetime) -> int:
 
 
 def _set_labels(store: Store, email: str, labels: tuple[str, ...]) -> StoredMailbox:
-    """Replace a known box's labels (store thread); refuses an unknown box."""
+    """Replace a known box's labels (store thread), found ignoring case; StoreError if unknown."""
     box = store.mailbox(email)
-    if box is None:
-        raise UnknownMailboxError(email)
-    return store.set_labels(box.email, labels)
+    return store.set_labels(box.email if box is not None else email, labels)
 
 
 class Archive:
