@@ -85,6 +85,18 @@ COMMANDS: list[Command] = [
         archive.add_forget,
         archive.run_forget,
     ),
+    Command(
+        "search",
+        "search the stored mail of every box, as the reader's f does (no request)",
+        archive.add_search,
+        archive.run_search,
+    ),
+    Command(
+        "export",
+        "write a box's (or one message's) stored mail as JSON or a reconstructed mbox",
+        archive.add_export,
+        archive.run_export,
+    ),
 ]
 
 

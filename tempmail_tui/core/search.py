@@ -27,10 +27,9 @@ class ArchiveQuery:
 
 def parse_query(query: str) -> ArchiveQuery:
     """The query's ``label:`` terms taken out; the rest is left to the store's search."""
-    labels = tuple(
-        quoted if quoted is not None else bare for quoted, bare in _LABEL_TERM.findall(query)
-    )
-    labels = tuple(label for label in labels if label.strip())
+    labels = tuple(quoted or bare for quoted, bare in _LABEL_TERM.findall(query))
+    # The reader makes the last word a prefix ("label:shop*"): a label is matched whole.
+    labels = tuple(label.rstrip("*") for label in labels if label.rstrip("*").strip())
     return ArchiveQuery(_LABEL_TERM.sub(" ", query).strip(), labels)
 
 
