@@ -131,9 +131,9 @@ API key lookup order:
   2. the OS keyring (service "tempmail-tui", user "api-key"): see `{PROG} auth set`
   3. none: the app asks for a key when it starts
 
-exit status: 0 success, 1 timed out or nothing found (wait, code, link, save) or
-  declined (forget), 2 usage, configuration or API error, 3 API key problem (none, or
-  rejected)
+exit status: 0 success, 1 timed out or nothing found (wait, code, link, run, search,
+  save) or declined (forget, rm-box --label), 2 usage, configuration or API error, 3 API key
+  problem (none, or rejected), 4 the COMMAND of run failed
 """
 
 
