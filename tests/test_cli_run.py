@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tempmail_tui.cli import main
 from tempmail_tui.sandbox.server import SandboxServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,11 +49,11 @@ def server() -> Iterator[SandboxServer]:
         yield sandbox
 
 
-def _env(sandbox: SandboxServer, key: str | None) -> dict[str, str]:
+def _env(sandbox: SandboxServer, key: str | None, interval: int = 1) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         TEMPMAIL_BASE_URL=sandbox.base_url,
-        TEMPMAIL_POLL_INTERVAL="1",
+        TEMPMAIL_POLL_INTERVAL=str(interval),
         TEMPMAIL_API_KEY=sandbox.api_key if key is None else key,
     )
     return env
@@ -62,11 +63,11 @@ def _argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "tempmail_tui", "run", *args]
 
 
-def _run(sandbox: SandboxServer, *args: str, key: str | None = None) -> Result:
+def _run(sandbox: SandboxServer, *args: str, key: str | None = None, interval: int = 1) -> Result:
     done = subprocess.run(
         _argv(*args),
         cwd=REPO,
-        env=_env(sandbox, key),
+        env=_env(sandbox, key, interval),
         capture_output=True,
         text=True,
         timeout=60,
@@ -98,6 +99,22 @@ def test_run_prints_the_code_after_the_commands_output_and_deletes_the_box(
     # COMMAND's output passes through first; run's result comes after it.
     assert result.out == f"signed up {address}\n905531\n"
     assert not server.state.is_live_address(address)
+
+
+def test_run_looks_at_once_when_the_command_ends(server: SandboxServer) -> None:
+    # The mail goes out after run's first look; the schedule's next one is 30 s away.
+    late = "import time; time.sleep(0.5)\n" + SIGN_UP
+    started = time.monotonic()
+    result = _run(
+        server,
+        "--timeout",
+        "25",
+        *("--", sys.executable, "-c", late, "{address}", str(server.smtp_port)),
+        interval=30,
+    )
+    assert result.code == 0, result.err
+    assert result.out.endswith("905531\n")
+    assert time.monotonic() - started < 15
 
 
 def test_run_link(server: SandboxServer) -> None:
@@ -149,10 +166,10 @@ def test_run_sets_the_address_in_the_environment_and_keeps_the_box_with_keep(
 
 
 def test_run_times_out_with_1_and_deletes_the_box(server: SandboxServer) -> None:
-    result = _run(server, "--timeout", "1.5", "--", sys.executable, "-c", "pass")
+    result = _run(server, "--timeout", "1", "--", sys.executable, "-c", "pass")
     assert result.code == 1
     assert result.out == ""
-    assert "no new matching message within 1.5 s" in result.err
+    assert "no new matching message within 1 s" in result.err
     assert not server.state.is_live_address(_address(result))
 
 
@@ -173,7 +190,13 @@ def test_a_missing_command_exits_2_and_deletes_the_box(
     assert result.code == 2
     assert f"cannot run {missing}: No such file or directory" in result.err
     assert not server.state.is_live_address(_address(result))
-    assert _run(server, "--timeout", "30").code == 2  # no COMMAND at all: usage
+
+
+def test_no_command_is_a_usage_error_before_any_request(server: SandboxServer) -> None:
+    before = server.state.quota().used
+    assert main(["run", "--timeout", "30"]) == 2
+    assert main(["run", "--code", "--link", "--", "true"]) == 2
+    assert server.state.quota().used == before
 
 
 @pytest.mark.parametrize(
@@ -206,13 +229,23 @@ def test_ctrl_c_or_sigterm_ends_the_command_and_deletes_the_box(
     assert not server.state.is_live_address(address)
 
 
-def test_a_key_problem_exits_3_and_runs_nothing(server: SandboxServer, tmp_path: Path) -> None:
+def test_a_rejected_key_exits_3_and_runs_nothing(server: SandboxServer, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     touch = ["--", sys.executable, "-c", f"open({str(marker)!r}, 'w')"]
     rejected = _run(server, *touch, key="sbx_not-the-right-key-at-all")
     assert rejected.code == 3
     assert "rejected" in rejected.err
-    missing = _run(server, *touch, key="")
-    assert missing.code == 3
-    assert "TEMPMAIL_API_KEY" in missing.err
+    assert not marker.exists()
+
+
+def test_no_key_exits_3_and_runs_nothing(
+    server: SandboxServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    marker = tmp_path / "ran"
+    monkeypatch.setenv("TEMPMAIL_BASE_URL", server.base_url)
+    assert main(["run", "--", sys.executable, "-c", f"open({str(marker)!r}, 'w')"]) == 3
+    assert "TEMPMAIL_API_KEY" in capsys.readouterr().err
     assert not marker.exists()

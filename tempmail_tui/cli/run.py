@@ -8,8 +8,8 @@ What happens when:
 
 - mail is found while COMMAND still runs: run waits for COMMAND to finish (its status
   matters), then prints what was found;
-- COMMAND exits 0 before any mail: run keeps waiting until the timeout (counted from
-  COMMAND's start);
+- COMMAND exits 0 before any mail: run looks at once (what COMMAND set off has most likely
+  arrived), then keeps waiting until the timeout (counted from COMMAND's start);
 - COMMAND exits non-zero: run stops waiting at once, says so, and exits 4;
 - the timeout passes while COMMAND still runs: run waits for COMMAND (it never kills it on
   its own), then exits 1 (or 4 if COMMAND failed);
@@ -49,6 +49,8 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 ADDRESS_ENV_VAR = "TEMPMAIL_ADDRESS"
 #: What ``{address}`` in COMMAND's arguments becomes.
 PLACEHOLDER = "{address}"
+# The least time the look after COMMAND's end gets, even when the timeout is all but spent.
+_LAST_LOOK = 1.0
 # How long COMMAND gets to end after SIGTERM before it is killed.
 _TERMINATE_GRACE = 5.0
 
@@ -144,34 +146,44 @@ async def _run_and_wait(
     from tempmail_tui.core.session import policy_for
     from tempmail_tui.core.waiting import MailFilter, WaitTimedOut, wait_for
 
-    process = await _start(argv, address)
-    # The box is brand new: every mail in it arrived after it existed, so none is skipped.
-    waiting = asyncio.create_task(
-        wait_for(
-            session.service,
-            address,
-            _extractor(args.find),
-            timeout=args.timeout,
-            policy=policy_for(session.config),
-            mail_filter=MailFilter(args.sender, args.subject),
-            existing=True,
-            observe=observer(),
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + args.timeout
+
+    def wait(timeout: float) -> asyncio.Task[Found[Any]]:
+        # The box is brand new: every mail in it arrived after it existed, so none is skipped.
+        return asyncio.create_task(
+            wait_for(
+                session.service,
+                address,
+                _extractor(args.find),
+                timeout=timeout,
+                policy=policy_for(session.config),
+                mail_filter=MailFilter(args.sender, args.subject),
+                existing=True,
+                observe=observer(),
+            )
         )
-    )
-    exited = asyncio.create_task(process.wait())
+
+    process = await _start(argv, address)
+    waiting = wait(args.timeout)
     try:
-        await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
-        # Whatever the wait found, COMMAND's status decides first: wait for it to end.
-        status = await exited
+        # Whatever the wait finds meanwhile, COMMAND's status decides first.
+        status = await process.wait()
         if status != 0:
             return Outcome(status)
+        if not waiting.done():
+            # What COMMAND set off has most likely arrived by now: look at once rather than
+            # at the schedule's next turn (up to --poll-interval away).
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting
+            waiting = wait(max(deadline - loop.time(), _LAST_LOOK))
         try:
             return Outcome(status, found=await waiting)
-        except WaitTimedOut as error:
-            return Outcome(status, timed_out=str(error))
+        except WaitTimedOut:
+            return Outcome(status, timed_out=f"no new matching message within {args.timeout:g} s")
     finally:
         waiting.cancel()
-        exited.cancel()
         with contextlib.suppress(asyncio.CancelledError, TempMailError):
             await waiting
         await _stop(process)
