@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tempmail_tui.cli import main
+from tempmail_tui.sandbox.faults import Faults
 from tempmail_tui.sandbox.server import SandboxServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -197,6 +198,32 @@ def test_no_command_is_a_usage_error_before_any_request(server: SandboxServer) -
     assert main(["run", "--timeout", "30"]) == 2
     assert main(["run", "--code", "--link", "--", "true"]) == 2
     assert server.state.quota().used == before
+
+
+def test_a_failed_delete_is_a_warning_that_keeps_the_real_status(server: SandboxServer) -> None:
+    # COMMAND breaks the server for every later request: the wait gives up, then the delete fails.
+    breaker = (
+        "import json, sys, urllib.request\n"
+        "request = urllib.request.Request(sys.argv[1] + '/faults', method='POST',"
+        " data=json.dumps({'force_status': 500}).encode(),"
+        " headers={'Authorization': 'Bearer ' + sys.argv[2], 'Content-Type': 'application/json'})\n"
+        "urllib.request.urlopen(request).read()\n"
+    )
+    try:
+        result = _run(
+            server,
+            "--timeout",
+            "1.5",
+            *("--", sys.executable, "-c", breaker, server.control_url, server.api_key),
+        )
+    finally:
+        server.state.faults = Faults()
+    assert result.code == 2, result.err
+    assert "gave up after 1.5 s" in result.err
+    address = _address(result)
+    assert f"warning: could not delete the mailbox {address}" in result.err
+    assert server.state.is_live_address(address)
+    server.state.delete_mailbox(server.api_key, address)
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ from tempmail_tui.errors import TempMailError
 
 if TYPE_CHECKING:
     from tempmail_tui.api.models import Message
-    from tempmail_tui.core.waiting import Found
+    from tempmail_tui.core.waiting import Found, MailFilter
 
 #: COMMAND failed: its own status is reported and run exits with this one.
 EXIT_COMMAND_FAILED = 4
@@ -49,8 +49,6 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 ADDRESS_ENV_VAR = "TEMPMAIL_ADDRESS"
 #: What ``{address}`` in COMMAND's arguments becomes.
 PLACEHOLDER = "{address}"
-# The least time the look after COMMAND's end gets, even when the timeout is all but spent.
-_LAST_LOOK = 1.0
 # How long COMMAND gets to end after SIGTERM before it is killed.
 _TERMINATE_GRACE = 5.0
 
@@ -146,26 +144,22 @@ async def _run_and_wait(
     from tempmail_tui.core.session import policy_for
     from tempmail_tui.core.waiting import MailFilter, WaitTimedOut, wait_for
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + args.timeout
-
-    def wait(timeout: float) -> asyncio.Task[Found[Any]]:
-        # The box is brand new: every mail in it arrived after it existed, so none is skipped.
-        return asyncio.create_task(
-            wait_for(
-                session.service,
-                address,
-                _extractor(args.find),
-                timeout=timeout,
-                policy=policy_for(session.config),
-                mail_filter=MailFilter(args.sender, args.subject),
-                existing=True,
-                observe=observer(),
-            )
-        )
-
+    extract = _extractor(args.find)
+    mail_filter = MailFilter(args.sender, args.subject)
     process = await _start(argv, address)
-    waiting = wait(args.timeout)
+    # The box is brand new: every mail in it arrived after it existed, so none is skipped.
+    waiting = asyncio.create_task(
+        wait_for(
+            session.service,
+            address,
+            extract,
+            timeout=args.timeout,
+            policy=policy_for(session.config),
+            mail_filter=mail_filter,
+            existing=True,
+            observe=observer(),
+        )
+    )
     try:
         # Whatever the wait finds meanwhile, COMMAND's status decides first.
         status = await process.wait()
@@ -174,19 +168,36 @@ async def _run_and_wait(
         if not waiting.done():
             # What COMMAND set off has most likely arrived by now: look at once rather than
             # at the schedule's next turn (up to --poll-interval away).
-            waiting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await waiting
-            waiting = wait(max(deadline - loop.time(), _LAST_LOOK))
+            found = await _look_now(session, address, extract, mail_filter)
+            if found is not None:
+                return Outcome(status, found=found)
         try:
             return Outcome(status, found=await waiting)
-        except WaitTimedOut:
-            return Outcome(status, timed_out=f"no new matching message within {args.timeout:g} s")
+        except WaitTimedOut as error:
+            return Outcome(status, timed_out=str(error))
     finally:
         waiting.cancel()
         with contextlib.suppress(asyncio.CancelledError, TempMailError):
             await waiting
         await _stop(process)
+
+
+async def _look_now(
+    session: Online,
+    address: str,
+    extract: Callable[[Message], object | None],
+    mail_filter: MailFilter,
+) -> Found[Any] | None:
+    """One check of the box outside the schedule; None when nothing (or it failed)."""
+    from tempmail_tui.api.errors import ApiError
+    from tempmail_tui.core.waiting import Found, pick
+
+    try:
+        fetched = await session.service.fetch(address, retries=0)
+    except ApiError:
+        return None  # the wait goes on, and reports a failure that lasts
+    hit = pick(fetched.messages, set(), mail_filter, extract)
+    return None if hit is None else Found(hit[0], hit[1], fetched.mailbox)
 
 
 async def _start(argv: list[str], address: str) -> asyncio.subprocess.Process:
