@@ -237,6 +237,8 @@ async def _delete(session: Online, address: str) -> None:
 
 async def _report(session: Online, args: argparse.Namespace, address: str, outcome: Outcome) -> int:
     """Print the outcome (stdout: the result; stderr: notes) and return run's status."""
+    from tempmail_tui.core.labels import clean_labels
+
     found = outcome.found
     if outcome.command_status != 0:
         code = outcome.command_status
@@ -253,7 +255,7 @@ async def _report(session: Online, args: argparse.Namespace, address: str, outco
         record: dict[str, object] = {
             "address": address,
             "kept": bool(args.keep),
-            "labels": list(args.label or ()),
+            "labels": list(clean_labels(args.label or ())),
             "command_status": outcome.command_status,
             "result": result,
         }
