@@ -49,6 +49,7 @@ BOX_KEYS = {
     "renamed_to",
     "manual",
     "unread",
+    "labels",
 }
 
 

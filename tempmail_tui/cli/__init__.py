@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tempmail_tui.cli import archive, auth, boxes, mail, sandbox, wait
+from tempmail_tui.cli import archive, auth, boxes, mail, run, sandbox, wait
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, failure_of
 from tempmail_tui.cli.output import log_pointer, say
 from tempmail_tui.cli.parser import Command, Handler, build_parser
@@ -56,6 +56,12 @@ COMMANDS: list[Command] = [
         wait.add_waiting,
         wait.run_link,
     ),
+    Command(
+        "run",
+        "create a mailbox, run a command with its address, print the code it was sent",
+        run.add_run,
+        run.run_run,
+    ),
     Command("read", "print a message: headers and text, or JSON", mail.add_read, mail.run_read),
     Command(
         "save", "save a message's attachments and print each path", mail.add_save, mail.run_save
@@ -63,15 +69,33 @@ COMMANDS: list[Command] = [
     Command("rm", "delete a message", mail.add_rm, mail.run_rm),
     Command(
         "rm-box",
-        "delete a mailbox (its stored mail stays readable)",
+        "delete a mailbox, or every live one with a label (its stored mail stays readable)",
         boxes.add_rm_box,
         boxes.run_rm_box,
+    ),
+    Command(
+        "label",
+        "show or change a mailbox's labels on this machine (no request)",
+        boxes.add_label,
+        boxes.run_label,
     ),
     Command(
         "forget",
         "remove archived mailboxes and their stored mail from this machine",
         archive.add_forget,
         archive.run_forget,
+    ),
+    Command(
+        "search",
+        "search the stored mail of every box, as the reader's f does (no request)",
+        archive.add_search,
+        archive.run_search,
+    ),
+    Command(
+        "export",
+        "write a box's (or one message's) stored mail as JSON or a reconstructed mbox",
+        archive.add_export,
+        archive.run_export,
     ),
 ]
 

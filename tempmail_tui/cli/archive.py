@@ -1,19 +1,24 @@
-"""The forget command: remove archived mailboxes and their stored mail from this machine."""
+"""The local archive's commands: forget, search and export (no request, no key)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 from tempmail_tui.cli.output import PROG, out, out_json, say
 from tempmail_tui.cli.parser import json_flag
 from tempmail_tui.cli.session import settings
-from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.core.format import local_minute
+from tempmail_tui.core.sanitize import clean_line, clean_text
 
 if TYPE_CHECKING:
     from tempmail_tui.core.archive import Archive, ArchivedBox
+    from tempmail_tui.core.export import ExportedMessage
+    from tempmail_tui.core.store import SearchHit
 
 
 def add_forget(parser: argparse.ArgumentParser) -> None:
@@ -111,3 +116,139 @@ def run_forget(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return asyncio.run(work())
+
+
+def add_search(parser: argparse.ArgumentParser) -> None:
+    """Declare search's arguments."""
+    parser.add_argument(
+        "query",
+        metavar="QUERY",
+        nargs="+",
+        help="words every message must contain (a trailing * makes a prefix); "
+        "label:NAME keeps the mail of boxes labelled NAME",
+    )
+    json_flag(parser)
+
+
+def search_row(message: SearchHit) -> str:
+    """One tab-separated line: id, local receive time, mailbox, sender, subject (cleaned)."""
+    return "\t".join(
+        (
+            clean_line(message.id),
+            local_minute(message.received_at),
+            clean_line(message.mailbox),
+            clean_line(message.sender) or "(no sender)",
+            clean_line(message.subject) or "(no subject)",
+        )
+    )
+
+
+def hit_record(hit: SearchHit) -> dict[str, object]:
+    """The JSON form of a search hit: the headers (``read ID`` or ``export ID`` gives the body)."""
+    return {
+        "id": hit.id,
+        "mailbox": hit.mailbox,
+        "from": hit.from_name,
+        "from_email": hit.from_email,
+        "subject": hit.subject,
+        "received_at": hit.received_at.astimezone(UTC).isoformat(),
+        "is_seen": hit.is_seen,
+        "is_html": hit.is_html,
+        "archived": hit.archived,
+    }
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """Search the stored mail of every box, as the reader's `f` does (no request, no key)."""
+    import asyncio
+
+    from tempmail_tui.core.session import open_archive
+
+    settings(args, keyring=False)
+    query = " ".join(args.query)
+
+    async def work() -> list[SearchHit]:
+        async with open_archive(warn=lambda notice: say(f"warning: {notice}")) as archive:
+            return await archive.search(query)
+
+    found = asyncio.run(work())
+    if args.json:
+        out_json([hit_record(m) for m in found])
+    else:
+        for message in found:
+            out(search_row(message))
+    if not found:
+        say("no stored message matches")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def add_export(parser: argparse.ArgumentParser) -> None:
+    """Declare export's arguments."""
+    from tempmail_tui.core.export import FORMATS
+
+    parser.add_argument(
+        "target", metavar="ADDRESS|ID", help="a mailbox (all its stored mail) or one message id"
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="json", help="json (the default) or mbox"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", type=Path, help="write to FILE (default: stdout)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write stored mail as JSON (readable by `sandbox --replay`) or a reconstructed mbox."""
+    import asyncio
+
+    from tempmail_tui.core.export import to_json, to_mbox
+    from tempmail_tui.core.session import open_archive
+
+    settings(args, keyring=False)
+
+    async def work() -> list[ExportedMessage]:
+        async with open_archive(warn=lambda notice: say(f"warning: {notice}")) as archive:
+            return await _exported(archive, args.target)
+
+    messages = asyncio.run(work())
+    text = to_json(messages) if args.format == "json" else to_mbox(messages)
+    if args.output is None:
+        # A terminal never gets a stranger's escapes; a pipe or a file gets the data as is.
+        sys.stdout.write(clean_text(text) if sys.stdout.isatty() else text)
+        sys.stdout.flush()
+    else:
+        _write(args.output, text, overwrite=args.force)
+    say(f"exported {len(messages)} message{'s' * (len(messages) != 1)}")
+    return EXIT_OK
+
+
+async def _exported(archive: Archive, target: str) -> list[ExportedMessage]:
+    """The stored mail a target names (a box's, or one message), with the box's labels."""
+    from tempmail_tui.core.export import ExportedMessage
+
+    box = await archive.mailbox(target)
+    if box is not None:
+        return [ExportedMessage(m, box.labels) for m in await archive.messages(box.email)]
+    message = await archive.message(target)
+    if message is None:
+        raise CliError(
+            f"{clean_line(target)} is neither a mailbox nor a message stored on this machine",
+            EXIT_USAGE,
+        )
+    owner = await archive.mailbox(message.mailbox)
+    return [ExportedMessage(message, owner.labels if owner is not None else ())]
+
+
+def _write(path: Path, text: str, *, overwrite: bool) -> None:
+    """Write the export to exactly ``path``: complete or not at all, never over a file."""
+    from tempmail_tui.core.savefile import write_file
+
+    try:
+        write_file(path, text.encode("utf-8"), overwrite=overwrite)
+    except FileExistsError:
+        raise CliError(f"{path} already exists; add --force to replace it", EXIT_USAGE) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CliError(f"could not write {path}: {reason}", EXIT_USAGE) from None

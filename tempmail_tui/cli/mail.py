@@ -22,6 +22,7 @@ from tempmail_tui.cli.session import Online, online
 if TYPE_CHECKING:
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.results import LoadedMessage
+    from tempmail_tui.core.store import StoredMessage
 
 
 def add_messages(parser: argparse.ArgumentParser) -> None:
@@ -90,13 +91,18 @@ def run_read(args: argparse.Namespace) -> int:
         if args.json:
             out_json(message_record(message, loaded.mailbox))
             return EXIT_OK
-        rendered = await session.service.render(loaded.message)
-        out(headers(message) + "\n\n" + rendered.text)
-        if rendered.notice:
-            say(f"note: {rendered.notice}")
+        await print_message(session.service, loaded.message)
         return EXIT_OK
 
     return online(args, work)
+
+
+async def print_message(service: MailService, message: StoredMessage) -> None:
+    """Print a message's headers and its body as text (HTML converted, all cleaned)."""
+    rendered = await service.render(message)
+    out(headers(message.to_message()) + "\n\n" + rendered.text)
+    if rendered.notice:
+        say(f"note: {rendered.notice}")
 
 
 def add_save(parser: argparse.ArgumentParser) -> None:

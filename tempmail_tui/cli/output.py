@@ -122,11 +122,12 @@ def stored_mailbox_record(
         "renamed_to": box.renamed_to,
         "manual": box.manual,
         "unread": unread,
+        "labels": list(box.labels),
     }
 
 
 def box_row(box: StoredMailbox, unread: int, now: datetime) -> str:
-    """One tab-separated line: address, state, expiry, unread count (all cleaned)."""
+    """One tab-separated line: address, state, expiry, unread count, labels (all cleaned)."""
     if box.state == "renamed" and box.renamed_to:
         expiry = f"renamed to {clean_line(box.renamed_to)}"
     elif not box.is_live:
@@ -138,7 +139,15 @@ def box_row(box: StoredMailbox, unread: int, now: datetime) -> str:
     else:
         left = human_duration((box.expire_at - now).total_seconds())
         expiry = f"expires {local_minute(box.expire_at)} ({left} left)"
-    return "\t".join((clean_line(box.email), _state(box, now), expiry, f"{unread} unread"))
+    return "\t".join(
+        (clean_line(box.email), _state(box, now), expiry, f"{unread} unread", label_list(box))
+    )
+
+
+def label_list(box: StoredMailbox) -> str:
+    """A box's labels as one cleaned field, separated by commas ("-" for none)."""
+    # A label never holds a comma (core/labels.py), so the list reads back unambiguously.
+    return ", ".join(clean_line(label) for label in box.labels) or "-"
 
 
 def message_record(message: Message, mailbox: str | None) -> dict[str, object]:

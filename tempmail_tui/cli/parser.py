@@ -131,9 +131,9 @@ API key lookup order:
   2. the OS keyring (service "tempmail-tui", user "api-key"): see `{PROG} auth set`
   3. none: the app asks for a key when it starts
 
-exit status: 0 success, 1 timed out or nothing found (wait, code, link, save) or
-  declined (forget), 2 usage, configuration or API error, 3 API key problem (none, or
-  rejected)
+exit status: 0 success, 1 timed out or nothing found (wait, code, link, run, search,
+  save) or declined (forget, rm-box --label), 2 usage, configuration or API error, 3 API key
+  problem (none, or rejected), 4 the COMMAND of run failed
 """
 
 
@@ -164,6 +164,11 @@ def json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print JSON (non-ASCII and controls escaped)"
     )
+
+
+def label_flag(parser: argparse.ArgumentParser, text: str) -> None:
+    """Declare --label L, repeatable (into ``args.label``, None when not given)."""
+    parser.add_argument("--label", metavar="L", action="append", help=text)
 
 
 def address(parser: argparse.ArgumentParser) -> None:

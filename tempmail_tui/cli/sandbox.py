@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tempmail_tui.cli.errors import EXIT_USAGE, CliError
+
+if TYPE_CHECKING:
+    from tempmail_tui.core.export import ExportedMessage
 
 DEFAULT_SANDBOX_PORT = 8025
 DEFAULT_SANDBOX_SMTP_PORT = 1025
@@ -42,15 +49,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-samples", action="store_true", help="start with no sample mailboxes or messages"
     )
+    parser.add_argument(
+        "--replay",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=[],
+        help="put the messages of a JSON export (`export --format json`) into a new mailbox; "
+        "repeatable (all go into the one box)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the local sandbox API server in the foreground until interrupted."""
     from tempmail_tui.sandbox.server import run_foreground
 
+    replayed = [message for path in args.replay for message in _exported(path)]
     return run_foreground(
         port=args.port,
         smtp_port=args.smtp_port,
         api_key=args.api_key,
         samples=not args.no_samples,
+        replayed=replayed,
     )
+
+
+def _exported(path: Path) -> list[ExportedMessage]:
+    """The messages of one export file; a clear message when it cannot be read."""
+    from tempmail_tui.core.export import ExportFormatError, read_json
+
+    try:
+        return read_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror or error}", EXIT_USAGE) from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text", EXIT_USAGE) from None
+    except ExportFormatError as error:
+        raise CliError(f"{path}: {error}", EXIT_USAGE) from None

@@ -84,15 +84,7 @@ def _waiting(
     ``extract_for`` gives, from the settings, what to look for in each message.
     """
     from tempmail_tui.core.session import policy_for
-    from tempmail_tui.core.waiting import MailFilter, Retrying, wait_for
-
-    notes = Notes()
-
-    def observe(event: Fetched | Retrying) -> None:
-        if isinstance(event, Retrying):
-            _say_retrying(event)
-        else:
-            notes.fetched(event)
+    from tempmail_tui.core.waiting import MailFilter, wait_for
 
     async def work(session: Online) -> int:
         found = await wait_for(
@@ -103,7 +95,7 @@ def _waiting(
             policy=policy_for(session.config),
             mail_filter=MailFilter(args.sender, args.subject),
             existing=args.existing,
-            observe=observe,
+            observe=observer(),
         )
         show(found)
         return EXIT_OK
@@ -111,7 +103,22 @@ def _waiting(
     return online(args, work)
 
 
-def _say_retrying(event: Retrying) -> None:
+def observer() -> Callable[[Fetched | Retrying], None]:
+    """What a wait hears: warnings for unreadable mail (once each) and for failed checks."""
+    from tempmail_tui.core.waiting import Retrying
+
+    notes = Notes()
+
+    def observe(event: Fetched | Retrying) -> None:
+        if isinstance(event, Retrying):
+            say_retrying(event)
+        else:
+            notes.fetched(event)
+
+    return observe
+
+
+def say_retrying(event: Retrying) -> None:
     """A warning that a check failed and when the next one goes out."""
     from tempmail_tui.api.errors import RateLimitError
 

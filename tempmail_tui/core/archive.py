@@ -1,4 +1,4 @@
-"""Archived mailboxes: which boxes are archive, not traffic, and forgetting them locally."""
+"""The local archive: archived boxes and forgetting them, labels, search and stored mail."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tempmail_tui.core.store import Store, StoredMailbox
+from tempmail_tui.core.labels import clean_labels
+from tempmail_tui.core.search import search_archive
+from tempmail_tui.core.store import SearchHit, Store, StoredMailbox, StoredMessage
 from tempmail_tui.core.store_thread import StoreThread
 from tempmail_tui.errors import LocalError
 
@@ -74,10 +76,16 @@ def forget_boxes(store: Store, emails: Sequence[str], now: datetime) -> int:
     return sum(box.messages for box in boxes)
 
 
-class Archive:
-    """The archive use cases of a mail service: list archived boxes, forget them locally.
+def _set_labels(store: Store, email: str, labels: tuple[str, ...]) -> StoredMailbox:
+    """Replace a known box's labels (store thread), found ignoring case; StoreError if unknown."""
+    box = store.mailbox(email)
+    return store.set_labels(box.email if box is not None else email, labels)
 
-    Nothing here sends a request: an archived box is gone from the server.
+
+class Archive:
+    """The use cases of the local store alone: archived boxes, labels, search, stored mail.
+
+    Nothing here sends a request, so none of it needs an API key (``session.open_archive``).
     """
 
     def __init__(
@@ -101,6 +109,30 @@ class Archive:
     async def boxes(self) -> list[ArchivedBox]:
         """Every archived box with its stored message count, newest first."""
         return await self._db.run(archived_boxes, self._store, self._clock())
+
+    async def mailbox(self, email: str) -> StoredMailbox | None:
+        """One known box by address (case-insensitive), live or archived, or None."""
+        return await self._db.run(self._store.mailbox, email)
+
+    async def mailboxes(self) -> list[StoredMailbox]:
+        """Every known box, newest first."""
+        return await self._db.run(self._store.mailboxes)
+
+    async def messages(self, email: str) -> list[StoredMessage]:
+        """The stored messages of a box, newest first."""
+        return await self._db.run(self._store.messages, email)
+
+    async def message(self, message_id: str) -> StoredMessage | None:
+        """One stored message by id, or None."""
+        return await self._db.run(self._store.message, message_id)
+
+    async def set_labels(self, email: str, labels: Sequence[str]) -> StoredMailbox:
+        """Replace a known box's labels; ``LabelError`` for a bad one, no change then."""
+        return await self._db.run(_set_labels, self._store, email, clean_labels(labels))
+
+    async def search(self, query: str, *, limit: int = 200, offset: int = 0) -> list[SearchHit]:
+        """Stored mail of every box matching the query (see ``core.search``), best first."""
+        return await self._db.run(search_archive, self._store, query, limit, offset)
 
     async def forget(self, emails: Sequence[str]) -> int:
         """Remove archived boxes and all their stored mail from this machine; messages removed."""

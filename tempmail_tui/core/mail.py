@@ -166,7 +166,7 @@ class MailService:
 
     async def set_labels(self, email: str, labels: Sequence[str]) -> StoredMailbox:
         """Replace a known box's labels (no request); ``LabelError`` for a bad one."""
-        return await self._db.run(self.store.set_labels, email, clean_labels(labels))
+        return await self.archive.set_labels(email, labels)
 
     async def labelled(self, label: str) -> list[StoredMailbox]:
         """The known boxes carrying ``label`` (ignoring case), newest first; no request."""
@@ -344,12 +344,12 @@ class MailService:
         return self._held.merged(email, stored)
 
     async def search(self, query: str, *, limit: int = 200, offset: int = 0) -> list[SearchHit]:
-        """Stored messages of every box containing all the query's words, best first.
+        """Stored messages of every box matching the query, best first (see ``core.search``).
 
-        ``limit`` hits after the first ``offset`` (see Store.search); no body is read: open
-        a hit with ``load_message`` or ``open_message``.
+        ``limit`` hits after the first ``offset``; no body is read: open a hit with
+        ``load_message`` or ``open_message``.
         """
-        return await self._db.run(self.store.search, query, limit, offset=offset)
+        return await self.archive.search(query, limit=limit, offset=offset)
 
     async def load_message(self, message_id: str, *, refresh: bool = True) -> LoadedMessage:
         """Read a message from the server (marking it seen), else the copy kept here.

@@ -28,6 +28,7 @@ __all__ = [
     "SizeMismatchError",
     "free_name",
     "safe_filename",
+    "write_file",
 ]
 
 MAX_NAME_BYTES = 200
@@ -149,6 +150,66 @@ def _make_private_directory(directory: Path) -> None:
             path.mkdir(mode=0o700)
 
 
+def _create_temp(directory: Path) -> tuple[Path, int]:
+    """A new hidden 0600 file in ``directory`` (never an existing one) and its descriptor."""
+    for _ in range(100):
+        path = directory / f".tempmail-{secrets.token_hex(8)}.partial"
+        try:
+            fd = os.open(path, _CREATE_FLAGS, 0o600)
+        except FileExistsError:
+            continue
+        # The umask could only have removed bits; set exactly 0600 regardless.
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)
+        return path, fd
+    raise SaveFileError(f"could not create a temporary file in {directory}")
+
+
+def write_file(path: Path, data: bytes, *, overwrite: bool = False) -> Path:
+    """Write ``data`` to exactly ``path``, whole or not at all; the path written.
+
+    The bytes go to a hidden file beside it first; only a complete file takes the name.
+    An existing file (or symlink) under the name is never touched unless ``overwrite``:
+    ``FileExistsError`` then. Created 0600, as saved attachments are.
+    """
+    directory = path.parent.resolve(strict=True)
+    final = directory / path.name
+    temp, fd = _create_temp(directory)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        if overwrite:
+            os.replace(temp, final)
+        elif not _claim(temp, final):
+            raise FileExistsError(errno.EEXIST, "file exists", str(final))
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+    _fsync_directory(directory)
+    return final
+
+
+def _claim(temp: Path, final: Path) -> bool:
+    """Give the finished file the name ``final`` unless it is taken; False if taken."""
+    try:
+        _link(temp, final)
+    except FileExistsError:
+        return False
+    except NotImplementedError:
+        return _publish_by_rename(temp, final)
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        return _publish_by_rename(temp, final)
+    return True
+
+
 class AtomicDownload:
     """Writes a download to a hidden temporary file, then publishes it under a free name.
 
@@ -165,21 +226,8 @@ class AtomicDownload:
         self.name = safe_filename(name)
         self.expected_size = expected_size
         self.written = 0
-        self._temp_path, self._fd = self._create_temp()
+        self._temp_path, self._fd = _create_temp(self.directory)
         self._done = False
-
-    def _create_temp(self) -> tuple[Path, int]:
-        for _ in range(100):
-            path = self.directory / f".tempmail-{secrets.token_hex(8)}.partial"
-            try:
-                fd = os.open(path, _CREATE_FLAGS, 0o600)
-            except FileExistsError:
-                continue
-            # The umask could only have removed bits; set exactly 0600 regardless.
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)
-            return path, fd
-        raise SaveFileError(f"could not create a temporary file in {self.directory}")
 
     def __enter__(self) -> AtomicDownload:
         return self

@@ -9,9 +9,9 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import FrameType, TracebackType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import uvicorn
 
@@ -19,6 +19,10 @@ from tempmail_tui.sandbox.app import create_app
 from tempmail_tui.sandbox.samples import SAMPLE_KINDS
 from tempmail_tui.sandbox.smtp import DeliveryHandler, LoopbackController
 from tempmail_tui.sandbox.state import SandboxState
+
+# Exports are read with the core's store records: loaded only when a file is replayed.
+if TYPE_CHECKING:
+    from tempmail_tui.core.export import ExportedMessage
 
 START_TIMEOUT_SECONDS = 5.0
 
@@ -201,6 +205,7 @@ def run_foreground(
     api_key: str | None,
     samples: bool = True,
     out: TextIO | None = None,
+    replayed: Sequence[ExportedMessage] = (),
 ) -> int:
     """Serve the sandbox until Ctrl-C (or SIGTERM), printing how to reach it; the exit code."""
     out = out or sys.stdout
@@ -224,6 +229,12 @@ def run_foreground(
         ]
         if samples:
             lines.append(f"  mailbox  : {populate_demo(server)} (with sample mail)")
+        if replayed:
+            from tempmail_tui.sandbox.replay import replay
+
+            box = replay(server.state, replayed)
+            count = f"{len(replayed)} exported message{'s' * (len(replayed) != 1)}"
+            lines.append(f"  replayed : {box.email} ({count})")
         lines += [
             f"  try      : curl -H {auth} '{server.base_url}/domains?type=free'",
             "Press Ctrl-C to stop.",
