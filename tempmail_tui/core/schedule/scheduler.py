@@ -11,9 +11,19 @@ from typing import Final
 
 from tempmail_tui.api.errors import RateLimitError
 from tempmail_tui.api.models import Quota
+from tempmail_tui.core.schedule.burst import Burst, choose_burst
 from tempmail_tui.core.schedule.clock import aware, utc_now
 from tempmail_tui.core.schedule.outcome import Outcome, outcome_for
-from tempmail_tui.core.schedule.plan import Plan, horizons_of, live_quota, plan_for, reset_of
+from tempmail_tui.core.schedule.plan import (
+    Horizons,
+    Plan,
+    SharedUse,
+    horizon_end,
+    horizons_of,
+    live_quota,
+    plan_for,
+    reset_of,
+)
 from tempmail_tui.core.schedule.policy import (
     DEFAULT_RATE_LIMIT_PAUSE,
     MAX_RATE_LIMIT_PAUSE,
@@ -33,6 +43,10 @@ log = logging.getLogger("tempmail_tui.core.schedule")
 
 #: How long a computed plan is reused while nothing else changes (horizons move with time).
 _PLAN_TTL: Final = 1.0
+#: How long a burst asked for before its box is known waits for the box (seconds).
+_PENDING_BURST: Final = 30.0
+#: How long the status says a burst was skipped.
+_SKIP_NOTE: Final = 10.0
 
 
 class PollScheduler:
@@ -77,6 +91,15 @@ class PollScheduler:
         self._net_failed_at: datetime | None = None
         self._plan_cache: tuple[datetime, Plan] | None = None
         self._logged_plan: tuple[str, int, int] | None = None
+        self._bursts: dict[str, Burst] = {}
+        # Bursts asked for boxes not given yet (a box just created): when they were asked.
+        self._pending_bursts: dict[str, datetime] = {}
+        # Why the last burst was skipped, and until when the status says so.
+        self._burst_note: tuple[str, datetime] | None = None
+        # What the other pollers on this machine project (None: this one plans alone).
+        self._shared: SharedUse | None = None
+        #: Requests this scheduler has seen go out, for the shared budget's ledger.
+        self.requests_made = 0
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -90,8 +113,16 @@ class PollScheduler:
             self._failures.pop(key, None)
             self._retry_at.pop(key, None)
             self._gone.discard(key)
+            self._bursts.pop(key, None)
         self._boxes = fresh
         self._plan_cache = None
+        now = self._clock()
+        for key, asked in list(self._pending_bursts.items()):
+            if key in fresh:
+                del self._pending_bursts[key]
+                self.expect_mail(key)
+            elif (now - asked).total_seconds() > _PENDING_BURST:
+                del self._pending_bursts[key]
 
     def select(self, key: str | None) -> None:
         """Make ``key`` the box polled at the fast rate (None: no box is selected)."""
@@ -114,6 +145,54 @@ class PollScheduler:
         self._unaccounted = len(self._in_flight)
         self._plan_cache = None
 
+    def share(self, shared: SharedUse | None) -> None:
+        """Take what the other live pollers on this machine project (None: plan alone)."""
+        if shared != self._shared:
+            self._shared = shared
+            self._plan_cache = None
+
+    def expect_mail(self, key: str) -> str:
+        """Check ``key`` fast for a while (mail is likely soon); what was decided, in words.
+
+        The burst fits the quota plan (see ``burst.py``): it shrinks when the plan is
+        stretched and is skipped at the reserve. A box not given yet gets its burst when
+        ``set_boxes`` brings it.
+        """
+        now = self._clock()
+        box = self._boxes.get(key)
+        if box is None:
+            self._pending_bursts[key] = now
+            return "watching for new mail once the mailbox is listed"
+        self._bursts.pop(key, None)
+        self._plan_cache = None
+        plan = self._plan(now)
+        end = horizon_end(self.policy, box, now, reset_of(live_quota(self._quota, now)))
+        base = plan.fast if key == self._selected else plan.slow
+        choice = choose_burst(self.policy, now, end, base, reserve=plan.mode == "reserve")
+        if choice.burst is None:
+            self._burst_note = (choice.reason, now + timedelta(seconds=_SKIP_NOTE))
+            log.info("%s (%s)", choice.reason, key)
+        else:
+            self._bursts[key] = choice.burst
+            self._burst_note = None
+            log.info("%s (%s)", choice.reason, key)
+        self._plan_cache = None
+        return choice.reason
+
+    def mail_arrived(self, key: str) -> None:
+        """New mail came in for ``key``: its burst's fast phase ends (the payback goes on)."""
+        burst = self._bursts.get(key)
+        now = self._clock()
+        if burst is not None and burst.fast_at(now):
+            burst.ends = now
+            self._plan_cache = None
+            log.info("new mail in %s: the burst ends", key)
+
+    def wanted(self) -> int:
+        """Requests this schedule projects until the reset at its normal intervals."""
+        now = self._clock()
+        return self._horizons(now).cost(self.policy.fast_interval, self.policy.slow_interval)
+
     def request_manual(self, key: str) -> bool:
         """Make ``key`` due now whatever the mode; False if a request for it is running."""
         if key in self._in_flight:
@@ -128,6 +207,10 @@ class PollScheduler:
         self._started_at[key] = now
         self._manual.discard(key)
         self._unaccounted += 1
+        self.requests_made += 1
+        burst = self._bursts.get(key)
+        if burst is not None:
+            burst.spent += 1
         self._plan_cache = None
 
     def checked_within(self, key: str, seconds: float) -> bool:
@@ -343,7 +426,21 @@ class PollScheduler:
             paused_until=paused,
             offline=self._offline,
             projected_requests=plan.projected,
+            burst=self._burst_status(now),
         )
+
+    def _burst_status(self, now: datetime) -> str | None:
+        """The running burst (the selected box's first), or a burst just skipped, in words."""
+        running = [
+            (key != self._selected, key)
+            for key, burst in self._bursts.items()
+            if burst.fast_at(now) and key in self._live_keys(now)
+        ]
+        if running:
+            return self._bursts[min(running)[1]].describe(now)
+        if self._burst_note is not None and now < self._burst_note[1]:
+            return self._burst_note[0]
+        return None
 
     @property
     def in_flight(self) -> frozenset[str]:
@@ -385,6 +482,14 @@ class PollScheduler:
         if last is None:
             return now
         interval = plan.fast if key == self._selected else plan.slow
+        burst = self._bursts.get(key)
+        if burst is not None:
+            if now >= burst.horizon_end:
+                del self._bursts[key]  # paid back: the box is an ordinary one again
+            elif burst.fast_at(last):
+                return last + timedelta(seconds=burst.interval)
+            else:
+                interval = burst.payback_interval(last, interval)
         return last + timedelta(seconds=interval)
 
     def _plan(self, now: datetime) -> Plan:
@@ -407,8 +512,24 @@ class PollScheduler:
             )
         return plan
 
+    def _horizons(self, now: datetime) -> Horizons:
+        """The live boxes' horizons; a box in a burst counts what its allowance has left."""
+        reset = reset_of(live_quota(self._quota, now))
+        keys = self._live_keys(now)
+        bursting = [k for k in keys if k in self._bursts and now < self._bursts[k].horizon_end]
+        live = [self._boxes[key] for key in keys if key not in bursting]
+        horizons = horizons_of(self.policy, live, self._selected, now, reset)
+        fixed = sum(self._bursts[key].left() for key in bursting)
+        return Horizons(horizons.selected, horizons.others, fixed)
+
     def _compute_plan(self, now: datetime) -> Plan:
         quota = live_quota(self._quota, now)
-        live = [self._boxes[key] for key in self._live_keys(now)]
-        horizons = horizons_of(self.policy, live, self._selected, now, reset_of(quota))
-        return plan_for(self.policy, horizons, quota, self._unaccounted, now, self._display_tz)
+        return plan_for(
+            self.policy,
+            self._horizons(now),
+            quota,
+            self._unaccounted,
+            now,
+            self._display_tz,
+            self._shared,
+        )

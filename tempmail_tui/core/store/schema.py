@@ -10,7 +10,7 @@ from typing import Final
 from tempmail_tui.core.store.errors import StoreError
 
 #: The version this code reads and writes (``PRAGMA user_version``).
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 _SCHEMA_V1: Final = """
 CREATE TABLE mailboxes (
@@ -117,8 +117,29 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
+def _migrate_to_v2(conn: sqlite3.Connection) -> None:
+    """The pollers sharing the quota: one row per process that polls, kept by its heartbeat."""
+    conn.execute(
+        """
+        CREATE TABLE pollers (
+            id          TEXT NOT NULL PRIMARY KEY,
+            kind        TEXT NOT NULL,
+            host        TEXT NOT NULL,
+            pid         INTEGER NOT NULL,
+            beat_at     TEXT NOT NULL,
+            beat_every  REAL NOT NULL,
+            projected   INTEGER NOT NULL,
+            requests    INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+
+
 # Index i migrates a database from version i to i + 1.
-_MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (_migrate_to_v1,)
+_MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
+    _migrate_to_v1,
+    _migrate_to_v2,
+)
 
 
 def migrate(conn: sqlite3.Connection) -> None:

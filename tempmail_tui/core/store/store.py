@@ -24,6 +24,7 @@ from tempmail_tui.core.store.mailboxes import (
     validate_address,
 )
 from tempmail_tui.core.store.opening import open_store
+from tempmail_tui.core.store.pollers import OtherPollers, PollerBeat, beat, leave
 from tempmail_tui.core.store.records import (
     GONE_STATES,
     MESSAGE_COLUMNS,
@@ -390,6 +391,25 @@ class Store:
             return {str(email): int(count) for email, count in rows}
 
         return self._run(work, write=False)
+
+    # -- the pollers sharing the quota ------------------------------------------------
+
+    def beat_poller(self, poller: PollerBeat) -> OtherPollers | None:
+        """Record a poller's heartbeat; the other live pollers, or None where none can be.
+
+        The in-memory fallback is this process alone, and a read-only file cannot record
+        the heartbeat: both give None, and the caller plans alone.
+        """
+        if self.path is None or self.read_only:
+            return None
+        now = self._clock()
+        return self._run(lambda conn: beat(conn, poller, now), write=True)
+
+    def leave_poller(self, poller_id: str) -> None:
+        """Remove a poller that stops, so the others stop counting it at once."""
+        if self.path is None or self.read_only:
+            return
+        self._run(lambda conn: leave(conn, poller_id), write=True)
 
     # -- search -------------------------------------------------------------------------
 

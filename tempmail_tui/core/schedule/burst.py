@@ -1,0 +1,130 @@
+"""Expect-mail bursts: a box checked fast for a while, paid for by its own later checks.
+
+A burst polls a box every ``burst_interval`` seconds right after the user did something
+that makes mail likely (created the box, copied its address, ran ``wait``). It is part of
+the quota projection: the box's checks from the burst's start to the end of its horizon
+(its expiry, the quota reset or the wait's timeout) may not cost more than the normal
+interval would have cost over the same time. What the burst spends early is paid back
+after it, at an interval at most ``burst_payback`` times the normal one; the burst is as
+long as that allows (at most ``burst_duration``), so it costs the month nothing. With the
+plan stretched the burst stretches with it; at the reserve, or with no time to pay it
+back, it is skipped, and the status says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tempmail_tui.core.schedule.policy import PollPolicy
+from tempmail_tui.core.schedule.status import format_interval
+
+#: A burst shorter than this many of its own intervals is not worth announcing.
+_MIN_BURST_CHECKS = 3
+
+
+@dataclass
+class Burst:
+    """One box's burst: the fast phase, the horizon it is paid back over, and its ledger."""
+
+    started: datetime
+    #: When the fast phase ends (moved to the moment mail arrives, if sooner).
+    ends: datetime
+    #: The end of the box's horizon when the burst started: the payback ends there.
+    horizon_end: datetime
+    interval: float
+    #: Requests the normal interval would have made from ``started`` to ``horizon_end``.
+    allowance: int
+    spent: int = 0
+
+    def fast_at(self, now: datetime) -> bool:
+        """Whether the fast phase is on at ``now``."""
+        return now < self.ends
+
+    def left(self) -> int:
+        """Requests of the allowance not yet spent."""
+        return max(0, self.allowance - self.spent)
+
+    def payback_interval(self, now: datetime, base: float) -> float:
+        """The interval after the fast phase: the normal one, or longer to repay the burst."""
+        rest = (self.horizon_end - now).total_seconds()
+        if rest <= 0:
+            return base
+        return max(base, rest / max(1, self.left()))
+
+    def describe(self, now: datetime) -> str:
+        """The burst in words, for the status line."""
+        left = max(0.0, (self.ends - now).total_seconds())
+        return (
+            f"watching for new mail: every {format_interval(self.interval)} "
+            f"for {format_interval(left)}"
+        )
+
+
+@dataclass(frozen=True)
+class BurstChoice:
+    """What a burst request became: a burst, or None and the reason it was skipped."""
+
+    burst: Burst | None
+    reason: str
+
+
+def choose_burst(
+    policy: PollPolicy,
+    now: datetime,
+    horizon_end: datetime,
+    fast: float,
+    *,
+    reserve: bool,
+) -> BurstChoice:
+    """The burst that fits a box polled every ``fast`` seconds until ``horizon_end``.
+
+    ``fast`` is the plan's interval for the box (stretched when the quota is tight), and
+    the burst's interval stretches by the same factor.
+    """
+    if reserve:
+        return BurstChoice(None, "burst skipped: the quota is down to its reserve")
+    horizon = (horizon_end - now).total_seconds()
+    interval = policy.burst_interval * max(1.0, fast / policy.fast_interval)
+    if interval * 2 > fast:
+        why = "quota low" if fast > policy.fast_interval else "already checking that often"
+        return BurstChoice(None, f"burst skipped: {why}")
+    allowance = math.ceil(horizon / fast) if horizon > 0 else 0
+    payback = fast * policy.burst_payback
+    seconds = _longest_burst(horizon, interval, payback, allowance, policy.burst_duration)
+    if seconds < interval * _MIN_BURST_CHECKS:
+        return BurstChoice(None, "burst skipped: quota low, no time to pay it back")
+    burst = Burst(
+        started=now,
+        ends=now + timedelta(seconds=seconds),
+        horizon_end=horizon_end,
+        interval=interval,
+        allowance=allowance,
+    )
+    return BurstChoice(burst, burst.describe(now))
+
+
+def burst_cost(seconds: float, horizon: float, interval: float, payback: float) -> int:
+    """Requests a burst of ``seconds`` and its payback at ``payback`` make over ``horizon``."""
+    fast_part = math.ceil(seconds / interval) if seconds > 0 else 0
+    rest = horizon - seconds
+    return fast_part + (math.ceil(rest / payback) if rest > 0 else 0)
+
+
+def _longest_burst(
+    horizon: float, interval: float, payback: float, allowance: int, longest: float
+) -> float:
+    """The longest fast phase (whole seconds, at most ``longest``) the allowance pays for."""
+    top = math.floor(min(longest, horizon))
+    if burst_cost(top, horizon, interval, payback) <= allowance:
+        return float(top)
+    # The cost only grows with the burst's length: bisect for the longest that fits.
+    good, bad = 0, top
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if burst_cost(mid, horizon, interval, payback) <= allowance:
+            good = mid
+        else:
+            bad = mid
+    return float(good)
