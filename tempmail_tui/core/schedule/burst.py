@@ -87,7 +87,8 @@ def choose_burst(
         return BurstChoice(None, "burst skipped: the quota is down to its reserve")
     horizon = (horizon_end - now).total_seconds()
     interval = policy.burst_interval * max(1.0, fast / policy.fast_interval)
-    if interval * 2 > fast:
+    if interval * 2 > min(fast, policy.fast_interval):
+        # Less than twice the normal pace is no burst: nothing to announce or pay back.
         why = "quota low" if fast > policy.fast_interval else "already checking that often"
         return BurstChoice(None, f"burst skipped: {why}")
     allowance = math.ceil(horizon / fast) if horizon > 0 else 0

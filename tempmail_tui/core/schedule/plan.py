@@ -62,12 +62,11 @@ def share_of(budget: int, wanted: int, shared: SharedUse | None) -> int:
     When everyone's projection fits, the others' is set aside whole; when it does not,
     each poller gets a share in proportion to what it wants, so all stretch together.
     """
-    if shared is None or shared.pollers <= 0 or shared.projected <= 0:
+    # Wanting nothing more (every horizon over), this poller takes nothing from the others.
+    if shared is None or shared.pollers <= 0 or shared.projected <= 0 or wanted <= 0:
         return budget
     if wanted + shared.projected <= budget:
         return budget - shared.projected
-    if wanted <= 0:
-        return 0
     # At least one: a share rounded down to nothing would stop a waiter outright.
     return max(1, budget * wanted // (wanted + shared.projected))
 

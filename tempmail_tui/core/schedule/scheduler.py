@@ -167,8 +167,8 @@ class PollScheduler:
         self._plan_cache = None
         plan = self._plan(now)
         end = horizon_end(self.policy, box, now, reset_of(live_quota(self._quota, now)))
-        base = plan.fast if key == self._selected else plan.slow
-        choice = choose_burst(self.policy, now, end, base, reserve=plan.mode == "reserve")
+        # The box the user acts on is the one they look at: its allowance is the fast pace's.
+        choice = choose_burst(self.policy, now, end, plan.fast, reserve=plan.mode == "reserve")
         if choice.burst is None:
             self._burst_note = (choice.reason, now + timedelta(seconds=_SKIP_NOTE))
             log.info("%s (%s)", choice.reason, key)
