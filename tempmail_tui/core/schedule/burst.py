@@ -68,6 +68,8 @@ class BurstChoice:
 
     burst: Burst | None
     reason: str
+    #: Whether the status says it (a skip for the quota does; one that changes nothing not).
+    tell: bool = True
 
 
 def choose_burst(
@@ -89,8 +91,9 @@ def choose_burst(
     interval = policy.burst_interval * max(1.0, fast / policy.fast_interval)
     if interval * 2 > min(fast, policy.fast_interval):
         # Less than twice the normal pace is no burst: nothing to announce or pay back.
-        why = "quota low" if fast > policy.fast_interval else "already checking that often"
-        return BurstChoice(None, f"burst skipped: {why}")
+        if fast > policy.fast_interval:
+            return BurstChoice(None, "burst skipped: quota low")
+        return BurstChoice(None, "no burst: already checking that often", tell=False)
     allowance = math.ceil(horizon / fast) if horizon > 0 else 0
     payback = fast * policy.burst_payback
     seconds = _longest_burst(horizon, interval, payback, allowance, policy.burst_duration)

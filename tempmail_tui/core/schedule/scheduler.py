@@ -169,13 +169,12 @@ class PollScheduler:
         end = horizon_end(self.policy, box, now, reset_of(live_quota(self._quota, now)))
         # The box the user acts on is the one they look at: its allowance is the fast pace's.
         choice = choose_burst(self.policy, now, end, plan.fast, reserve=plan.mode == "reserve")
-        if choice.burst is None:
-            self._burst_note = (choice.reason, now + timedelta(seconds=_SKIP_NOTE))
-            log.info("%s (%s)", choice.reason, key)
-        else:
+        log.info("%s (%s)", choice.reason, key)
+        self._burst_note = None
+        if choice.burst is not None:
             self._bursts[key] = choice.burst
-            self._burst_note = None
-            log.info("%s (%s)", choice.reason, key)
+        elif choice.tell:
+            self._burst_note = (choice.reason, now + timedelta(seconds=_SKIP_NOTE))
         self._plan_cache = None
         return choice.reason
 
