@@ -152,3 +152,44 @@ def test_equal_pollers_sharing_never_plan_beyond_the_budget_together() -> None:
         sched.share(SharedUse(len(pollers) - 1, others))
     together = sum(s.status().projected_requests for s in pollers)
     assert together <= 200 < alone * len(pollers)
+
+
+# -- a wait's burst: unpaid, within what the plan spares ---------------------------------
+
+
+def waiting(clock: FakeClock) -> PollScheduler:
+    """A scheduler as a five-minute wait sets it up."""
+    return scheduler(clock, expire=timedelta(minutes=5))
+
+
+def test_a_wait_bursts_for_three_minutes_when_the_quota_spares_it() -> None:
+    clock = FakeClock()
+    sched = waiting(clock)
+    sched.update_quota(quota(40_000, reset_at=T0 + timedelta(days=20), seen_at=T0))
+    assert sched.expect_mail("new@x.test", paid=False) == (
+        "watching for new mail: every 1 s for 3 min"
+    )
+    times = check_times(sched, clock, 400)
+    assert len([t for t in times if t < 180]) == 180
+    gaps = [b - a for a, b in itertools.pairwise(times) if a >= 181]
+    assert gaps and max(gaps) <= 5.25  # then the normal pace again, not a payback
+
+
+def test_a_wait_burst_shrinks_to_what_the_plan_spares_and_is_skipped_without_it() -> None:
+    clock = FakeClock()
+    sched = waiting(clock)
+    # 60 checks at 5 s over the wait; 100 over the reserve leaves 40 to spare.
+    sched.update_quota(quota(600, reset_at=T0 + timedelta(days=20), seen_at=T0))
+    said = sched.expect_mail("new@x.test", paid=False)
+    assert said == "watching for new mail: every 1 s for 50 s"
+    assert sched.status().projected_requests <= 100
+    sched.update_quota(quota(561, reset_at=T0 + timedelta(days=20), seen_at=T0 + HOUR))
+    assert sched.expect_mail("new@x.test", paid=False) == "burst skipped: quota low"
+
+
+def test_a_wait_burst_chosen_before_any_figures_is_fitted_to_the_first() -> None:
+    clock = FakeClock()
+    sched = waiting(clock)
+    assert sched.expect_mail("new@x.test", paid=False).endswith("every 1 s for 3 min")
+    sched.update_quota(quota(600, reset_at=T0 + timedelta(days=20), seen_at=T0))
+    assert sched.status().burst == "watching for new mail: every 1 s for 50 s"

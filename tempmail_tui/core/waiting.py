@@ -143,7 +143,8 @@ async def wait_for(
     scheduler.select(address)
     scheduler.update_quota(service.quota)
     if burst:
-        scheduler.expect_mail(address)
+        # Unpaid: the wait ends with the mail, leaving no later checks to repay it with.
+        scheduler.expect_mail(address, paid=False)
     # The heartbeat runs beside the checks: the store never holds a request up.
     sharing = asyncio.create_task(keep_sharing(service, scheduler, BudgetShare(kind)))
     try:

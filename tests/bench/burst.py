@@ -54,8 +54,10 @@ async def _arrivals(deliveries: int, seed: int) -> list[Arrival]:
                     before = boxes.selected_email
                     await pilot.press("n")
                     await until(
-                        lambda: boxes.selected_email not in (None, before)
-                        and table.mailbox == boxes.selected_email,
+                        lambda before=before: (  # type: ignore[misc]
+                            boxes.selected_email not in (None, before)
+                            and table.mailbox == boxes.selected_email
+                        ),
                         timeout=30,
                         what="the new box",
                     )
@@ -92,9 +94,13 @@ def run(*, deliveries: int = 15, seed: int = 14) -> list[Figure]:
     }
     policy = PollPolicy()
     # What a plain 1 s x 3 min burst would add when no mail comes, with no payback.
-    unpaid = BOXES_A_DAY * DAYS * (
-        policy.burst_duration / policy.burst_interval
-        - policy.burst_duration / policy.fast_interval
+    unpaid = (
+        BOXES_A_DAY
+        * DAYS
+        * (
+            policy.burst_duration / policy.burst_interval
+            - policy.burst_duration / policy.fast_interval
+        )
     )
     plain_none = months[(False, None)]
     return [

@@ -2,13 +2,14 @@
 
 A burst polls a box every ``burst_interval`` seconds right after the user did something
 that makes mail likely (created the box, copied its address, ran ``wait``). It is part of
-the quota projection: the box's checks from the burst's start to the end of its horizon
-(its expiry, the quota reset or the wait's timeout) may not cost more than the normal
-interval would have cost over the same time. What the burst spends early is paid back
-after it, at an interval at most ``burst_payback`` times the normal one; the burst is as
-long as that allows (at most ``burst_duration``), so it costs the month nothing. With the
-plan stretched the burst stretches with it; at the reserve, or with no time to pay it
-back, it is skipped, and the status says so.
+the quota projection. In the reader it is paid back: the box's checks from the burst's
+start to the end of its horizon (its expiry or the quota reset) may not cost more than the
+normal interval would have cost over the same time, so what the burst spends early is
+repaid after it, at an interval at most ``burst_payback`` times the normal one, and the
+burst is as long as that allows (at most ``burst_duration``): it costs the month nothing.
+A wait ends with the mail, so nothing is left to repay with: its burst is unpaid, as long
+as the plan has requests to spare for it. With the plan stretched the burst stretches
+with it; at the reserve, or with no room, it is skipped, and the status says so.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Burst:
     interval: float
     #: Requests the normal interval would have made from ``started`` to ``horizon_end``.
     allowance: int
+    #: Whether the box's later checks pay the burst back (see ``choose_burst``).
+    paid: bool = True
     spent: int = 0
 
     def fast_at(self, now: datetime) -> bool:
@@ -79,11 +82,16 @@ def choose_burst(
     fast: float,
     *,
     reserve: bool,
+    spare: int | None,
+    paid: bool,
 ) -> BurstChoice:
     """The burst that fits a box polled every ``fast`` seconds until ``horizon_end``.
 
     ``fast`` is the plan's interval for the box (stretched when the quota is tight), and
-    the burst's interval stretches by the same factor.
+    the burst's interval stretches by the same factor. A ``paid`` burst costs no more than
+    the normal interval over the horizon (the box's later checks pay it back); an unpaid
+    one (a wait, which ends with the mail) may cost up to ``spare`` requests more than
+    that (what the plan leaves unspent; None: no quota known, no bound).
     """
     if reserve:
         return BurstChoice(None, "burst skipped: the quota is down to its reserve")
@@ -94,17 +102,27 @@ def choose_burst(
         if fast > policy.fast_interval:
             return BurstChoice(None, "burst skipped: quota low")
         return BurstChoice(None, "no burst: already checking that often", tell=False)
-    allowance = math.ceil(horizon / fast) if horizon > 0 else 0
-    payback = fast * policy.burst_payback
+    normal = math.ceil(horizon / fast) if horizon > 0 else 0
+    if paid:
+        payback, allowance = fast * policy.burst_payback, normal
+    else:
+        payback = fast
+        allowance = normal + (spare if spare is not None else 10**9)
     seconds = _longest_burst(horizon, interval, payback, allowance, policy.burst_duration)
     if seconds < interval * _MIN_BURST_CHECKS:
-        return BurstChoice(None, "burst skipped: quota low, no time to pay it back")
+        if not paid or fast > policy.fast_interval:
+            return BurstChoice(None, "burst skipped: quota low")
+        return BurstChoice(None, "burst skipped: the mailbox expires too soon to pay it back")
+    if not paid:
+        # What it will really cost: after it, the box goes back to the normal interval.
+        allowance = burst_cost(seconds, horizon, interval, payback)
     burst = Burst(
         started=now,
         ends=now + timedelta(seconds=seconds),
         horizon_end=horizon_end,
         interval=interval,
         allowance=allowance,
+        paid=paid,
     )
     return BurstChoice(burst, burst.describe(now))
 

@@ -93,7 +93,7 @@ class PollScheduler:
         self._logged_plan: tuple[str, int, int] | None = None
         self._bursts: dict[str, Burst] = {}
         # Bursts asked for boxes not given yet (a box just created): when they were asked.
-        self._pending_bursts: dict[str, datetime] = {}
+        self._pending_bursts: dict[str, tuple[datetime, bool]] = {}
         # Why the last burst was skipped, and until when the status says so.
         self._burst_note: tuple[str, datetime] | None = None
         # What the other pollers on this machine project (None: this one plans alone).
@@ -117,10 +117,10 @@ class PollScheduler:
         self._boxes = fresh
         self._plan_cache = None
         now = self._clock()
-        for key, asked in list(self._pending_bursts.items()):
+        for key, (asked, paid) in list(self._pending_bursts.items()):
             if key in fresh:
                 del self._pending_bursts[key]
-                self.expect_mail(key)
+                self.expect_mail(key, paid=paid)
             elif (now - asked).total_seconds() > _PENDING_BURST:
                 del self._pending_bursts[key]
 
@@ -144,6 +144,12 @@ class PollScheduler:
         # Requests still running may be charged after these figures were taken.
         self._unaccounted = len(self._in_flight)
         self._plan_cache = None
+        if current is None:
+            # An unpaid burst chosen with no figures had no bound: fit it to them now.
+            now = self._clock()
+            for key, burst in list(self._bursts.items()):
+                if not burst.paid and burst.fast_at(now):
+                    self.expect_mail(key, paid=False)
 
     def share(self, shared: SharedUse | None) -> None:
         """Take what the other live pollers on this machine project (None: plan alone)."""
@@ -151,24 +157,34 @@ class PollScheduler:
             self._shared = shared
             self._plan_cache = None
 
-    def expect_mail(self, key: str) -> str:
+    def expect_mail(self, key: str, *, paid: bool = True) -> str:
         """Check ``key`` fast for a while (mail is likely soon); what was decided, in words.
 
-        The burst fits the quota plan (see ``burst.py``): it shrinks when the plan is
-        stretched and is skipped at the reserve. A box not given yet gets its burst when
-        ``set_boxes`` brings it.
+        The burst fits the quota plan (see ``burst.py``): ``paid`` bursts are repaid by the
+        box's later checks, unpaid ones (a wait, which ends with the mail) use what the
+        plan leaves spare. It shrinks when the plan is stretched and is skipped at the
+        reserve. A box not given yet gets its burst when ``set_boxes`` brings it.
         """
         now = self._clock()
         box = self._boxes.get(key)
         if box is None:
-            self._pending_bursts[key] = now
+            self._pending_bursts[key] = (now, paid)
             return "watching for new mail once the mailbox is listed"
         self._bursts.pop(key, None)
         self._plan_cache = None
         plan = self._plan(now)
         end = horizon_end(self.policy, box, now, reset_of(live_quota(self._quota, now)))
+        spare = None if plan.budget is None else plan.budget - plan.projected
         # The box the user acts on is the one they look at: its allowance is the fast pace's.
-        choice = choose_burst(self.policy, now, end, plan.fast, reserve=plan.mode == "reserve")
+        choice = choose_burst(
+            self.policy,
+            now,
+            end,
+            plan.fast,
+            reserve=plan.mode == "reserve",
+            spare=spare,
+            paid=paid,
+        )
         log.info("%s (%s)", choice.reason, key)
         self._burst_note = None
         if choice.burst is not None:
