@@ -54,7 +54,7 @@ async def _arrivals(deliveries: int, seed: int) -> list[Arrival]:
                     before = boxes.selected_email
                     await pilot.press("n")
                     await until(
-                        lambda before=before: (  # type: ignore[misc]
+                        lambda before=before: (
                             boxes.selected_email not in (None, before)
                             and table.mailbox == boxes.selected_email
                         ),

@@ -15,14 +15,20 @@ with it; at the reserve, or with no room, it is skipped, and the status says so.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Final
 
 from tempmail_tui.core.schedule.policy import PollPolicy
 from tempmail_tui.core.schedule.status import format_interval
 
 #: A burst shorter than this many of its own intervals is not worth announcing.
-_MIN_BURST_CHECKS = 3
+_MIN_BURST_CHECKS: Final = 3
+#: How long a burst asked for before its box is known waits for the box (seconds).
+_PENDING_BURST: Final = 30.0
+#: How long the status says a burst was skipped.
+_SKIP_NOTE: Final = 10.0
 
 
 @dataclass
@@ -150,3 +156,61 @@ def _longest_burst(
         else:
             bad = mid
     return float(good)
+
+
+@dataclass
+class Bursts:
+    """The scheduler's bursts: running ones, ones waiting for their box, and the last skip."""
+
+    running: dict[str, Burst] = field(default_factory=dict)
+    #: Bursts asked for boxes not given yet (a box just created): when, and whether paid.
+    pending: dict[str, tuple[datetime, bool]] = field(default_factory=dict)
+    #: Why the last burst was skipped, and until when the status says so.
+    note: tuple[str, datetime] | None = None
+
+    def due_pending(self, keys: Collection[str], now: datetime) -> list[tuple[str, bool]]:
+        """The pending bursts whose box is now given (and whether paid); stale ones go."""
+        ready: list[tuple[str, bool]] = []
+        for key, (asked, paid) in list(self.pending.items()):
+            if key in keys:
+                ready.append((key, paid))
+            if key in keys or (now - asked).total_seconds() > _PENDING_BURST:
+                del self.pending[key]
+        return ready
+
+    def chosen(self, key: str, choice: BurstChoice, now: datetime) -> None:
+        """Keep what a burst request became: the burst, or the note that it was skipped."""
+        self.note = None
+        if choice.burst is not None:
+            self.running[key] = choice.burst
+        elif choice.tell:
+            self.note = (choice.reason, now + timedelta(seconds=_SKIP_NOTE))
+
+    def next_check(self, key: str, last: datetime, now: datetime, base: float) -> datetime:
+        """When ``key``, checked at ``last`` and normally every ``base`` s, is due next."""
+        burst = self.running.get(key)
+        if burst is not None and now >= burst.horizon_end:
+            del self.running[key]  # paid back: the box is an ordinary one again
+            burst = None
+        if burst is None:
+            return last + timedelta(seconds=base)
+        if burst.fast_at(last):
+            return last + timedelta(seconds=burst.interval)
+        return last + timedelta(seconds=burst.payback_interval(last, base))
+
+    def live(self, keys: Iterable[str], now: datetime) -> list[str]:
+        """The keys whose burst (fast phase or payback) is still on."""
+        return [k for k in keys if k in self.running and now < self.running[k].horizon_end]
+
+    def status(self, live: Iterable[str], selected: str | None, now: datetime) -> str | None:
+        """A running burst (the selected box's first) or a burst just skipped, in words."""
+        running = [
+            (key != selected, key)
+            for key in live
+            if key in self.running and self.running[key].fast_at(now)
+        ]
+        if running:
+            return self.running[min(running)[1]].describe(now)
+        if self.note is not None and now < self.note[1]:
+            return self.note[0]
+        return None

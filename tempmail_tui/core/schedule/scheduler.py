@@ -11,7 +11,7 @@ from typing import Final
 
 from tempmail_tui.api.errors import RateLimitError
 from tempmail_tui.api.models import Quota
-from tempmail_tui.core.schedule.burst import Burst, choose_burst
+from tempmail_tui.core.schedule.burst import Bursts, choose_burst
 from tempmail_tui.core.schedule.clock import aware, utc_now
 from tempmail_tui.core.schedule.outcome import Outcome, outcome_for
 from tempmail_tui.core.schedule.plan import (
@@ -43,10 +43,6 @@ log = logging.getLogger("tempmail_tui.core.schedule")
 
 #: How long a computed plan is reused while nothing else changes (horizons move with time).
 _PLAN_TTL: Final = 1.0
-#: How long a burst asked for before its box is known waits for the box (seconds).
-_PENDING_BURST: Final = 30.0
-#: How long the status says a burst was skipped.
-_SKIP_NOTE: Final = 10.0
 
 
 class PollScheduler:
@@ -91,11 +87,7 @@ class PollScheduler:
         self._net_failed_at: datetime | None = None
         self._plan_cache: tuple[datetime, Plan] | None = None
         self._logged_plan: tuple[str, int, int] | None = None
-        self._bursts: dict[str, Burst] = {}
-        # Bursts asked for boxes not given yet (a box just created): when they were asked.
-        self._pending_bursts: dict[str, tuple[datetime, bool]] = {}
-        # Why the last burst was skipped, and until when the status says so.
-        self._burst_note: tuple[str, datetime] | None = None
+        self._bursts = Bursts()
         # What the other pollers on this machine project (None: this one plans alone).
         self._shared: SharedUse | None = None
         #: Requests this scheduler has seen go out, for the shared budget's ledger.
@@ -113,16 +105,11 @@ class PollScheduler:
             self._failures.pop(key, None)
             self._retry_at.pop(key, None)
             self._gone.discard(key)
-            self._bursts.pop(key, None)
+            self._bursts.running.pop(key, None)
         self._boxes = fresh
         self._plan_cache = None
-        now = self._clock()
-        for key, (asked, paid) in list(self._pending_bursts.items()):
-            if key in fresh:
-                del self._pending_bursts[key]
-                self.expect_mail(key, paid=paid)
-            elif (now - asked).total_seconds() > _PENDING_BURST:
-                del self._pending_bursts[key]
+        for key, paid in self._bursts.due_pending(fresh.keys(), self._clock()):
+            self.expect_mail(key, paid=paid)
 
     def select(self, key: str | None) -> None:
         """Make ``key`` the box polled at the fast rate (None: no box is selected)."""
@@ -147,7 +134,7 @@ class PollScheduler:
         if current is None:
             # An unpaid burst chosen with no figures had no bound: fit it to them now.
             now = self._clock()
-            for key, burst in list(self._bursts.items()):
+            for key, burst in list(self._bursts.running.items()):
                 if not burst.paid and burst.fast_at(now):
                     self.expect_mail(key, paid=False)
 
@@ -168,9 +155,9 @@ class PollScheduler:
         now = self._clock()
         box = self._boxes.get(key)
         if box is None:
-            self._pending_bursts[key] = (now, paid)
+            self._bursts.pending[key] = (now, paid)
             return "watching for new mail once the mailbox is listed"
-        self._bursts.pop(key, None)
+        self._bursts.running.pop(key, None)
         self._plan_cache = None
         plan = self._plan(now)
         end = horizon_end(self.policy, box, now, reset_of(live_quota(self._quota, now)))
@@ -186,17 +173,13 @@ class PollScheduler:
             paid=paid,
         )
         log.info("%s (%s)", choice.reason, key)
-        self._burst_note = None
-        if choice.burst is not None:
-            self._bursts[key] = choice.burst
-        elif choice.tell:
-            self._burst_note = (choice.reason, now + timedelta(seconds=_SKIP_NOTE))
+        self._bursts.chosen(key, choice, now)
         self._plan_cache = None
         return choice.reason
 
     def mail_arrived(self, key: str) -> None:
         """New mail came in for ``key``: its burst's fast phase ends (the payback goes on)."""
-        burst = self._bursts.get(key)
+        burst = self._bursts.running.get(key)
         now = self._clock()
         if burst is not None and burst.fast_at(now):
             burst.ends = now
@@ -223,7 +206,7 @@ class PollScheduler:
         self._manual.discard(key)
         self._unaccounted += 1
         self.requests_made += 1
-        burst = self._bursts.get(key)
+        burst = self._bursts.running.get(key)
         if burst is not None:
             burst.spent += 1
         self._plan_cache = None
@@ -441,21 +424,8 @@ class PollScheduler:
             paused_until=paused,
             offline=self._offline,
             projected_requests=plan.projected,
-            burst=self._burst_status(now),
+            burst=self._bursts.status(self._live_keys(now), self._selected, now),
         )
-
-    def _burst_status(self, now: datetime) -> str | None:
-        """The running burst (the selected box's first), or a burst just skipped, in words."""
-        running = [
-            (key != self._selected, key)
-            for key, burst in self._bursts.items()
-            if burst.fast_at(now) and key in self._live_keys(now)
-        ]
-        if running:
-            return self._bursts[min(running)[1]].describe(now)
-        if self._burst_note is not None and now < self._burst_note[1]:
-            return self._burst_note[0]
-        return None
 
     @property
     def in_flight(self) -> frozenset[str]:
@@ -497,15 +467,7 @@ class PollScheduler:
         if last is None:
             return now
         interval = plan.fast if key == self._selected else plan.slow
-        burst = self._bursts.get(key)
-        if burst is not None:
-            if now >= burst.horizon_end:
-                del self._bursts[key]  # paid back: the box is an ordinary one again
-            elif burst.fast_at(last):
-                return last + timedelta(seconds=burst.interval)
-            else:
-                interval = burst.payback_interval(last, interval)
-        return last + timedelta(seconds=interval)
+        return self._bursts.next_check(key, last, now, interval)
 
     def _plan(self, now: datetime) -> Plan:
         cached = self._plan_cache
@@ -531,10 +493,10 @@ class PollScheduler:
         """The live boxes' horizons; a box in a burst counts what its allowance has left."""
         reset = reset_of(live_quota(self._quota, now))
         keys = self._live_keys(now)
-        bursting = [k for k in keys if k in self._bursts and now < self._bursts[k].horizon_end]
+        bursting = self._bursts.live(keys, now)
         live = [self._boxes[key] for key in keys if key not in bursting]
         horizons = horizons_of(self.policy, live, self._selected, now, reset)
-        fixed = sum(self._bursts[key].left() for key in bursting)
+        fixed = sum(self._bursts.running[key].left() for key in bursting)
         return Horizons(horizons.selected, horizons.others, fixed)
 
     def _compute_plan(self, now: datetime) -> Plan:
