@@ -193,3 +193,18 @@ def test_a_wait_burst_chosen_before_any_figures_is_fitted_to_the_first() -> None
     assert sched.expect_mail("new@x.test", paid=False).endswith("every 1 s for 3 min")
     sched.update_quota(quota(600, reset_at=T0 + timedelta(days=20), seen_at=T0))
     assert sched.status().burst == "watching for new mail: every 1 s for 50 s"
+
+
+def test_asking_again_does_not_wipe_out_what_the_last_burst_owes() -> None:
+    clock = FakeClock()
+    sched = scheduler(clock)
+    plain = check_times(scheduler(plain_clock := FakeClock()), plain_clock, 700)
+    # Copying the address every minute: each burst inherits the last one's ledger.
+    times: list[float] = []
+    said = []
+    for minute in range(11):
+        said.append(sched.expect_mail("new@x.test"))
+        times += check_times(sched, clock, (minute + 1) * 60)
+    assert len(times) <= len(plain)
+    assert len([t for t in times if t < 60]) == 60  # the first burst ran whole
+    assert "burst skipped: the last one is still being paid back" in said

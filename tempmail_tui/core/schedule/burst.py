@@ -90,6 +90,7 @@ def choose_burst(
     reserve: bool,
     spare: int | None,
     paid: bool,
+    left: int | None = None,
 ) -> BurstChoice:
     """The burst that fits a box polled every ``fast`` seconds until ``horizon_end``.
 
@@ -97,7 +98,8 @@ def choose_burst(
     the burst's interval stretches by the same factor. A ``paid`` burst costs no more than
     the normal interval over the horizon (the box's later checks pay it back); an unpaid
     one (a wait, which ends with the mail) may cost up to ``spare`` requests more than
-    that (what the plan leaves unspent; None: no quota known, no bound).
+    that (what the plan leaves unspent; None: no quota known, no bound). ``left`` is what
+    a paid burst still running for the box may spend: a new one inherits its ledger.
     """
     if reserve:
         return BurstChoice(None, "burst skipped: the quota is down to its reserve")
@@ -110,7 +112,8 @@ def choose_burst(
         return BurstChoice(None, "no burst: already checking that often", tell=False)
     normal = math.ceil(horizon / fast) if horizon > 0 else 0
     if paid:
-        payback, allowance = fast * policy.burst_payback, normal
+        payback = fast * policy.burst_payback
+        allowance = normal if left is None else min(normal, left)
     else:
         payback = fast
         allowance = normal + (spare if spare is not None else 10**9)
@@ -118,6 +121,8 @@ def choose_burst(
     if seconds < interval * _MIN_BURST_CHECKS:
         if not paid or fast > policy.fast_interval:
             return BurstChoice(None, "burst skipped: quota low")
+        if allowance < normal:
+            return BurstChoice(None, "burst skipped: the last one is still being paid back")
         return BurstChoice(None, "burst skipped: the mailbox expires too soon to pay it back")
     if not paid:
         # What it will really cost: after it, the box goes back to the normal interval.

@@ -157,7 +157,9 @@ class PollScheduler:
         if box is None:
             self._bursts.pending[key] = (now, paid)
             return "watching for new mail once the mailbox is listed"
-        self._bursts.running.pop(key, None)
+        old = self._bursts.running.pop(key, None)
+        # Asked again before the last one is paid back: the new one inherits what is owed.
+        left = old.left() if old is not None and old.paid and now < old.horizon_end else None
         self._plan_cache = None
         plan = self._plan(now)
         end = horizon_end(self.policy, box, now, reset_of(live_quota(self._quota, now)))
@@ -171,9 +173,14 @@ class PollScheduler:
             reserve=plan.mode == "reserve",
             spare=spare,
             paid=paid,
+            left=left if paid else None,
         )
         log.info("%s (%s)", choice.reason, key)
         self._bursts.chosen(key, choice, now)
+        if choice.burst is None and left is not None and old is not None:
+            # No new burst: the old one's fast checks end, its payback goes on.
+            old.ends = min(old.ends, now)
+            self._bursts.running[key] = old
         self._plan_cache = None
         return choice.reason
 
