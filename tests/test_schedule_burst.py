@@ -208,3 +208,11 @@ def test_asking_again_does_not_wipe_out_what_the_last_burst_owes() -> None:
     assert len(times) <= len(plain)
     assert len([t for t in times if t < 60]) == 60  # the first burst ran whole
     assert "burst skipped: the last one is still being paid back" in said
+
+
+def test_a_wait_too_short_for_a_burst_says_nothing_about_the_quota() -> None:
+    clock = FakeClock()
+    sched = scheduler(clock, expire=timedelta(seconds=2))
+    sched.update_quota(quota(40_000, reset_at=T0 + timedelta(days=20), seen_at=T0))
+    assert sched.expect_mail("new@x.test", paid=False) == "no burst: too little time left"
+    assert sched.status().burst is None

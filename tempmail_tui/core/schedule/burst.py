@@ -110,7 +110,9 @@ def choose_burst(
         if fast > policy.fast_interval:
             return BurstChoice(None, "burst skipped: quota low")
         return BurstChoice(None, "no burst: already checking that often", tell=False)
-    normal = math.ceil(horizon / fast) if horizon > 0 else 0
+    if horizon < interval * _MIN_BURST_CHECKS:
+        return BurstChoice(None, "no burst: too little time left", tell=False)
+    normal = math.ceil(horizon / fast)
     if paid:
         payback = fast * policy.burst_payback
         allowance = normal if left is None else min(normal, left)
