@@ -141,3 +141,17 @@ async def test_the_box_selected_at_start_is_loaded_once(
         # (and check) the box a second time.
         await pilot.pause(0.5)
     assert loads.count(email) == 1, loads
+
+
+async def test_a_new_box_is_watched_every_second_until_mail_comes(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    app = make_app(sandbox, tmp_path, poll_interval=5.0)
+    async with app.run_test(size=SIZE) as pilot:
+        email = await start_with_box(app, pilot)
+        await wait_for(pilot, lambda: "watching for new mail: every 1 s" in bar(app), what="burst")
+        sandbox.state.deliver(email, subject="welcome", text="x")
+        # Far sooner than the 5 s interval would bring it.
+        await wait_for(pilot, lambda: table(app).row_count == 1, timeout=2.5, what="the mail")
+        await wait_for(pilot, lambda: "watching" not in bar(app), what="the burst's end")
+        assert app.scheduler.status().fast_interval == 5.0

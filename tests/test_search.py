@@ -225,7 +225,7 @@ def test_a_schema_2_store_gains_prefix_indexes_and_keeps_its_mail(tmp_path: Path
         assert ids(store.search("kumquat")) == ["m1"]
     check = sqlite3.connect(path)
     try:
-        assert check.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert check.execute("PRAGMA user_version").fetchone()[0] == store_schema.SCHEMA_VERSION
         (sql,) = check.execute(
             "SELECT sql FROM sqlite_master WHERE name = 'messages_fts'"
         ).fetchone()

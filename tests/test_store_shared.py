@@ -12,7 +12,7 @@ import pytest
 from tempmail_tui.api.models import Mailbox, Message
 from tempmail_tui.cli import main
 from tempmail_tui.core import paths
-from tempmail_tui.core.store import Store
+from tempmail_tui.core.store import PollerBeat, Store
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 
@@ -88,6 +88,21 @@ def test_changed_elsewhere_sees_other_connections_only(tmp_path: Path) -> None:
         assert mine.changed_elsewhere()
         assert not mine.changed_elsewhere()  # told once
         assert [m.id for m in mine.messages("a@example.com")] == ["m1", "m2"]
+
+
+def test_another_pollers_heartbeat_is_not_a_change_to_the_mail(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    with Store.open(path) as mine, Store.open(path) as other:
+        other.add_mailbox(box("a@example.com"))
+        assert mine.changed_elsewhere()
+        other.beat_poller(PollerBeat("w", "wait", 1.0, 10, 0))
+        assert not mine.changed_elsewhere()  # a wait's heartbeat: the mail is the same
+        other.beat_poller(PollerBeat("w", "wait", 1.0, 9, 1))
+        other.mark_seen("none-such")  # changes nothing either
+        assert not mine.changed_elsewhere()
+        other.sync_messages("a@example.com", [message("m1")])
+        other.beat_poller(PollerBeat("w", "wait", 1.0, 8, 2))
+        assert mine.changed_elsewhere()
 
 
 async def test_reader_shows_mail_and_boxes_the_cli_stores(

@@ -25,7 +25,9 @@ from tempmail_tui.core.reading import reading_aids
 from tempmail_tui.core.render import HtmlRenderer, RenderCache, Rendered
 from tempmail_tui.core.results import Fetched, LoadedMessage, OpenedMessage, PollResult
 from tempmail_tui.core.savefile import AtomicDownload
+from tempmail_tui.core.schedule import SharedUse
 from tempmail_tui.core.store import (
+    PollerBeat,
     SearchHit,
     Store,
     StoredMailbox,
@@ -103,6 +105,8 @@ class MailService:
         self._outdated: set[str] = set()
         self._held = HeldMail()
         self._domains: DomainList | None = None
+        # Pollers of this process in the shared budget, removed when the service closes.
+        self._pollers: set[str] = set()
         #: Archived boxes: listing them and forgetting them here (no request).
         self.archive = Archive(store, self._db, forgotten=self._forgotten)
 
@@ -119,10 +123,39 @@ class MailService:
 
     async def aclose(self) -> None:
         """Close the HTTP client and the store thread this service started."""
+        for poller in list(self._pollers):
+            await self.leave_budget(poller)
         await self.client.aclose()
         if self._own_db:
             # Joining waits for a store call in progress: not on the loop.
             await asyncio.to_thread(self._db.close)
+
+    # The quota shared with the other processes --------------------------------------
+
+    async def share_budget(self, beat: PollerBeat) -> SharedUse | None:
+        """Record a poller's heartbeat; what the other live pollers project, or None.
+
+        None means this process plans alone: no other poller is known, or the store
+        cannot record heartbeats (read-only, in memory, failing), which is only logged.
+        """
+        self._pollers.add(beat.id)
+        try:
+            others = await self._db.run(self.store.beat_poller, beat)
+        except StoreError as error:
+            log.info("planning the quota alone: the local store cannot share it (%s)", error)
+            return None
+        if others is None or others.count == 0:
+            return None
+        return SharedUse(others.count, others.projected)
+
+    async def leave_budget(self, poller_id: str) -> None:
+        """Take a poller out of the shared budget (it stops polling)."""
+        self._pollers.discard(poller_id)
+        try:
+            await self._db.run(self.store.leave_poller, poller_id)
+        except StoreError as error:
+            # Its heartbeat stops: the others drop it once it is stale.
+            log.info("could not take poller %s out of the shared budget: %s", poller_id, error)
 
     # Mailboxes -------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from tempmail_tui.api.errors import (
     ServerError,
 )
 from tempmail_tui.api.models import Message, Quota
+from tempmail_tui.core.budget import BudgetShare, PollerKind, keep_sharing
 from tempmail_tui.core.format import local_minute, seconds_in_words
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo, PollPolicy, PollScheduler
@@ -140,22 +142,60 @@ async def wait_for(
     existing: bool = False,
     skip: Collection[str] = (),
     observe: Callable[[Fetched | Retrying], None] | None = None,
+    burst: bool = True,
+    kind: PollerKind = "wait",
 ) -> Found[T]:
     """Poll a box on the quota-aware schedule until a new matching message yields a result.
 
     A message is new when it was not in the box at the first check (with ``existing``, the
     newest matching one already there counts too); one that yields nothing is passed over,
     and so is one whose id is in ``skip`` (a message the caller already took).
-    ``observe`` hears of every listing fetched and every failure ridden out. Raises
-    WaitTimedOut when nothing came in time, WaitStopped when the wait cannot go on.
+    ``observe`` hears of every listing fetched and every failure ridden out. With
+    ``burst`` the box is checked fast at first, inside the quota plan; the quota is shared
+    with the other pollers on the machine (``kind`` names this one). Raises WaitTimedOut
+    when nothing came in time, WaitStopped when the wait cannot go on.
     """
-    mail_filter = mail_filter or MailFilter()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     scheduler = PollScheduler(policy)
     scheduler.set_boxes([BoxInfo(address, await _horizon(service, address, timeout))])
     scheduler.select(address)
     scheduler.update_quota(service.quota)
+    if burst:
+        # Unpaid: the wait ends with the mail, leaving no later checks to repay it with.
+        scheduler.expect_mail(address, paid=False)
+    # The heartbeat runs beside the checks: the store never holds a request up.
+    sharing = asyncio.create_task(keep_sharing(service, scheduler, BudgetShare(kind)))
+    try:
+        return await _poll_until_found(
+            service,
+            scheduler,
+            address,
+            extract,
+            timeout,
+            mail_filter or MailFilter(),
+            existing,
+            skip,
+            observe,
+        )
+    finally:
+        sharing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sharing
+
+
+async def _poll_until_found(
+    service: MailService,
+    scheduler: PollScheduler,
+    address: str,
+    extract: Callable[[Message], T | None],
+    timeout: float,
+    mail_filter: MailFilter,
+    existing: bool,
+    skip: Collection[str],
+    observe: Callable[[Fetched | Retrying], None] | None,
+) -> Found[T]:
+    """The wait's loop: check when the schedule says, until a match, the timeout or a stop."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     seen: set[str] | None = None
     taken = set(skip)
     failure: ApiError | None = None

@@ -62,12 +62,18 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
 
         return archive.run(pairs=3 if quick else 8, repeats=3 if quick else 5, migration=not quick)
 
+    def burst() -> list[Figure]:
+        from . import burst
+
+        return burst.run(deliveries=5 if quick else 15)
+
     return {
         "cold_start": cold_start,
         "big_mailbox": big_mailbox,
         "heavy_html": heavy_html,
         "idle": idle,
         "requests": requests,
+        "burst": burst,
         "archive": archive,
     }
 

@@ -31,16 +31,44 @@ class Plan:
 
 @dataclass(frozen=True)
 class Horizons:
-    """Seconds each live box will still be polled: the selected box's and the others'."""
+    """Seconds each live box will still be polled: the selected box's and the others'.
+
+    ``fixed`` counts the requests boxes in a burst still have coming (their allowance,
+    which does not change with the intervals).
+    """
 
     selected: float
     others: tuple[float, ...]
+    fixed: int = 0
 
     def cost(self, fast: float, slow: float) -> int:
         """Requests polling at these intervals is projected to make over the horizons."""
         # A box due now is polled once at once, then once per interval.
         total = math.ceil(self.selected / fast) if self.selected > 0 else 0
-        return total + sum(math.ceil(h / slow) for h in self.others if h > 0)
+        return self.fixed + total + sum(math.ceil(h / slow) for h in self.others if h > 0)
+
+
+@dataclass(frozen=True)
+class SharedUse:
+    """The other live pollers on this machine and the requests they project until the reset."""
+
+    pollers: int
+    projected: int
+
+
+def share_of(budget: int, wanted: int, shared: SharedUse | None) -> int:
+    """The part of ``budget`` this poller may plan with, beside the others' projection.
+
+    When everyone's projection fits, the others' is set aside whole; when it does not,
+    each poller gets a share in proportion to what it wants, so all stretch together.
+    """
+    # Wanting nothing more (every horizon over), this poller takes nothing from the others.
+    if shared is None or shared.pollers <= 0 or shared.projected <= 0 or wanted <= 0:
+        return budget
+    if wanted + shared.projected <= budget:
+        return budget - shared.projected
+    # At least one: a share rounded down to nothing would stop a waiter outright.
+    return max(1, budget * wanted // (wanted + shared.projected))
 
 
 def live_quota(quota: Quota | None, now: datetime) -> Quota | None:
@@ -59,6 +87,17 @@ def reset_of(quota: Quota | None) -> datetime | None:
     return aware(quota.reset_at)
 
 
+def horizon_end(
+    policy: PollPolicy, box: BoxInfo, now: datetime, reset: datetime | None
+) -> datetime:
+    """When a box stops being polled: its expiry (or a guess), or the quota reset if sooner."""
+    if box.expire_at is not None:
+        end = aware(box.expire_at)
+    else:
+        end = now + timedelta(seconds=policy.unknown_expiry_horizon)
+    return reset if reset is not None and reset < end else end
+
+
 def horizons_of(
     policy: PollPolicy,
     live: Iterable[BoxInfo],
@@ -70,13 +109,7 @@ def horizons_of(
     selected_h = 0.0
     others: list[float] = []
     for box in live:
-        if box.expire_at is not None:
-            end = aware(box.expire_at)
-        else:
-            end = now + timedelta(seconds=policy.unknown_expiry_horizon)
-        if reset is not None and reset < end:
-            end = reset
-        horizon = max(0.0, (end - now).total_seconds())
+        horizon = max(0.0, (horizon_end(policy, box, now, reset) - now).total_seconds())
         if box.key == selected:
             selected_h = horizon
         else:
@@ -91,11 +124,13 @@ def plan_for(
     unaccounted: int,
     now: datetime,
     display_tz: tzinfo | None,
+    shared: SharedUse | None = None,
 ) -> Plan:
     """The policy's intervals if their cost fits the live ``quota``, else the least stretch.
 
     ``unaccounted`` counts requests that may be charged but are not yet in the figures;
-    ``display_tz`` is the zone the reset time is named in (None: local).
+    ``display_tz`` is the zone the reset time is named in (None: local); ``shared`` is what
+    the other pollers on this machine project, set aside first (see ``share_of``).
     """
     fast, slow = policy.fast_interval, policy.slow_interval
     cap = max(policy.max_interval, fast, slow)
@@ -119,6 +154,10 @@ def plan_for(
     budget = remaining - reserve
     until = f" until {format_moment(reset, now, display_tz)}" if reset is not None else ""
     left = f"{max(0, remaining):,} requests left{until}"
+    if shared is not None and shared.pollers > 0 and budget > 0:
+        budget = share_of(budget, cost(fast, slow), shared)
+        others = f"{shared.pollers} other process{'es' * (shared.pollers != 1)}"
+        left += f", shared with {others}"
     if budget <= 0:
         return Plan(
             "reserve",

@@ -25,6 +25,11 @@ class PollPolicy:
     max_interval: float = 1800.0
     max_backoff: float = 300.0
     unknown_expiry_horizon: float = 3600.0
+    #: An expect-mail burst: checks this often, for at most this long (see ``burst.py``)...
+    burst_interval: float = 1.0
+    burst_duration: float = 180.0
+    #: ... paid back afterwards at most this many times slower than the normal interval.
+    burst_payback: float = 3.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -33,10 +38,14 @@ class PollPolicy:
             "max_interval",
             "max_backoff",
             "unknown_expiry_horizon",
+            "burst_interval",
+            "burst_duration",
         ):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of seconds")
+        if not (math.isfinite(self.burst_payback) and self.burst_payback >= 1.0):
+            raise ValueError("burst_payback must be a number of at least 1")
         if not 0.0 <= self.reserve_fraction < 1.0:
             raise ValueError("reserve_fraction must be at least 0 and below 1")
 

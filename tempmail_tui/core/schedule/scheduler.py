@@ -11,9 +11,19 @@ from typing import Final
 
 from tempmail_tui.api.errors import RateLimitError
 from tempmail_tui.api.models import Quota
+from tempmail_tui.core.schedule.burst import Bursts, choose_burst
 from tempmail_tui.core.schedule.clock import aware, utc_now
 from tempmail_tui.core.schedule.outcome import Outcome, outcome_for
-from tempmail_tui.core.schedule.plan import Plan, horizons_of, live_quota, plan_for, reset_of
+from tempmail_tui.core.schedule.plan import (
+    Horizons,
+    Plan,
+    SharedUse,
+    horizon_end,
+    horizons_of,
+    live_quota,
+    plan_for,
+    reset_of,
+)
 from tempmail_tui.core.schedule.policy import (
     DEFAULT_RATE_LIMIT_PAUSE,
     MAX_RATE_LIMIT_PAUSE,
@@ -77,6 +87,11 @@ class PollScheduler:
         self._net_failed_at: datetime | None = None
         self._plan_cache: tuple[datetime, Plan] | None = None
         self._logged_plan: tuple[str, int, int] | None = None
+        self._bursts = Bursts()
+        # What the other pollers on this machine project (None: this one plans alone).
+        self._shared: SharedUse | None = None
+        #: Requests this scheduler has seen go out, for the shared budget's ledger.
+        self.requests_made = 0
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -90,8 +105,11 @@ class PollScheduler:
             self._failures.pop(key, None)
             self._retry_at.pop(key, None)
             self._gone.discard(key)
+            self._bursts.running.pop(key, None)
         self._boxes = fresh
         self._plan_cache = None
+        for key, paid in self._bursts.due_pending(fresh.keys(), self._clock()):
+            self.expect_mail(key, paid=paid)
 
     def select(self, key: str | None) -> None:
         """Make ``key`` the box polled at the fast rate (None: no box is selected)."""
@@ -113,6 +131,72 @@ class PollScheduler:
         # Requests still running may be charged after these figures were taken.
         self._unaccounted = len(self._in_flight)
         self._plan_cache = None
+        if current is None:
+            # An unpaid burst chosen with no figures had no bound: fit it to them now.
+            now = self._clock()
+            for key, burst in list(self._bursts.running.items()):
+                if not burst.paid and burst.fast_at(now):
+                    self.expect_mail(key, paid=False)
+
+    def share(self, shared: SharedUse | None) -> None:
+        """Take what the other live pollers on this machine project (None: plan alone)."""
+        if shared != self._shared:
+            self._shared = shared
+            self._plan_cache = None
+
+    def expect_mail(self, key: str, *, paid: bool = True) -> str:
+        """Check ``key`` fast for a while (mail is likely soon); what was decided, in words.
+
+        The burst fits the quota plan (see ``burst.py``): ``paid`` bursts are repaid by the
+        box's later checks, unpaid ones (a wait, which ends with the mail) use what the
+        plan leaves spare. It shrinks when the plan is stretched and is skipped at the
+        reserve. A box not given yet gets its burst when ``set_boxes`` brings it.
+        """
+        now = self._clock()
+        box = self._boxes.get(key)
+        if box is None:
+            self._bursts.pending[key] = (now, paid)
+            return "watching for new mail once the mailbox is listed"
+        old = self._bursts.running.pop(key, None)
+        # Asked again before the last one is paid back: the new one inherits what is owed.
+        left = old.left() if old is not None and old.paid and now < old.horizon_end else None
+        self._plan_cache = None
+        plan = self._plan(now)
+        end = horizon_end(self.policy, box, now, reset_of(live_quota(self._quota, now)))
+        spare = None if plan.budget is None else plan.budget - plan.projected
+        # The box the user acts on is the one they look at: its allowance is the fast pace's.
+        choice = choose_burst(
+            self.policy,
+            now,
+            end,
+            plan.fast,
+            reserve=plan.mode == "reserve",
+            spare=spare,
+            paid=paid,
+            left=left if paid else None,
+        )
+        log.info("%s (%s)", choice.reason, key)
+        self._bursts.chosen(key, choice, now)
+        if choice.burst is None and left is not None and old is not None:
+            # No new burst: the old one's fast checks end, its payback goes on.
+            old.ends = min(old.ends, now)
+            self._bursts.running[key] = old
+        self._plan_cache = None
+        return choice.reason
+
+    def mail_arrived(self, key: str) -> None:
+        """New mail came in for ``key``: its burst's fast phase ends (the payback goes on)."""
+        burst = self._bursts.running.get(key)
+        now = self._clock()
+        if burst is not None and burst.fast_at(now):
+            burst.ends = now
+            self._plan_cache = None
+            log.info("new mail in %s: the burst ends", key)
+
+    def wanted(self) -> int:
+        """Requests this schedule projects until the reset at its normal intervals."""
+        now = self._clock()
+        return self._horizons(now).cost(self.policy.fast_interval, self.policy.slow_interval)
 
     def request_manual(self, key: str) -> bool:
         """Make ``key`` due now whatever the mode; False if a request for it is running."""
@@ -128,6 +212,10 @@ class PollScheduler:
         self._started_at[key] = now
         self._manual.discard(key)
         self._unaccounted += 1
+        self.requests_made += 1
+        burst = self._bursts.running.get(key)
+        if burst is not None:
+            burst.spent += 1
         self._plan_cache = None
 
     def checked_within(self, key: str, seconds: float) -> bool:
@@ -343,6 +431,7 @@ class PollScheduler:
             paused_until=paused,
             offline=self._offline,
             projected_requests=plan.projected,
+            burst=self._bursts.status(self._live_keys(now), self._selected, now),
         )
 
     @property
@@ -385,7 +474,7 @@ class PollScheduler:
         if last is None:
             return now
         interval = plan.fast if key == self._selected else plan.slow
-        return last + timedelta(seconds=interval)
+        return self._bursts.next_check(key, last, now, interval)
 
     def _plan(self, now: datetime) -> Plan:
         cached = self._plan_cache
@@ -407,8 +496,24 @@ class PollScheduler:
             )
         return plan
 
+    def _horizons(self, now: datetime) -> Horizons:
+        """The live boxes' horizons; a box in a burst counts what its allowance has left."""
+        reset = reset_of(live_quota(self._quota, now))
+        keys = self._live_keys(now)
+        bursting = self._bursts.live(keys, now)
+        live = [self._boxes[key] for key in keys if key not in bursting]
+        horizons = horizons_of(self.policy, live, self._selected, now, reset)
+        fixed = sum(self._bursts.running[key].left() for key in bursting)
+        return Horizons(horizons.selected, horizons.others, fixed)
+
     def _compute_plan(self, now: datetime) -> Plan:
         quota = live_quota(self._quota, now)
-        live = [self._boxes[key] for key in self._live_keys(now)]
-        horizons = horizons_of(self.policy, live, self._selected, now, reset_of(quota))
-        return plan_for(self.policy, horizons, quota, self._unaccounted, now, self._display_tz)
+        return plan_for(
+            self.policy,
+            self._horizons(now),
+            quota,
+            self._unaccounted,
+            now,
+            self._display_tz,
+            self._shared,
+        )

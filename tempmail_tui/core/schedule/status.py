@@ -34,6 +34,8 @@ class ScheduleStatus:
     paused_until: datetime | None
     offline: bool
     projected_requests: int
+    #: A burst of fast checks running, or one just skipped, in words (None: neither).
+    burst: str | None = None
 
 
 def format_interval(seconds: float) -> str:

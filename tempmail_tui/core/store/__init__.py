@@ -8,6 +8,7 @@ from tempmail_tui.core.store.errors import (
     StoreReadOnlyError,
 )
 from tempmail_tui.core.store.opening import QUICK_CHECK_MAX_BYTES
+from tempmail_tui.core.store.pollers import OtherPollers, PollerBeat
 from tempmail_tui.core.store.records import MailboxState, StoredMailbox, StoredMessage, SyncResult
 from tempmail_tui.core.store.schema import SCHEMA_VERSION
 from tempmail_tui.core.store.search import INDEX_MAX_CHARS, SearchHit
@@ -21,6 +22,8 @@ __all__ = [
     "STORE_FULL_MESSAGE",
     "STORE_READ_ONLY_MESSAGE",
     "MailboxState",
+    "OtherPollers",
+    "PollerBeat",
     "SearchHit",
     "Store",
     "StoreError",

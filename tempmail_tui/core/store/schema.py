@@ -10,7 +10,7 @@ from typing import Final
 from tempmail_tui.core.store.errors import StoreError
 
 #: The version this code reads and writes (``PRAGMA user_version``).
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 _SCHEMA_V1: Final = """
 CREATE TABLE mailboxes (
@@ -142,11 +142,49 @@ def _migrate_to_v3(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
+_SCHEMA_V4: Final = """
+CREATE TABLE pollers (
+    id          TEXT NOT NULL PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    beat_at     TEXT NOT NULL,
+    beat_every  REAL NOT NULL,
+    projected   INTEGER NOT NULL,
+    requests    INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE mail_version (
+    id          INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    version     INTEGER NOT NULL
+);
+INSERT INTO mail_version (id, version) VALUES (1, 0);
+"""
+
+#: Boxes and messages bump ``mail_version``; heartbeats do not, so a reader can tell a
+#: change to the mail from a poller's heartbeat (both change ``PRAGMA data_version``).
+_MAIL_VERSION_TRIGGER: Final = """
+CREATE TRIGGER {table}_{event}_version AFTER {event} ON {table} BEGIN
+    UPDATE mail_version SET version = version + 1 WHERE id = 1;
+END;
+"""
+
+
+def _migrate_to_v4(conn: sqlite3.Connection) -> None:
+    """The pollers sharing the quota (one row per polling process, kept by its heartbeat),
+    and the version of the mail that tells their heartbeats from changes to the mail."""
+    for statement in _split_sql(_SCHEMA_V4):
+        conn.execute(statement)
+    for table in ("mailboxes", "messages"):
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            conn.execute(_MAIL_VERSION_TRIGGER.format(table=table, event=event).strip())
+
+
 # Index i migrates a database from version i to i + 1.
 _MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _migrate_to_v1,
     _migrate_to_v2,
     _migrate_to_v3,
+    _migrate_to_v4,
 )
 
 

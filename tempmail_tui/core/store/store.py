@@ -25,6 +25,7 @@ from tempmail_tui.core.store.mailboxes import (
     validate_address,
 )
 from tempmail_tui.core.store.opening import open_store
+from tempmail_tui.core.store.pollers import OtherPollers, PollerBeat, beat, leave
 from tempmail_tui.core.store.records import (
     GONE_STATES,
     MESSAGE_COLUMNS,
@@ -104,6 +105,8 @@ class Store:
         self.read_only_reason = read_only_reason
         # What PRAGMA data_version said last: it changes when another connection commits.
         self._data_version = self._read_data_version(conn)
+        # The mail's own version (see schema.py): heartbeats change data_version only.
+        self._mail_version = self._read_mail_version(conn)
 
     def __repr__(self) -> str:
         return f"Store(path={self.path!r}, recovered_from={self.recovered_from!r})"
@@ -202,10 +205,19 @@ class Store:
         except sqlite3.Error:
             return None
 
-    def changed_elsewhere(self) -> bool:
-        """Whether another connection (process) committed since the last call; cheap.
+    @staticmethod
+    def _read_mail_version(conn: sqlite3.Connection) -> int | None:
+        try:
+            row = conn.execute("SELECT version FROM mail_version WHERE id = 1").fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else int(row[0])
 
-        When it did, the per-box caches are dropped, so the next reads come from the file.
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection (process) changed the mail since the last call; cheap.
+
+        A commit that changed only the pollers' heartbeats is not a change. When there is
+        one, the per-box caches are dropped, so the next reads come from the file.
         """
         with self._lock:
             conn = self._conn
@@ -213,10 +225,16 @@ class Store:
                 raise StoreError("the local store is closed")
             try:
                 version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+                if version == self._data_version:
+                    return False
+                mail = self._read_mail_version(conn)
             except sqlite3.Error as exc:
                 raise StoreError(f"local store error: {exc}") from exc
-            changed = version != self._data_version
             self._data_version = version
+            # This connection's own changes since the last look count once too: rare, and
+            # safer than missing another's.
+            changed = mail is None or mail != self._mail_version
+            self._mail_version = mail
             if changed:
                 self._read_cache.clear()
                 with self._listing_lock:
@@ -396,6 +414,25 @@ class Store:
             return {str(email): int(count) for email, count in rows}
 
         return self._run(work, write=False)
+
+    # -- the pollers sharing the quota ------------------------------------------------
+
+    def beat_poller(self, poller: PollerBeat) -> OtherPollers | None:
+        """Record a poller's heartbeat; the other live pollers, or None where none can be.
+
+        The in-memory fallback is this process alone, and a read-only file cannot record
+        the heartbeat: both give None, and the caller plans alone.
+        """
+        if self.path is None or self.read_only:
+            return None
+        now = self._clock()
+        return self._run(lambda conn: beat(conn, poller, now), write=True)
+
+    def leave_poller(self, poller_id: str) -> None:
+        """Remove a poller that stops, so the others stop counting it at once."""
+        if self.path is None or self.read_only:
+            return
+        self._run(lambda conn: leave(conn, poller_id), write=True)
 
     # -- search -------------------------------------------------------------------------
 

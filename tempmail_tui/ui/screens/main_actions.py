@@ -64,6 +64,7 @@ class MailActions(MailView):
             return
         self.request_succeeded()
         self.toast(f"Created {box.email} — press y to copy it")
+        self.expect_mail(box.email)
         self.post_message(BoxesChanged(select=box.email))
         self.refresh_quota()
 
@@ -98,6 +99,7 @@ class MailActions(MailView):
             return
         self.request_succeeded()
         self.toast(f"Renamed to {renamed.email}")
+        self.expect_mail(renamed.email)
         self.post_message(BoxesChanged(select=renamed.email))
         self.refresh_quota()
 
@@ -194,6 +196,8 @@ class MailActions(MailView):
             return
         self.app.copy_to_clipboard(email)
         self.toast(f"Copied {email}")
+        if self.is_live(email):
+            self.expect_mail(email)
 
     # Messages --------------------------------------------------------------------------
 

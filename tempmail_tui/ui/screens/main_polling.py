@@ -9,6 +9,7 @@ from textual import on, work
 from textual.worker import Worker
 
 from tempmail_tui.api.errors import ApiError, NotFoundError
+from tempmail_tui.core.budget import BudgetShare
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import Outcome
 from tempmail_tui.core.store import StoreError, StoreReadOnlyError
@@ -41,6 +42,10 @@ class MailPolling(MailView):
         # When to look next for changes other processes made to the store (monotonic).
         self._next_store_check = 0.0
         self._store_check_running = False
+        # The reader's place in the quota budget it shares with `wait` and scripts.
+        self._budget = BudgetShare("reader")
+        self._next_beat = 0.0
+        self._beat_running = False
 
     @guarded("Refreshing the screen")
     def _tick(self) -> None:
@@ -50,6 +55,30 @@ class MailPolling(MailView):
         self.refresh_sidebar()
         self.refresh_quota()
         self._watch_store()
+        self._share_budget()
+
+    def _share_budget(self) -> None:
+        """From the tick: beat in the shared budget, at most once per beat interval."""
+        now = time.monotonic()
+        if self._beat_running or now < self._next_beat:
+            return
+        self._next_beat = now + self._budget.every - 0.5
+        self._beat_running = True
+        self.beat_budget()
+
+    @work(group="budget")
+    async def beat_budget(self) -> None:
+        """Tell the other pollers what the schedule projects; plan with what they project."""
+        try:
+            service = self.host.service
+            if service is None:
+                return
+            beat = self._budget.beat(self.host.scheduler)
+            shared = await self.host.io.run(service.share_budget(beat))
+        finally:
+            self._beat_running = False
+        # An async worker runs on the UI's loop: it may hand the schedule its input.
+        self.host.scheduler.share(shared)
 
     @guarded("Starting the scheduled checks")
     def _start_due_polls(self) -> None:
@@ -182,6 +211,8 @@ class MailPolling(MailView):
         result = event.result
         self._polls.pop(result.email, None)
         self.host.scheduler.finished(result.email, Outcome.OK)
+        if result.sync.new:
+            self.host.scheduler.mail_arrived(result.email)
         # A check of this box worked: its own failure, and the connection's, are over.
         self.request_succeeded(result.email)
         marks_changed = self._note_unreadable(result.email, result.unreadable)

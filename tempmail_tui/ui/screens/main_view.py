@@ -197,6 +197,13 @@ class MailView(Screen[None]):
 
     # Drawing ---------------------------------------------------------------------------
 
+    def expect_mail(self, email: str) -> None:
+        """Check a box fast for a while: the user just did something that brings mail."""
+        if self.host.service is None:
+            return
+        self.host.scheduler.expect_mail(email)
+        self.refresh_quota()
+
     def refresh_quota(self) -> None:
         """Redraw the quota bar from the service and the schedule."""
         service = self.host.service

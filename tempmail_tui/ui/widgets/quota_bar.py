@@ -58,6 +58,13 @@ def quota_text(view: QuotaView, now: datetime | None = None) -> Text:
             f"poll {human_duration(status.fast_interval)}/{human_duration(status.slow_interval)}",
             style="dim",
         )
+        if status.burst:
+            # On the figures' line: a burst comes and goes without moving the layout.
+            skipped = status.burst.startswith("burst skipped")
+            text.append(" · ", style="dim")
+            text.append(
+                clean_line(status.burst, max_chars=120), style="yellow" if skipped else "cyan"
+            )
         if status.offline:
             text.append("  ⚠ offline", style="bold red")
         if status.mode not in ("normal", "idle"):
