@@ -349,3 +349,32 @@ def test_import_stays_light_and_the_api_is_lent_on_first_use() -> None:
     assert tempmail_tui.WaitTimedOut is WaitTimedOut
     with pytest.raises(AttributeError):
         _ = tempmail_tui.NoSuchThing  # type: ignore[attr-defined]
+
+
+def test_a_wait_takes_its_share_of_the_quota_as_a_script(
+    mail: TempMail, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """While a box waits, the store lists this process among the pollers sharing the quota."""
+    import sqlite3
+
+    box = mail.new()
+    kinds: list[str] = []
+
+    def watch_then_send() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "api" not in kinds:
+            conn = sqlite3.connect(tmp_path / "store.sqlite3")
+            try:
+                kinds[:] = [row[0] for row in conn.execute("SELECT kind FROM pollers")]
+            finally:
+                conn.close()
+            time.sleep(0.1)
+        send(sandbox, box.address, "Shared budget")
+
+    sender = threading.Thread(target=watch_then_send)
+    sender.start()
+    try:
+        assert box.wait(timeout=20).subject == "Shared budget"
+    finally:
+        sender.join()
+    assert kinds == ["api"]

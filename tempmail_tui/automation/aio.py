@@ -303,6 +303,8 @@ class AsyncBox:
             # Every message counts but those this box has already accounted for.
             existing=True,
             skip=() if existing else self._baseline | self._taken,
+            # The shared quota budget lists this process as a script, not a `wait`.
+            kind="api",
         )
         self._taken.add(found.message.id)
         return found.message, found.mailbox, found.value
