@@ -62,7 +62,7 @@ def test_wheel_has_nothing_else(built: Built) -> None:
 
 
 def test_wheel_console_script(built: Built) -> None:
-    """The wheel declares the ``tempmail-tui`` console script on ``tempmail_tui.console:main``."""
+    """The wheel declares the console script and the pytest plugin's entry point."""
     with zipfile.ZipFile(built.wheel) as wheel:
         entry_points = [
             name for name in wheel.namelist() if name.endswith(".dist-info/entry_points.txt")
@@ -73,6 +73,7 @@ def test_wheel_console_script(built: Built) -> None:
     parser.read_string(text)
     assert parser.has_section("console_scripts"), text
     assert parser.get("console_scripts", SCRIPT, fallback=None) == f"{PACKAGE}.console:main", text
+    assert parser.get("pytest11", "tempmail", fallback=None) == f"{PACKAGE}.pytest_plugin", text
 
 
 def test_sdist_has_the_package_and_no_tests(built: Built) -> None:
