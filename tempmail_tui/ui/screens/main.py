@@ -29,6 +29,9 @@ KEYS: tuple[Binding, ...] = (
     Binding("D", "delete_box", "Delete box", key_display="D"),
     # Rare (the footer has no room for it): in the help and the palette.
     Binding("a", "add_address", "Add address", show=False),
+    Binding("L", "label_box", "Label", key_display="L"),
+    Binding("o", "toggle_group", "Open/close group", show=False),
+    Binding("t", "group_by", "Group by day/label", show=False),
     Binding("d", "delete_message", "Delete msg"),
     Binding("s", "save_attachments", "Save"),
     Binding("z", "zoom", "Zoom"),
@@ -112,7 +115,7 @@ class MainScreen(MailActions, MailPolling):
     @on(OptionList.OptionHighlighted, "#sidebar")
     @guarded("Selecting the mailbox")
     def _box_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        email = event.option.id
+        email = self.query_one(MailboxList).email_of(event.option.id)
         self.host.scheduler.select(email)
         self.show_box(email)
 
@@ -257,6 +260,17 @@ class MainScreen(MailActions, MailPolling):
         table = self.query_one(MessageTable)
         table.move_cursor(row=index)
         self._open_row_key(self._row_keys()[index])
+
+    def action_toggle_group(self) -> None:
+        """Open or close the highlighted archive group (from a box: the group it is in)."""
+        if not self.query_one(MailboxList).toggle_group_here():
+            self.toast("Highlight a group of archived boxes (or a box in one) first.", timeout=3)
+
+    def action_group_by(self) -> None:
+        """Group the archived boxes by the day they ended, or by label, and back."""
+        sidebar = self.query_one(MailboxList)
+        sidebar.set_grouping("label" if sidebar.grouping == "day" else "day")
+        self.toast(f"Archived boxes grouped by {sidebar.grouping}", timeout=2)
 
     def action_toggle_sidebar(self) -> None:
         """Show or hide the mailbox sidebar."""
