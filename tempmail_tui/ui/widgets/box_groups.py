@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -71,11 +72,17 @@ def box_rows(
         if not live:
             # When it stopped: its expiry if that has passed, else now (deleted early).
             ended = min(box.expire_at, now) if box.expire_at else (box.created_at or box.added_at)
-            day = ended.astimezone().date()
+            day = _local_day(ended)
         rows.append(BoxRow(box.email, unread.get(box.email, 0), status, live, box.labels, day))
     # Stable: within a day the store's order (newest first) stays.
     rows.sort(key=lambda row: (not row.live, -(row.day or date.min).toordinal()))
     return rows
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_day(moment: datetime) -> date:
+    """The local day of a moment (remembered: this runs every second for every old box)."""
+    return moment.astimezone().date()
 
 
 def day_title(day: date | None, today: date) -> str:
@@ -93,14 +100,24 @@ def day_title(day: date | None, today: date) -> str:
 
 def archive_groups(rows: Sequence[BoxRow], by: Grouping, today: date) -> list[Group]:
     """The archived rows in groups, newest group first; by label, a box is in each of its."""
+    if by == "day":
+        # Runs every second over every archived box: the titles are made once per day.
+        days: dict[date | None, list[BoxRow]] = {}
+        for row in rows:
+            if not row.live:
+                days.setdefault(row.day, []).append(row)
+        return [
+            Group(
+                GROUP_PREFIX + "day:" + (day.isoformat() if day else ""),
+                day_title(day, today),
+                tuple(members),
+            )
+            for day, members in days.items()
+        ]
     grouped: dict[str, tuple[str, list[BoxRow]]] = {}
     unlabelled: list[BoxRow] = []
     for row in rows:
         if row.live:
-            continue
-        if by == "day":
-            key = GROUP_PREFIX + "day:" + (row.day.isoformat() if row.day else "")
-            grouped.setdefault(key, (day_title(row.day, today), []))[1].append(row)
             continue
         if not row.labels:
             unlabelled.append(row)
@@ -109,11 +126,10 @@ def archive_groups(rows: Sequence[BoxRow], by: Grouping, today: date) -> list[Gr
             key = GROUP_PREFIX + "label:" + label.casefold()
             grouped.setdefault(key, (clean_line(label, max_chars=64), []))[1].append(row)
     groups = [Group(key, title, tuple(members)) for key, (title, members) in grouped.items()]
-    if by == "label":
-        # The label used last first (its newest box), then by name.
-        groups.sort(key=lambda g: (-_newest(g).toordinal(), g.title.casefold()))
-        if unlabelled:
-            groups.append(Group(GROUP_PREFIX + "label:", "No label", tuple(unlabelled)))
+    # The label used last first (its newest box), then by name.
+    groups.sort(key=lambda g: (-_newest(g).toordinal(), g.title.casefold()))
+    if unlabelled:
+        groups.append(Group(GROUP_PREFIX + "label:", "No label", tuple(unlabelled)))
     return groups
 
 
