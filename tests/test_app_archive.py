@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tempmail_tui.api.models import Attachment, Mailbox, Message
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
-from tempmail_tui.ui.screens.dialogs import ConfirmDialog
+from tempmail_tui.ui.screens.dialogs import ConfirmDialog, LabelDialog
 from tempmail_tui.ui.screens.main import MainScreen
 from tempmail_tui.ui.widgets.box_groups import GROUP_PREFIX, fit_address
 
@@ -370,3 +370,52 @@ async def test_a_box_deleted_with_d_stays_selected_in_the_opened_archive(
         assert sidebar(app).selected_email == seeded.live
         assert table(app).mailbox == seeded.live
         assert option_ids(app)[0] == TODAY
+
+
+async def test_l_labels_a_box_a_bad_label_keeps_the_old_and_t_groups_by_label(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        store.set_labels(seeded.deleted, ("old label",))
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        sidebar(app).focus()
+        sidebar(app).highlighted = index_of(app, seeded.deleted)
+        await wait_for(pilot, lambda: table(app).mailbox == seeded.deleted, what="box shown")
+        assert "# old label" in str(sidebar(app).get_option(seeded.deleted).prompt)
+        await pilot.press("L")
+        await wait_for(pilot, lambda: isinstance(app.screen, LabelDialog), what="label dialog")
+        field = app.screen.query_one("#labels", Input)
+        assert field.value == "old label"
+        field.value = "checkout, " + "x" * 65
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        # Refused in the dialog, said there; nothing stored.
+        assert isinstance(app.screen, LabelDialog)
+        error = str(app.screen.query_one("#error", Static).content)
+        assert "A label is at most 64 characters." in error
+        with Store.open(tmp_path / "store.sqlite3") as store:
+            assert store.mailbox(seeded.deleted).labels == ("old label",)  # type: ignore[union-attr]
+        field.value = ""
+        await pilot.press(*"ticket 7, shop", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="dialog closed")
+        await wait_for(
+            pilot,
+            lambda: "# ticket 7, shop" in str(sidebar(app).get_option(seeded.deleted).prompt),
+            what="labels shown",
+        )
+        with Store.open(tmp_path / "store.sqlite3") as store:
+            assert store.mailbox(seeded.deleted).labels == ("ticket 7", "shop")  # type: ignore[union-attr]
+        # Grouped by label, the box is found under each of its labels; it stays selected.
+        await pilot.press("t")
+        await pilot.pause(0.1)
+        headers = [i for i in option_ids(app) if i and i.startswith(GROUP_PREFIX)]
+        assert headers == [
+            GROUP_PREFIX + "label:shop",
+            GROUP_PREFIX + "label:ticket 7",
+            GROUP_PREFIX + "label:",
+        ]
+        assert sidebar(app).selected_email == seeded.deleted
+        assert "by label" in str(sidebar(app).border_subtitle)
