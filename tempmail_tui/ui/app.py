@@ -24,19 +24,19 @@ from textual.worker import Worker, WorkerFailed, active_worker
 
 from tempmail_tui.core.config import Config
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.schedule import PollScheduler, utc_now
-from tempmail_tui.core.session import policy_for
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
-from tempmail_tui.ui.keys import keys_shown
-from tempmail_tui.ui.screens.main import KEYS, MainScreen
+from tempmail_tui.ui.keys import bindings_in_force, keys_shown
+from tempmail_tui.ui.screens.main_keys import KEYS
 from tempmail_tui.ui.startup import Bootstrapped, prepare
 
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
     from tempmail_tui.core.mail import MailService
+    from tempmail_tui.core.schedule import PollScheduler
     from tempmail_tui.core.session import LocalStore
     from tempmail_tui.sandbox.server import SandboxServer
+    from tempmail_tui.ui.screens.main import MainScreen
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
 
@@ -67,24 +67,26 @@ class TempMailApp(App[int]):
         demo: bool = False,
         store_path: Path | None = None,
         clock: Callable[[], datetime] | None = None,
+        first_frame: bool | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.demo = demo
         self.store_path = store_path
         # One clock for the schedule and every time shown, so tests and snapshots can pin it.
-        self.clock: Callable[[], datetime] = clock or utc_now
-        self.scheduler = PollScheduler(
-            policy_for(config),
-            clock=self.clock,
-        )
+        self.clock: Callable[[], datetime] = clock or schedule_clock
+        #: Whether the first frame is painted before the main screen loads (None: in a
+        #: terminal only; headless, as under Pilot, nothing is painted, so nothing waits).
+        self.first_frame = first_frame
+        self._scheduler: PollScheduler | None = None
         self.service: MailService | None = None
         self.store: LocalStore | None = None
         self.sandbox: SandboxServer | None = None
         self._io: BackgroundLoop | None = None
         self._demo_dir: Path | None = None
-        self._main = MainScreen()
-        self._key_notes = self._main.use_keys(config.keys)
+        # Loaded after the first frame (see on_mount), or on first use.
+        self._main: MainScreen | None = None
+        self._keys_in_force, self._key_notes = bindings_in_force(KEYS, config.keys)
         self._terminal_title = ""
         #: The one-line cause if an unexpected error ended the app.
         self.crash: str | None = None
@@ -101,19 +103,42 @@ class TempMailApp(App[int]):
         return self._io
 
     @property
+    def scheduler(self) -> PollScheduler:
+        """The polling schedule (made on first use: the first frame does not need it)."""
+        if self._scheduler is None:
+            from tempmail_tui.core.schedule import PollScheduler
+            from tempmail_tui.core.session import policy_for
+
+            self._scheduler = PollScheduler(policy_for(self.config), clock=self.clock)
+        return self._scheduler
+
+    @property
     def main(self) -> MainScreen:
-        """The main screen."""
+        """The main screen (its modules load on first use, after the first frame)."""
+        if self._main is None:
+            from tempmail_tui.ui.screens.main import MainScreen
+
+            self._main = MainScreen()
+            self._main.use_keys(self.config.keys)
         return self._main
+
+    def _paints_first_frame(self) -> bool:
+        """Whether to paint the first frame before loading the main screen."""
+        return not self.is_headless if self.first_frame is None else self.first_frame
 
     def get_default_screen(self) -> Screen[Any]:
-        """The main screen is the default one, so the first frame needs no I/O."""
-        return self._main
+        """The first frame (panes and footer), or the main screen where nothing is painted."""
+        if not self._paints_first_frame():
+            return self.main
+        from tempmail_tui.ui.screens.first_frame import FirstFrame
+
+        return FirstFrame(self._keys_in_force)
 
     def on_mount(self) -> None:
-        """After the first frame: open the store and find the key off the UI thread."""
-        # Not before the first paint: the thread's imports (keyring, sqlite) would compete
-        # with it for the interpreter lock.
-        self.call_after_refresh(self.bootstrap)
+        """After the first frame: load the main screen, then open the store and find the key."""
+        # Not before the first paint: the main screen's modules and the thread's imports
+        # (keyring, sqlite) would compete with it for the interpreter lock.
+        self.call_after_refresh(self._after_first_frame)
         wanted = self.config.theme
         if wanted is not None and wanted not in BUILTIN_THEMES:
             self.notify(
@@ -159,6 +184,14 @@ class TempMailApp(App[int]):
             log.info("theme %s saved in %s", name, path)
 
     # Start-up --------------------------------------------------------------------------
+
+    async def _after_first_frame(self) -> None:
+        """Put the main screen over the first frame, then start the bootstrap."""
+        if self.screen is not self.main:
+            # Pushed, not switched: Textual cannot switch away from the default screen. The
+            # first frame stays under it, a few idle widgets, never shown again.
+            await self.push_screen(self.main)
+        self.call_after_refresh(self.bootstrap)
 
     @work(thread=True)
     def bootstrap(self) -> None:
@@ -442,6 +475,13 @@ class TempMailApp(App[int]):
 def _fits_host(app: TempMailApp) -> MailHost:
     """Never called: mypy checks here that the app is all MailHost promises the screens."""
     return app
+
+
+def schedule_clock() -> datetime:
+    """The schedule's clock (utc_now), imported on the first tick, not before the first frame."""
+    from tempmail_tui.core.schedule import utc_now
+
+    return utc_now()
 
 
 def has_display() -> bool:
