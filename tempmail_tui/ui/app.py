@@ -186,12 +186,14 @@ class TempMailApp(App[int]):
     # Start-up --------------------------------------------------------------------------
 
     async def _after_first_frame(self) -> None:
-        """Put the main screen over the first frame, then start the bootstrap."""
+        """Start the bootstrap and put the main screen over the first frame meanwhile."""
+        # The thread's store and key look-up overlap the main screen's loading; what it
+        # finds is taken over in `_bootstrapped`, a message handled once the push is done.
+        self.bootstrap()
         if self.screen is not self.main:
             # Pushed, not switched: Textual cannot switch away from the default screen. The
             # first frame stays under it, a few idle widgets, never shown again.
             await self.push_screen(self.main)
-        self.call_after_refresh(self.bootstrap)
 
     @work(thread=True)
     def bootstrap(self) -> None:
