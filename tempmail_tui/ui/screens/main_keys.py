@@ -10,7 +10,6 @@ KEYS: tuple[Binding, ...] = (
     Binding("D", "delete_box", "Delete box", key_display="D"),
     # Rare (the footer has no room for it): in the help and the palette.
     Binding("a", "add_address", "Add address", show=False),
-    Binding("L", "label_box", "Label", key_display="L"),
     Binding("o", "toggle_group", "Open/close group", show=False),
     Binding("t", "group_by", "Group by day/label", show=False),
     Binding("d", "delete_message", "Delete msg"),
@@ -18,6 +17,7 @@ KEYS: tuple[Binding, ...] = (
     Binding("z", "zoom", "Zoom"),
     # Not g: in the lists g is "first row", as in aerc, less and vim (see ui/keys.py).
     Binding("R,f5", "refresh", "Refresh", key_display="R"),
+    Binding("L", "label_box", "Label", key_display="L"),
     Binding("y", "copy_address", "Copy address"),
     Binding("v", "toggle_source", "Source"),
     Binding("c", "copy_code", "Copy code"),
