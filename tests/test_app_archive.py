@@ -419,3 +419,12 @@ async def test_l_labels_a_box_a_bad_label_keeps_the_old_and_t_groups_by_label(
         ]
         assert sidebar(app).selected_email == seeded.deleted
         assert "by label" in str(sidebar(app).border_subtitle)
+        # `/` from the sidebar filters the boxes by address or label.
+        sidebar(app).focus()
+        await pilot.press("slash", *"ticket")
+        await wait_for(pilot, lambda: seeded.live not in option_ids(app), what="filtered")
+        assert {sidebar(app).email_of(i) for i in option_ids(app)} == {None, seeded.deleted}
+        assert app.main.filter_text == ""  # the message list is not filtered
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: seeded.live in option_ids(app), what="filter cleared")
+        assert app.focused is sidebar(app)

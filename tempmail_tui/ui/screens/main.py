@@ -43,6 +43,8 @@ class MainScreen(MailActions, MailPolling):
         super().__init__()
         #: The bindings in force (the defaults until config.toml's keys are applied).
         self.keys_in_force: list[Binding] = list(KEYS)
+        #: Whether the filter field filters the sidebar's boxes (opened from the sidebar).
+        self.filtering_boxes = False
 
     def use_keys(self, configured: Mapping[str, Sequence[str]]) -> list[str]:
         """Bind the keys config.toml sets; returns what that took from other actions."""
@@ -263,21 +265,34 @@ class MainScreen(MailActions, MailPolling):
     # Filter and archive search ---------------------------------------------------------
 
     def action_filter(self) -> None:
-        """Show the filter field above the list and focus it."""
+        """Filter the list (or, from the sidebar, the boxes by address or label) as you type."""
         field = self.query_one("#filter", Input)
+        sidebar = self.query_one(MailboxList)
+        boxes = self.focused is sidebar
+        if boxes != self.filtering_boxes and field.display:
+            self._clear_filter()  # one field: the other filter goes
+        self.filtering_boxes = boxes
+        field.placeholder = (
+            "filter boxes: address or label" if boxes else "filter: sender, subject or body"
+        )
         field.display = True
         field.focus()
 
     @on(Input.Changed, "#filter")
     @guarded("Filtering the list")
     def _filter_changed(self, event: Input.Changed) -> None:
+        if self.filtering_boxes:
+            self.query_one(MailboxList).set_filter(event.value)
+            return
         self.filter_text = event.value
         self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
 
     @on(Input.Submitted, "#filter")
     @guarded("Filtering the list")
     def _filter_submitted(self) -> None:
-        self.query_one(MessageTable).focus()
+        (
+            self.query_one(MailboxList) if self.filtering_boxes else self.query_one(MessageTable)
+        ).focus()
 
     @guarded("Clearing the filter")
     def key_escape(self) -> None:
@@ -287,11 +302,22 @@ class MainScreen(MailActions, MailPolling):
             return
         field = self.query_one("#filter", Input)
         if field.display:
+            boxes = self.filtering_boxes
+            self._clear_filter()
+            (self.query_one(MailboxList) if boxes else self.query_one(MessageTable)).focus()
+
+    def _clear_filter(self) -> None:
+        """Empty and hide the filter field, and show everything it hid."""
+        field = self.query_one("#filter", Input)
+        with field.prevent(Input.Changed):
             field.value = ""
-            field.display = False
-            self.filter_text = ""
-            self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
-            self.query_one(MessageTable).focus()
+        field.display = False
+        if self.filtering_boxes:
+            self.query_one(MailboxList).set_filter("")
+            self.filtering_boxes = False
+            return
+        self.filter_text = ""
+        self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
 
     @work(group="search")
     async def action_search_archive(self) -> None:
