@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from tempmail_tui.ui.screens.main import MainScreen
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
+#: Seconds the terminal gets to draw the first frame before the main screen loads.
+FIRST_FRAME_PAUSE = 0.05
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +140,7 @@ class TempMailApp(App[int]):
         """After the first frame: load the main screen, then open the store and find the key."""
         # Not before the first paint: the main screen's modules and the thread's imports
         # (keyring, sqlite) would compete with it for the interpreter lock.
-        self.call_after_refresh(self._after_first_frame)
+        self.call_after_refresh(self._after_first_paint)
         wanted = self.config.theme
         if wanted is not None and wanted not in BUILTIN_THEMES:
             self.notify(
@@ -184,6 +186,15 @@ class TempMailApp(App[int]):
             log.info("theme %s saved in %s", name, path)
 
     # Start-up --------------------------------------------------------------------------
+
+    def _after_first_paint(self) -> None:
+        """Give the terminal a moment to show the first frame before the heavy loading."""
+        # The frame is written; a terminal on a busy machine still has to draw it, and the
+        # main screen's imports would take the CPU from it at once.
+        if self._paints_first_frame():
+            self.set_timer(FIRST_FRAME_PAUSE, self._after_first_frame)
+        else:
+            self.call_later(self._after_first_frame)
 
     async def _after_first_frame(self) -> None:
         """Start the bootstrap and put the main screen over the first frame meanwhile."""
