@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import shutil
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -24,6 +22,7 @@ from textual.worker import Worker, WorkerFailed, active_worker
 
 from tempmail_tui.core.config import Config
 from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.ui.desktop import has_display, notify_desktop
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
 from tempmail_tui.ui.keys import bindings_in_force, keys_shown
@@ -386,26 +385,7 @@ class TempMailApp(App[int]):
 
     def desktop_notify(self, title: str, body: str) -> None:
         """Send a desktop notification with notify-send, where it exists and a display does."""
-        notifier = shutil.which("notify-send")
-        if notifier is None or not has_display():
-            return
-        import subprocess
-
-        # Arguments, never a shell: the text came from a stranger (and is cleaned too).
-        with contextlib.suppress(OSError):
-            subprocess.Popen(
-                [
-                    notifier,
-                    "--app-name=tempmail-tui",
-                    "--",
-                    clean_line(title, max_chars=120),
-                    clean_line(body, max_chars=200),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        notify_desktop(title, body)
 
     # Command palette -------------------------------------------------------------------
 
@@ -495,13 +475,6 @@ def schedule_clock() -> datetime:
     from tempmail_tui.core.schedule import utc_now
 
     return utc_now()
-
-
-def has_display() -> bool:
-    """Whether a graphical session is reachable (so a browser or notifier can show)."""
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 async def _async(function: Any, *args: Any) -> Any:

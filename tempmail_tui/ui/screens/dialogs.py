@@ -84,6 +84,14 @@ class FormDialog(_Dialog):
         """Show why the input cannot be accepted."""
         self.query_one("#error", Static).update(Text(text))
 
+    @staticmethod
+    def _form_end(ok: str) -> ComposeResult:
+        """The line that says what is wrong, then OK (named ``ok``) and Cancel."""
+        yield Static(id="error", classes="dialog-error")
+        with Horizontal(classes="buttons"):
+            yield Button(ok, variant="primary", id="ok")
+            yield Button("Cancel", id="cancel")
+
     @on(Input.Submitted)
     def _entered(self) -> None:
         self._submit()
@@ -165,10 +173,7 @@ class RenameDialog(FormDialog):
                 allow_blank=not names,
                 id="domain",
             )
-            yield Static(id="error", classes="dialog-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Rename", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+            yield from self._form_end("Rename")
 
     def on_mount(self) -> None:
         """Start in the name field."""
@@ -218,10 +223,7 @@ class LabelDialog(FormDialog):
                 placeholder="shop.example, run 42, TICKET-123",
                 id="labels",
             )
-            yield Static(id="error", classes="dialog-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Save", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+            yield from self._form_end("Save")
 
     def on_mount(self) -> None:
         """Start in the field."""
@@ -249,10 +251,7 @@ class AddressDialog(FormDialog):
                 Text("The address must belong to this API key's account."), classes="dialog-text"
             )
             yield Input(placeholder="name@example.com", id="address")
-            yield Static(id="error", classes="dialog-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Add", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+            yield from self._form_end("Add")
 
     def on_mount(self) -> None:
         """Start in the address field."""
