@@ -12,6 +12,7 @@ from tempmail_tui.ui.widgets import box_groups
 from tempmail_tui.ui.widgets.box_groups import (
     GROUP_PREFIX,
     BoxRow,
+    SidebarRows,
     box_prompt,
     box_rows,
     day_title,
@@ -140,22 +141,23 @@ async def test_the_selected_box_stays_in_view_and_a_filter_finds_by_label() -> N
         assert "now@mailsink.test" in bar.shown_ids()
 
 
-def test_box_rows_put_live_first_and_date_the_archive_by_when_it_ended() -> None:
-    def box(email: str, state: str, expire: timedelta) -> StoredMailbox:
-        return StoredMailbox(
-            email=email,
-            id=None,
-            domain="mailsink.test",
-            created_at=NOW - timedelta(days=5),
-            expire_at=NOW + expire,
-            email_token="t",
-            added_at=NOW - timedelta(days=5),
-            state=state,  # type: ignore[arg-type]
-            renamed_to=None,
-            manual=False,
-            labels=("site",),
-        )
+def box(email: str, state: str, expire: timedelta) -> StoredMailbox:
+    return StoredMailbox(
+        email=email,
+        id=None,
+        domain="mailsink.test",
+        created_at=NOW - timedelta(days=5),
+        expire_at=NOW + expire,
+        email_token="t",
+        added_at=NOW - timedelta(days=5),
+        state=state,  # type: ignore[arg-type]
+        renamed_to=None,
+        manual=False,
+        labels=("site",),
+    )
 
+
+def test_box_rows_put_live_first_and_date_the_archive_by_when_it_ended() -> None:
     rows = box_rows(
         [
             box("old@x.test", "expired", -timedelta(days=2)),
@@ -189,3 +191,20 @@ def test_labels_are_a_dim_line_of_their_own_cut_to_fit() -> None:
     assert lines[2].startswith("# shop.example") and lines[2].endswith("…")
     assert len(lines[2]) <= 24
     assert len(box_prompt(live("bare@mailsink.test"), 24).plain.split("\n")) == 2
+
+
+def test_archived_rows_are_made_once_not_every_tick() -> None:
+    old = [box(f"old{i}@x.test", "expired", -timedelta(days=i)) for i in range(300)]
+    boxes = [box("live@x.test", "live", timedelta(minutes=30)), *old]
+    maker = SidebarRows()
+    first = maker.rows(boxes, {}, NOW)
+    again = maker.rows(boxes, {}, NOW + timedelta(seconds=1))
+    # The live row is new (its time left moved); every archived row is the very same object.
+    assert first[0] is not again[0] and first[0].status != again[0].status
+    assert all(a is b for a, b in zip(first[1:], again[1:], strict=True))
+    # A new unread count, or a new record, makes that row (and only it) again.
+    changed = maker.rows(boxes, {"old5@x.test": 2}, NOW)
+    remade = [r.email for a, r in zip(again[1:], changed[1:], strict=True) if a is not r]
+    assert remade == ["old5@x.test"] and changed[1:] == sorted(
+        changed[1:], key=lambda r: -r.day.toordinal()
+    )  # type: ignore[union-attr]

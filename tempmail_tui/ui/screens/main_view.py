@@ -19,7 +19,7 @@ from tempmail_tui.core.store import StoredMailbox, StoredMessage, StoreError
 from tempmail_tui.ui.events import FilterTextsRead
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.host import MailHost, host_of
-from tempmail_tui.ui.widgets.box_groups import box_rows
+from tempmail_tui.ui.widgets.box_groups import SidebarRows
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
@@ -83,6 +83,8 @@ class MailView(Screen[None]):
         self.unreadable: dict[str, tuple[UnreadableMessage, ...]] = {}
         #: Why the local store does not keep new mail (read-only, full), for the status line.
         self.store_notice: str | None = None
+        # The sidebar's rows, archived ones remembered between ticks.
+        self._sidebar_rows = SidebarRows()
 
     @property
     def host(self) -> MailHost:
@@ -213,7 +215,7 @@ class MailView(Screen[None]):
         """Redraw the sidebar and tell the scheduler which boxes are live."""
         self._forget_gone_boxes()
         now = self.host.clock()
-        rows = box_rows(self.boxes, self.unread, now=now)
+        rows = self._sidebar_rows.rows(self.boxes, self.unread, now)
         sidebar = self.query_one(MailboxList)
         sidebar.show(rows, select=select, today=now.astimezone().date())
         scheduler = self.host.scheduler

@@ -57,26 +57,65 @@ def box_rows(
     boxes: Sequence[StoredMailbox], unread: Mapping[str, int], now: datetime | None = None
 ) -> list[BoxRow]:
     """The sidebar rows for the known mailboxes: live ones first, then the newest archived."""
-    now = now or datetime.now(UTC)
-    rows: list[BoxRow] = []
-    for box in boxes:
-        if box.state == "renamed":
-            continue
-        day = None
-        if box.state != "live":
-            status, live = ("archived: " + box.state), False
-        elif box.expire_at is not None and box.is_expired(now):
-            status, live = "expired", False
-        else:
-            status, live = time_left(box.expire_at, now=now), True
-        if not live:
-            # When it stopped: its expiry if that has passed, else now (deleted early).
-            ended = min(box.expire_at, now) if box.expire_at else (box.created_at or box.added_at)
-            day = _local_day(ended)
-        rows.append(BoxRow(box.email, unread.get(box.email, 0), status, live, box.labels, day))
-    # Stable: within a day the store's order (newest first) stays.
-    rows.sort(key=lambda row: (not row.live, -(row.day or date.min).toordinal()))
-    return rows
+    return SidebarRows().rows(boxes, unread, now or datetime.now(UTC))
+
+
+class SidebarRows:
+    """Makes the sidebar's rows each tick, remembering those of archived boxes.
+
+    A live box's row changes every second (its time left); an archived one's only when its
+    record, its unread count or the day does, so a year of them is not rebuilt every second.
+    """
+
+    def __init__(self) -> None:
+        # Per address: the record and unread count a row was made from, the day, the row.
+        self._made: dict[str, tuple[StoredMailbox, int, date, BoxRow]] = {}
+        # The archived rows in the order made and sorted the last time.
+        self._unsorted: list[BoxRow] = []
+        self._sorted: list[BoxRow] = []
+
+    def rows(
+        self, boxes: Sequence[StoredMailbox], unread: Mapping[str, int], now: datetime
+    ) -> list[BoxRow]:
+        """The rows for these boxes now: live ones first, then the newest archived."""
+        today = now.astimezone().date()
+        live: list[BoxRow] = []
+        archived: list[BoxRow] = []
+        made: dict[str, tuple[StoredMailbox, int, date, BoxRow]] = {}
+        for box in boxes:
+            if box.state == "renamed":
+                continue
+            count = unread.get(box.email, 0)
+            if box.state == "live" and not (box.expire_at is not None and box.is_expired(now)):
+                status = time_left(box.expire_at, now=now)
+                live.append(BoxRow(box.email, count, status, True, box.labels))
+                continue
+            seen = self._made.get(box.email)
+            if seen is not None and seen[0] is box and seen[1] == count and seen[2] == today:
+                row = seen[3]
+            else:
+                row = _archived_row(box, count, now)
+            made[box.email] = (box, count, today, row)
+            archived.append(row)
+        self._made = made
+        if not same_rows(archived, self._unsorted):
+            # Stable: within a day the store's order (newest first) stays.
+            self._unsorted = archived
+            self._sorted = sorted(archived, key=lambda row: -(row.day or date.min).toordinal())
+        return live + self._sorted
+
+
+def _archived_row(box: StoredMailbox, unread: int, now: datetime) -> BoxRow:
+    """The row of a box that is no longer live: its state and the local day it ended."""
+    status = "expired" if box.state == "live" else "archived: " + box.state
+    # When it stopped: its expiry if that has passed, else now (deleted early).
+    ended = min(box.expire_at, now) if box.expire_at else (box.created_at or box.added_at)
+    return BoxRow(box.email, unread, status, False, box.labels, _local_day(ended))
+
+
+def same_rows(a: Sequence[BoxRow], b: Sequence[BoxRow]) -> bool:
+    """Whether two lists hold the very same row objects, in order (cheaper than equality)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -16,12 +16,14 @@ from tempmail_tui.ui.keys import OPTION_KEYS
 from tempmail_tui.ui.widgets.box_groups import (
     GROUP_PREFIX,
     BoxRow,
+    Group,
     Grouping,
     Header,
     archive_groups,
     box_prompt,
     header_prompt,
     matches,
+    same_rows,
 )
 
 Shown = tuple[str, BoxRow | Header]
@@ -63,6 +65,10 @@ class MailboxList(OptionList):
         # Groups opened or closed by hand, against the default (only the newest open).
         self._toggled: set[str] = set()
         self._words: tuple[str, ...] = ()
+        # The groups last made, from which rows, grouping and day (see _groups_of).
+        self._groups: list[Group] = []
+        self._grouped: list[BoxRow] = []
+        self._groups_key: tuple[Grouping, date] | None = None
         self.border_title = "Mailboxes"
 
     # What is highlighted ---------------------------------------------------------------
@@ -185,7 +191,7 @@ class MailboxList(OptionList):
     def show(
         self, rows: list[BoxRow], *, select: str | None = None, today: date | None = None
     ) -> None:
-        """Show these rows, keeping (or moving to) the selected address."""
+        """Show these rows (live ones first, as box_rows gives them), keeping the selection."""
         self._rows = rows
         self._today = today
         self._redraw_rows(select)
@@ -197,12 +203,16 @@ class MailboxList(OptionList):
         keep = select or (option.id if option is not None else None)
         keep_email = self._email_of.get(keep, keep) if keep is not None else None
         words = self._words
-        live = [r for r in rows if r.live and (not words or matches(r, words))]
-        archived = [r for r in rows if not r.live and (not words or matches(r, words))]
+        # The rows come live first: the archived ones are the rest.
+        split = next((i for i, r in enumerate(rows) if not r.live), len(rows))
+        live, archived = rows[:split], rows[split:]
+        if words:
+            live = [r for r in live if matches(r, words)]
+            archived = [r for r in archived if matches(r, words)]
         today = self._today or datetime.now().astimezone().date()
-        groups = archive_groups(archived, self.grouping, today)
+        groups = self._groups_of(archived, today)
         opened = {g.key for i, g in enumerate(groups) if (i == 0) != (g.key in self._toggled)}
-        if keep_email is not None and not words:
+        if keep_email is not None and not words and all(r.email != keep_email for r in live):
             homes = [g.key for g in groups if any(r.email == keep_email for r in g.rows)]
             if homes and not opened.intersection(homes):
                 # The box asked for (or highlighted) is archived: it must stay in view.
@@ -235,6 +245,14 @@ class MailboxList(OptionList):
         # Setting a border title repaints the whole list, and this runs every second.
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
+
+    def _groups_of(self, archived: list[BoxRow], today: date) -> list[Group]:
+        """The archive's groups, made again only when its rows, the grouping or the day change."""
+        key = (self.grouping, today)
+        if key != self._groups_key or not same_rows(archived, self._grouped):
+            self._groups = archive_groups(archived, self.grouping, today)
+            self._groups_key, self._grouped = key, archived
+        return self._groups
 
     def _redraw(self, wanted: list[Shown], width: int) -> None:
         """Put the wanted options in, in place when the same ones are shown (no scroll jump)."""
