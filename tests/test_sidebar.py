@@ -46,7 +46,8 @@ class Sidebar(App[None]):
 
 
 def day_key(days_ago: int) -> str:
-    return GROUP_PREFIX + "day:" + (TODAY - timedelta(days=days_ago)).isoformat()
+    """The group of a box that ended so many days ago: its day this week, else its month."""
+    return box_groups.day_key(TODAY - timedelta(days=days_ago), TODAY)
 
 
 async def test_closed_groups_build_no_options_so_2000_boxes_cost_what_20_do(
@@ -62,7 +63,8 @@ async def test_closed_groups_build_no_options_so_2000_boxes_cost_what_20_do(
     monkeypatch.setattr("tempmail_tui.ui.widgets.mailbox_list.box_prompt", counting)
     rows = year_of_boxes()
     newest = sum(1 for r in rows if r.day == TODAY)
-    days = len({r.day for r in rows if not r.live})
+    days = len({box_groups.day_key(r.day, TODAY) for r in rows if not r.live})
+    assert days < 25  # a week of days, then months: a year is not 365 header lines
     async with Sidebar().run_test(size=(40, 30)) as pilot:
         bar = pilot.app.query_one(MailboxList)
         bar.show(rows, today=TODAY)
@@ -179,8 +181,11 @@ def test_box_rows_put_live_first_and_date_the_archive_by_when_it_ended() -> None
 def test_day_titles() -> None:
     assert day_title(TODAY, TODAY) == "Today"
     assert day_title(TODAY - timedelta(days=1), TODAY) == "Yesterday"
-    assert day_title(date(2026, 3, 2), TODAY) == "Mon 02 Mar"
-    assert day_title(date(2025, 3, 2), TODAY) == "02 Mar 2025"
+    assert day_title(TODAY - timedelta(days=3), TODAY) == "Sat 21 Nov"
+    assert day_title(date(2026, 3, 2), TODAY) == "March 2026"
+    assert day_title(date(2025, 3, 2), TODAY) == "March 2025"
+    assert day_key(3) == GROUP_PREFIX + "day:2026-11-21"
+    assert day_key(40) == GROUP_PREFIX + "month:2026-10"
 
 
 def test_labels_are_a_dim_line_of_their_own_cut_to_fit() -> None:

@@ -52,6 +52,11 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
 
         return idle_cost.run(window=20.0 if quick else 60.0)
 
+    def sidebar() -> list[Figure]:
+        from . import sidebar
+
+        return sidebar.run(repeats=3 if quick else 7, ticks=20 if quick else 60)
+
     def requests() -> list[Figure]:
         from . import request_budget
 
@@ -63,6 +68,7 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         "heavy_html": heavy_html,
         "idle": idle,
         "requests": requests,
+        "sidebar": sidebar,
     }
 
 

@@ -124,34 +124,50 @@ def _local_day(moment: datetime) -> date:
     return moment.astimezone().date()
 
 
+#: Archived boxes of the last this many days are grouped by day; older ones by month, so a
+#: year of boxes is about twenty header lines, not 365.
+DAYS_BY_DAY = 7
+
+
 def day_title(day: date | None, today: date) -> str:
-    """A day group's title: Today, Yesterday, a weekday this week, else the date."""
+    """A group's title: Today, Yesterday, a date this week, else the month."""
     if day is None:
         return "Undated"
     if day == today:
         return "Today"
     if day == today - timedelta(days=1):
         return "Yesterday"
-    if day.year == today.year:
+    if day > today - timedelta(days=DAYS_BY_DAY):
         return day.strftime("%a %d %b")
-    return day.strftime("%d %b %Y")
+    return day.strftime("%B %Y")
+
+
+def day_key(day: date | None, today: date) -> str:
+    """The option id of the group a day falls in: the day this week, else its month."""
+    if day is None:
+        return GROUP_PREFIX + "day:"
+    if day > today - timedelta(days=DAYS_BY_DAY):
+        return GROUP_PREFIX + "day:" + day.isoformat()
+    return GROUP_PREFIX + "month:" + day.strftime("%Y-%m")
 
 
 def archive_groups(rows: Sequence[BoxRow], by: Grouping, today: date) -> list[Group]:
     """The archived rows in groups, newest group first; by label, a box is in each of its."""
     if by == "day":
-        # Runs every second over every archived box: the titles are made once per day.
+        # Runs when the rows change: a key and title per day, not per box.
         days: dict[date | None, list[BoxRow]] = {}
         for row in rows:
             if not row.live:
                 days.setdefault(row.day, []).append(row)
+        # Then the days into their groups: one per day this week, one per month before.
+        recent = today - timedelta(days=DAYS_BY_DAY)
+        grouped_by_day: dict[object, tuple[date | None, list[BoxRow]]] = {}
+        for day, members in days.items():
+            bucket = day if day is None or day > recent else (day.year, day.month)
+            grouped_by_day.setdefault(bucket, (day, []))[1].extend(members)
         return [
-            Group(
-                GROUP_PREFIX + "day:" + (day.isoformat() if day else ""),
-                day_title(day, today),
-                tuple(members),
-            )
-            for day, members in days.items()
+            Group(day_key(first, today), day_title(first, today), tuple(members))
+            for first, members in grouped_by_day.values()
         ]
     grouped: dict[str, tuple[str, list[BoxRow]]] = {}
     unlabelled: list[BoxRow] = []
