@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tempmail_tui.api.models import Attachment, Mailbox, Message
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
-from tempmail_tui.ui.screens.dialogs import ConfirmDialog
+from tempmail_tui.ui.screens.dialogs import ConfirmDialog, LabelDialog
 from tempmail_tui.ui.screens.main import MainScreen
-from tempmail_tui.ui.widgets.mailbox_list import ARCHIVE_ID, fit_address
+from tempmail_tui.ui.widgets.box_groups import GROUP_PREFIX, fit_address
 
 from .app_helpers import make_app, wait_for
 from .test_app import SIZE, sidebar, table
@@ -87,7 +87,9 @@ def seed(sandbox: SandboxServer, tmp_path: Path) -> Seeded:
     )
     with Store.open(tmp_path / "store.sqlite3") as store:
         for email in seeded.archived:
-            store.add_mailbox(_box(email, minutes=-5 if email == seeded.timed_out else 10))
+            # Two ended today (so they are under Today, open); the expired one days ago.
+            minutes = {seeded.timed_out: -5, seeded.expired: -3 * 24 * 60}.get(email, 10)
+            store.add_mailbox(_box(email, minutes=minutes))
             store.sync_messages(email, [_message(f"m-{email[:4]}", email, attachment=True)])
         store.mark_mailbox_gone(seeded.deleted, "deleted")
         store.mark_mailbox_gone(seeded.expired, "expired")
@@ -129,12 +131,18 @@ def option_ids(app: TempMailApp) -> list[str | None]:
     return [o.id for o in sidebar(app).options]
 
 
+TODAY = GROUP_PREFIX + "day:" + NOW.astimezone().date().isoformat()
+OLDER = GROUP_PREFIX + "day:" + (NOW - timedelta(days=3)).astimezone().date().isoformat()
+
+
 async def open_archive(app: TempMailApp, pilot: Any) -> None:
-    """Open the archive group with Enter on its header."""
+    """Open every closed group of archived boxes with Enter on its header."""
     sidebar(app).focus()
-    sidebar(app).highlighted = index_of(app, ARCHIVE_ID)
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: sidebar(app).archive_open, what="archive open")
+    for key in [k for k in sidebar(app).shown_ids() if k.startswith(GROUP_PREFIX)]:
+        if key not in sidebar(app).open_groups:
+            sidebar(app).highlighted = index_of(app, key)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda k=key: k in sidebar(app).open_groups, what="group open")
 
 
 async def started(sandbox: SandboxServer, app: TempMailApp, pilot: Any) -> None:
@@ -244,7 +252,7 @@ async def test_d_on_an_archived_box_forgets_it_and_its_mail_locally(
         )
 
 
-async def test_archived_boxes_are_grouped_below_the_live_ones_and_collapse(
+async def test_archived_boxes_are_grouped_by_day_below_the_live_ones_and_collapse(
     sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seeded = seed(sandbox, tmp_path)
@@ -252,33 +260,43 @@ async def test_archived_boxes_are_grouped_below_the_live_ones_and_collapse(
     async with app.run_test(size=SIZE) as pilot:
         await started(sandbox, app, pilot)
         asked = count_listings(sandbox, monkeypatch)
-        # Closed at first, since a box is live: the live box, then the header.
-        assert option_ids(app) == [seeded.live, ARCHIVE_ID]
-        header = str(sidebar(app).get_option(ARCHIVE_ID).prompt)
-        assert "Archive (3)" in header and "▸" in header
+        # The live box, then Today open (the newest group) and the older day closed: its
+        # box is not even an option.
+        assert option_ids(app)[:2] == [seeded.live, TODAY]
+        assert set(option_ids(app)[2:4]) == {seeded.deleted, seeded.timed_out}
+        assert option_ids(app)[4:] == [OLDER]
+        assert "▾ Today (2)" in str(sidebar(app).get_option(TODAY).prompt)
+        assert "▸" in str(sidebar(app).get_option(OLDER).prompt)
+        assert "(1)" in str(sidebar(app).get_option(OLDER).prompt)
         assert sidebar(app).selected_email == seeded.live
 
         sidebar(app).focus()
-        await pilot.press("down")  # onto the header: the list keeps the live box's mail
+        await pilot.press("down")  # onto a header: the list keeps the live box's mail
         assert sidebar(app).on_header and sidebar(app).selected_email is None
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: len(option_ids(app)) == 5, what="group opened")
-        assert option_ids(app)[:2] == [seeded.live, ARCHIVE_ID]
-        assert set(option_ids(app)[2:]) == set(seeded.archived)
-        assert "▾" in str(sidebar(app).get_option(ARCHIVE_ID).prompt)
-        assert sidebar(app).on_header  # the highlight stays on the header
         await pilot.pause(1.2)  # a store reload and a tick pass
         assert sidebar(app).on_header and table(app).mailbox == seeded.live
-
-        await pilot.press("down")  # into the archive
+        # No box is selected, but the one whose mail is shown is still polled fast.
+        assert app.main.watched_email() == seeded.live
+        await pilot.press("space")  # closes Today
+        await wait_for(pilot, lambda: len(option_ids(app)) == 3, what="today closed")
+        assert sidebar(app).on_header and "▸ Today" in str(sidebar(app).get_option(TODAY).prompt)
+        await pilot.press("right")  # opens it again
+        await wait_for(pilot, lambda: len(option_ids(app)) == 5, what="today opened")
+        await pilot.press("down")  # into the group
         first = option_ids(app)[2]
         await wait_for(pilot, lambda: table(app).mailbox == first, what="archived box shown")
-        await pilot.press("up", "enter")  # close again from the header
-        await wait_for(pilot, lambda: len(option_ids(app)) == 2, what="group closed")
+        assert app.main.watched_email() == first
+        await pilot.press("left")  # from a box: up to its header
         assert sidebar(app).on_header
-        # A click on the header opens it too.
+        await pilot.press("left")  # closes it
+        await wait_for(pilot, lambda: len(option_ids(app)) == 3, what="today closed by left")
+        # Enter on the older day's header opens it.
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: seeded.expired in option_ids(app), what="older opened")
+        assert sidebar(app).on_header
+        # A click on a header toggles it too.
         await pilot.click(sidebar(app), offset=(3, 3))
-        await wait_for(pilot, lambda: len(option_ids(app)) == 5, what="opened by a click")
+        await wait_for(pilot, lambda: len(option_ids(app)) == 6, what="today opened by a click")
         assert not set(asked) & set(seeded.archived)
 
 
@@ -332,7 +350,12 @@ async def test_a_box_deleted_with_d_stays_selected_in_the_opened_archive(
     app = make_app(sandbox, tmp_path, background_interval=600)
     async with app.run_test(size=SIZE) as pilot:
         await started(sandbox, app, pilot)
-        assert not sidebar(app).archive_open
+        await open_archive(app, pilot)
+        # Closed by hand: the deleted box's group (Today) must open again to show it.
+        sidebar(app).highlighted = index_of(app, TODAY)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: TODAY not in sidebar(app).open_groups, what="closed")
+        sidebar(app).highlighted = index_of(app, seeded.live)
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
         await pilot.press("y")
@@ -343,7 +366,65 @@ async def test_a_box_deleted_with_d_stays_selected_in_the_opened_archive(
         )
         await pilot.pause(0.5)
         # Now archived, it is still the selected box: the group opened to keep it in view.
-        assert sidebar(app).archive_open
+        assert TODAY in sidebar(app).open_groups
         assert sidebar(app).selected_email == seeded.live
         assert table(app).mailbox == seeded.live
-        assert option_ids(app)[0] == ARCHIVE_ID
+        assert option_ids(app)[0] == TODAY
+
+
+async def test_l_labels_a_box_a_bad_label_keeps_the_old_and_t_groups_by_label(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        store.set_labels(seeded.deleted, ("old label",))
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+        sidebar(app).focus()
+        sidebar(app).highlighted = index_of(app, seeded.deleted)
+        await wait_for(pilot, lambda: table(app).mailbox == seeded.deleted, what="box shown")
+        assert "# old label" in str(sidebar(app).get_option(seeded.deleted).prompt)
+        await pilot.press("L")
+        await wait_for(pilot, lambda: isinstance(app.screen, LabelDialog), what="label dialog")
+        field = app.screen.query_one("#labels", Input)
+        assert field.value == "old label"
+        field.value = "checkout, " + "x" * 65
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        # Refused in the dialog, said there; nothing stored.
+        assert isinstance(app.screen, LabelDialog)
+        error = str(app.screen.query_one("#error", Static).content)
+        assert "A label is at most 64 characters." in error
+        with Store.open(tmp_path / "store.sqlite3") as store:
+            assert store.mailbox(seeded.deleted).labels == ("old label",)  # type: ignore[union-attr]
+        field.value = ""
+        await pilot.press(*"ticket 7, shop", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="dialog closed")
+        await wait_for(
+            pilot,
+            lambda: "# ticket 7, shop" in str(sidebar(app).get_option(seeded.deleted).prompt),
+            what="labels shown",
+        )
+        with Store.open(tmp_path / "store.sqlite3") as store:
+            assert store.mailbox(seeded.deleted).labels == ("ticket 7", "shop")  # type: ignore[union-attr]
+        # Grouped by label, the box is found under each of its labels; it stays selected.
+        await pilot.press("t")
+        await pilot.pause(0.1)
+        headers = [i for i in option_ids(app) if i and i.startswith(GROUP_PREFIX)]
+        assert headers == [
+            GROUP_PREFIX + "label:shop",
+            GROUP_PREFIX + "label:ticket 7",
+            GROUP_PREFIX + "label:",
+        ]
+        assert sidebar(app).selected_email == seeded.deleted
+        assert "by label" in str(sidebar(app).border_subtitle)
+        # `/` from the sidebar filters the boxes by address or label.
+        sidebar(app).focus()
+        await pilot.press("slash", *"ticket")
+        await wait_for(pilot, lambda: seeded.live not in option_ids(app), what="filtered")
+        assert {sidebar(app).email_of(i) for i in option_ids(app)} == {None, seeded.deleted}
+        assert app.main.filter_text == ""  # the message list is not filtered
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: seeded.live in option_ids(app), what="filter cleared")
+        assert app.focused is sidebar(app)

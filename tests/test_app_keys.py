@@ -3,6 +3,8 @@ and keys set in config.toml: the real app through Pilot against the real sandbox
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -15,6 +17,7 @@ from tempmail_tui.core.config import KEY_ACTIONS
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import ConfirmDialog, LinksDialog
+from tempmail_tui.ui.screens.first_frame import FirstFrame
 from tempmail_tui.ui.screens.help import HelpBody, HelpScreen
 from tempmail_tui.ui.screens.main import KEYS
 from tempmail_tui.ui.widgets.reader import ReaderPane
@@ -339,3 +342,57 @@ async def test_tab_and_shift_tab_still_move_the_focus(
         assert app.focused is sidebar(app)
         await pilot.press("tab")
         assert app.focused is table(app)
+
+
+async def test_the_first_frame_shows_the_panes_and_keys_then_gives_way_to_the_main_screen(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Headless, the app skips the first frame (nothing is painted); asked to, it paints it.
+    plain = make_app(sandbox, tmp_path)
+    config = replace(plain.config, keys={"new_box": ("N",)})
+    app = TempMailApp(config, store_path=plain.store_path, first_frame=True)
+    frames: list[str] = []
+    original = TempMailApp._after_first_frame
+
+    async def after(self: TempMailApp) -> None:
+        frames.append(screen_text(self))
+        await original(self)
+
+    monkeypatch.setattr(TempMailApp, "_after_first_frame", after)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.service is not None, what="service")
+        assert app.screen is app.main
+        first = frames[0]
+        assert all(title in first for title in ("Mailboxes", "Messages", "Reader", "╭", "╰"))
+        # Its footer's keys are those in force (config.toml's), as on the main screen.
+        frame = app.screen_stack[0]
+        assert isinstance(frame, FirstFrame)
+        keys = {key: active.binding.description for key, active in frame.active_bindings.items()}
+        assert keys["N"] == "New box" and "n" not in keys and keys["L"] == "Label"
+        await pilot.press("N")
+        await wait_for(pilot, lambda: sidebar(app).option_count == 1, what="N made a box")
+
+
+def test_the_first_frame_loads_no_list_reader_store_or_network_module() -> None:
+    # What the command line and the app import before the first frame (the console script's
+    # path): the main screen, the core's records, SQLite and httpx all come after it.
+    code = (
+        "import sys, tempmail_tui.console, tempmail_tui.cli, tempmail_tui.ui.app\n"
+        "from tempmail_tui.ui.screens.first_frame import FirstFrame\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    late = {
+        "tempmail_tui.ui.screens.main",
+        "tempmail_tui.ui.widgets.mailbox_list",
+        "tempmail_tui.ui.widgets.reader",
+        "tempmail_tui.core.store",
+        "tempmail_tui.core.schedule",
+        "tempmail_tui.api.models",
+        "textual.widgets._data_table",
+        "sqlite3",
+        "httpx",
+        "keyring",
+    }
+    assert not late & loaded, sorted(late & loaded)

@@ -19,11 +19,17 @@ from .errors import (
     ServerError,
     ValidationError,
 )
-from .models import Attachment, Domain, DomainList, Mailbox, Message, MessageList, Quota
 from .secrets import Secret, mask_secret, redact
 
 if TYPE_CHECKING:
     from .client import AttachmentStream, TempMailClient
+    from .models import Attachment, Domain, DomainList, Mailbox, Message, MessageList, Quota
+
+#: Loaded on first use: the reader's settings read the key's masking (secrets.py) before
+#: its first frame, and the models are not needed until after it.
+_MODELS = frozenset(
+    {"Attachment", "Domain", "DomainList", "Mailbox", "Message", "MessageList", "Quota"}
+)
 
 __all__ = [
     "ApiError",
@@ -60,4 +66,8 @@ def __getattr__(name: str) -> object:
         from . import client
 
         return getattr(client, name)
+    if name in _MODELS:
+        from . import models
+
+        return getattr(models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import shutil
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -24,21 +22,24 @@ from textual.worker import Worker, WorkerFailed, active_worker
 
 from tempmail_tui.core.config import Config
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.schedule import PollScheduler, utc_now
-from tempmail_tui.core.session import policy_for
+from tempmail_tui.ui.desktop import has_display, notify_desktop
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
-from tempmail_tui.ui.keys import keys_shown
-from tempmail_tui.ui.screens.main import KEYS, MainScreen
+from tempmail_tui.ui.keys import bindings_in_force, keys_shown
+from tempmail_tui.ui.screens.main_keys import KEYS
 from tempmail_tui.ui.startup import Bootstrapped, prepare
 
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
     from tempmail_tui.core.mail import MailService
+    from tempmail_tui.core.schedule import PollScheduler
     from tempmail_tui.core.session import LocalStore
     from tempmail_tui.sandbox.server import SandboxServer
+    from tempmail_tui.ui.screens.main import MainScreen
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
+#: Seconds the terminal gets to draw the first frame before the main screen loads.
+FIRST_FRAME_PAUSE = 0.05
 
 log = logging.getLogger(__name__)
 
@@ -67,24 +68,26 @@ class TempMailApp(App[int]):
         demo: bool = False,
         store_path: Path | None = None,
         clock: Callable[[], datetime] | None = None,
+        first_frame: bool | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.demo = demo
         self.store_path = store_path
         # One clock for the schedule and every time shown, so tests and snapshots can pin it.
-        self.clock: Callable[[], datetime] = clock or utc_now
-        self.scheduler = PollScheduler(
-            policy_for(config),
-            clock=self.clock,
-        )
+        self.clock: Callable[[], datetime] = clock or schedule_clock
+        #: Whether the first frame is painted before the main screen loads (None: in a
+        #: terminal only; headless, as under Pilot, nothing is painted, so nothing waits).
+        self.first_frame = first_frame
+        self._scheduler: PollScheduler | None = None
         self.service: MailService | None = None
         self.store: LocalStore | None = None
         self.sandbox: SandboxServer | None = None
         self._io: BackgroundLoop | None = None
         self._demo_dir: Path | None = None
-        self._main = MainScreen()
-        self._key_notes = self._main.use_keys(config.keys)
+        # Loaded after the first frame (see on_mount), or on first use.
+        self._main: MainScreen | None = None
+        self._keys_in_force, self._key_notes = bindings_in_force(KEYS, config.keys)
         self._terminal_title = ""
         #: The one-line cause if an unexpected error ended the app.
         self.crash: str | None = None
@@ -101,19 +104,42 @@ class TempMailApp(App[int]):
         return self._io
 
     @property
+    def scheduler(self) -> PollScheduler:
+        """The polling schedule (made on first use: the first frame does not need it)."""
+        if self._scheduler is None:
+            from tempmail_tui.core.schedule import PollScheduler
+            from tempmail_tui.core.session import policy_for
+
+            self._scheduler = PollScheduler(policy_for(self.config), clock=self.clock)
+        return self._scheduler
+
+    @property
     def main(self) -> MainScreen:
-        """The main screen."""
+        """The main screen (its modules load on first use, after the first frame)."""
+        if self._main is None:
+            from tempmail_tui.ui.screens.main import MainScreen
+
+            self._main = MainScreen()
+            self._main.use_keys(self.config.keys)
         return self._main
+
+    def _paints_first_frame(self) -> bool:
+        """Whether to paint the first frame before loading the main screen."""
+        return not self.is_headless if self.first_frame is None else self.first_frame
 
     def get_default_screen(self) -> Screen[Any]:
-        """The main screen is the default one, so the first frame needs no I/O."""
-        return self._main
+        """The first frame (panes and footer), or the main screen where nothing is painted."""
+        if not self._paints_first_frame():
+            return self.main
+        from tempmail_tui.ui.screens.first_frame import FirstFrame
+
+        return FirstFrame(self._keys_in_force)
 
     def on_mount(self) -> None:
-        """After the first frame: open the store and find the key off the UI thread."""
-        # Not before the first paint: the thread's imports (keyring, sqlite) would compete
-        # with it for the interpreter lock.
-        self.call_after_refresh(self.bootstrap)
+        """After the first frame: load the main screen, then open the store and find the key."""
+        # Not before the first paint: the main screen's modules and the thread's imports
+        # (keyring, sqlite) would compete with it for the interpreter lock.
+        self.call_after_refresh(self._after_first_paint)
         wanted = self.config.theme
         if wanted is not None and wanted not in BUILTIN_THEMES:
             self.notify(
@@ -159,6 +185,25 @@ class TempMailApp(App[int]):
             log.info("theme %s saved in %s", name, path)
 
     # Start-up --------------------------------------------------------------------------
+
+    def _after_first_paint(self) -> None:
+        """Give the terminal a moment to show the first frame before the heavy loading."""
+        # The frame is written; a terminal on a busy machine still has to draw it, and the
+        # main screen's imports would take the CPU from it at once.
+        if self._paints_first_frame():
+            self.set_timer(FIRST_FRAME_PAUSE, self._after_first_frame)
+        else:
+            self.call_later(self._after_first_frame)
+
+    async def _after_first_frame(self) -> None:
+        """Start the bootstrap and put the main screen over the first frame meanwhile."""
+        # The thread's store and key look-up overlap the main screen's loading; what it
+        # finds is taken over in `_bootstrapped`, a message handled once the push is done.
+        self.bootstrap()
+        if self.screen is not self.main:
+            # Pushed, not switched: Textual cannot switch away from the default screen. The
+            # first frame stays under it, a few idle widgets, never shown again.
+            await self.push_screen(self.main)
 
     @work(thread=True)
     def bootstrap(self) -> None:
@@ -340,26 +385,7 @@ class TempMailApp(App[int]):
 
     def desktop_notify(self, title: str, body: str) -> None:
         """Send a desktop notification with notify-send, where it exists and a display does."""
-        notifier = shutil.which("notify-send")
-        if notifier is None or not has_display():
-            return
-        import subprocess
-
-        # Arguments, never a shell: the text came from a stranger (and is cleaned too).
-        with contextlib.suppress(OSError):
-            subprocess.Popen(
-                [
-                    notifier,
-                    "--app-name=tempmail-tui",
-                    "--",
-                    clean_line(title, max_chars=120),
-                    clean_line(body, max_chars=200),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        notify_desktop(title, body)
 
     # Command palette -------------------------------------------------------------------
 
@@ -444,11 +470,11 @@ def _fits_host(app: TempMailApp) -> MailHost:
     return app
 
 
-def has_display() -> bool:
-    """Whether a graphical session is reachable (so a browser or notifier can show)."""
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+def schedule_clock() -> datetime:
+    """The schedule's clock (utc_now), imported on the first tick, not before the first frame."""
+    from tempmail_tui.core.schedule import utc_now
+
+    return utc_now()
 
 
 async def _async(function: Any, *args: Any) -> Any:

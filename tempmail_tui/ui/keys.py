@@ -52,6 +52,7 @@ MOVEMENT_HELP: tuple[tuple[str, str], ...] = (
     ("esc", "Leave the full-screen reader, or clear the filter"),
     ("tab shift+tab", "Move between sidebar, list and reader"),
     ("← →", "Move between a dialog's buttons"),
+    ("enter space → ←", "Sidebar: open / close the archive group on its header"),
     ("y / n esc", "Answer a confirm dialog yes / no"),
     ("1-9", "Links: copy link [n] (10 and up: digits, enter)"),
     ("ctrl+p", "Command palette: every action by name"),

@@ -52,6 +52,11 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
 
         return idle_cost.run(window=20.0 if quick else 60.0)
 
+    def sidebar() -> list[Figure]:
+        from . import sidebar
+
+        return sidebar.run(repeats=3 if quick else 7, ticks=20 if quick else 60)
+
     def requests() -> list[Figure]:
         from . import request_budget
 
@@ -75,6 +80,7 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         "requests": requests,
         "burst": burst,
         "archive": archive,
+        "sidebar": sidebar,
     }
 
 

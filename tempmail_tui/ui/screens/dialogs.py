@@ -1,4 +1,4 @@
-"""Modal dialogs: confirm, rename, add an address, save attachments, links (the key: key_dialog)."""
+"""Modal dialogs: confirm, rename, labels, add an address, save, links (the key: key_dialog)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from tempmail_tui.api.models import Attachment, Domain
 from tempmail_tui.core.format import display_path, human_size
+from tempmail_tui.core.labels import LabelError, parse_label_list
 from tempmail_tui.core.reading import NumberedLink
 from tempmail_tui.core.sanitize import clean_line
 
@@ -82,6 +83,14 @@ class FormDialog(_Dialog):
     def _problem(self, text: str) -> None:
         """Show why the input cannot be accepted."""
         self.query_one("#error", Static).update(Text(text))
+
+    @staticmethod
+    def _form_end(ok: str) -> ComposeResult:
+        """The line that says what is wrong, then OK (named ``ok``) and Cancel."""
+        yield Static(id="error", classes="dialog-error")
+        with Horizontal(classes="buttons"):
+            yield Button(ok, variant="primary", id="ok")
+            yield Button("Cancel", id="cancel")
 
     @on(Input.Submitted)
     def _entered(self) -> None:
@@ -164,10 +173,7 @@ class RenameDialog(FormDialog):
                 allow_blank=not names,
                 id="domain",
             )
-            yield Static(id="error", classes="dialog-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Rename", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+            yield from self._form_end("Rename")
 
     def on_mount(self) -> None:
         """Start in the name field."""
@@ -186,6 +192,54 @@ class RenameDialog(FormDialog):
         self.dismiss(RenameRequest(username, domain))
 
 
+@dataclass(frozen=True, slots=True)
+class LabelEdit:
+    """A box's labels as the user left them (empty: no labels)."""
+
+    labels: tuple[str, ...]
+
+
+class LabelDialog(FormDialog):
+    """Edit a mailbox's labels as one line separated by commas; a bad one is said inline."""
+
+    def __init__(self, email: str, labels: Sequence[str]) -> None:
+        super().__init__()
+        self._email = email
+        self._labels = tuple(labels)
+
+    def compose(self) -> ComposeResult:
+        """The address, a field holding the labels, and buttons."""
+        with Vertical(classes="dialog"):
+            yield Label("Labels", classes="dialog-title")
+            about = Text("What ")
+            about.append(clean_line(self._email), style="bold")
+            about.append(
+                " is for (a site, a test run, a ticket), to find it later: labels separated "
+                "by commas, none to clear them."
+            )
+            yield Static(about, classes="dialog-text")
+            yield Input(
+                value=", ".join(clean_line(label) for label in self._labels),
+                placeholder="shop.example, run 42, TICKET-123",
+                id="labels",
+            )
+            yield from self._form_end("Save")
+
+    def on_mount(self) -> None:
+        """Start in the field."""
+        self.query_one("#labels", Input).focus()
+
+    def _submit(self) -> None:
+        try:
+            labels = parse_label_list(self.query_one("#labels", Input).value)
+        except LabelError as error:
+            # The dialog stays open with what was typed; the box keeps its labels.
+            text = str(error)
+            self._problem(text[:1].upper() + text[1:] + ".")
+            return
+        self.dismiss(LabelEdit(labels))
+
+
 class AddressDialog(FormDialog):
     """Type an existing address to follow."""
 
@@ -197,10 +251,7 @@ class AddressDialog(FormDialog):
                 Text("The address must belong to this API key's account."), classes="dialog-text"
             )
             yield Input(placeholder="name@example.com", id="address")
-            yield Static(id="error", classes="dialog-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Add", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+            yield from self._form_end("Add")
 
     def on_mount(self) -> None:
         """Start in the address field."""

@@ -17,37 +17,12 @@ from tempmail_tui.ui.events import ActionFailed, MessageOpened
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.keys import bindings_in_force
 from tempmail_tui.ui.screens.main_actions import MailActions
+from tempmail_tui.ui.screens.main_keys import KEYS
 from tempmail_tui.ui.screens.main_polling import MailPolling
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar
 from tempmail_tui.ui.widgets.reader import ReaderPane
-
-KEYS: tuple[Binding, ...] = (
-    Binding("n", "new_box", "New box"),
-    Binding("r", "rename_box", "Rename"),
-    Binding("D", "delete_box", "Delete box", key_display="D"),
-    # Rare (the footer has no room for it): in the help and the palette.
-    Binding("a", "add_address", "Add address", show=False),
-    Binding("d", "delete_message", "Delete msg"),
-    Binding("s", "save_attachments", "Save"),
-    Binding("z", "zoom", "Zoom"),
-    # Not g: in the lists g is "first row", as in aerc, less and vim (see ui/keys.py).
-    Binding("R,f5", "refresh", "Refresh", key_display="R"),
-    Binding("y", "copy_address", "Copy address"),
-    Binding("v", "toggle_source", "Source"),
-    Binding("c", "copy_code", "Copy code"),
-    Binding("l", "links", "Links"),
-    Binding("slash", "filter", "Filter", key_display="/"),
-    Binding("f", "search_archive", "Search all"),
-    Binding("space", "page", "Page / next unread", show=False),
-    Binding("J", "next_message", "Open next message", show=False, key_display="J"),
-    Binding("K", "previous_message", "Open previous message", show=False, key_display="K"),
-    Binding("b", "toggle_sidebar", "Sidebar", show=False),
-    Binding("question_mark", "help", "Help", key_display="?"),
-    Binding("q", "quit", "Quit"),
-)
-"""The main screen's default key bindings (config.toml's [keys] may change them)."""
 
 
 class MainScreen(MailActions, MailPolling):
@@ -68,6 +43,8 @@ class MainScreen(MailActions, MailPolling):
         super().__init__()
         #: The bindings in force (the defaults until config.toml's keys are applied).
         self.keys_in_force: list[Binding] = list(KEYS)
+        #: Whether the filter field filters the sidebar's boxes (opened from the sidebar).
+        self.filtering_boxes = False
 
     def use_keys(self, configured: Mapping[str, Sequence[str]]) -> list[str]:
         """Bind the keys config.toml sets; returns what that took from other actions."""
@@ -112,7 +89,7 @@ class MainScreen(MailActions, MailPolling):
     @on(OptionList.OptionHighlighted, "#sidebar")
     @guarded("Selecting the mailbox")
     def _box_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        email = event.option.id
+        email = self.query_one(MailboxList).email_of(event.option.id)
         self.host.scheduler.select(email)
         self.show_box(email)
 
@@ -258,6 +235,17 @@ class MainScreen(MailActions, MailPolling):
         table.move_cursor(row=index)
         self._open_row_key(self._row_keys()[index])
 
+    def action_toggle_group(self) -> None:
+        """Open or close the highlighted archive group (from a box: the group it is in)."""
+        if not self.query_one(MailboxList).toggle_group_here():
+            self.toast("Highlight a group of archived boxes (or a box in one) first.", timeout=3)
+
+    def action_group_by(self) -> None:
+        """Group the archived boxes by the day they ended, or by label, and back."""
+        sidebar = self.query_one(MailboxList)
+        sidebar.set_grouping("label" if sidebar.grouping == "day" else "day")
+        self.toast(f"Archived boxes grouped by {sidebar.grouping}", timeout=2)
+
     def action_toggle_sidebar(self) -> None:
         """Show or hide the mailbox sidebar."""
         # A class, not the inline display: inline styles would beat the full-screen reader's.
@@ -277,21 +265,34 @@ class MainScreen(MailActions, MailPolling):
     # Filter and archive search ---------------------------------------------------------
 
     def action_filter(self) -> None:
-        """Show the filter field above the list and focus it."""
+        """Filter the list (or, from the sidebar, the boxes by address or label) as you type."""
         field = self.query_one("#filter", Input)
+        sidebar = self.query_one(MailboxList)
+        boxes = self.focused is sidebar
+        if boxes != self.filtering_boxes and field.display:
+            self._clear_filter()  # one field: the other filter goes
+        self.filtering_boxes = boxes
+        field.placeholder = (
+            "filter boxes: address or label" if boxes else "filter: sender, subject or body"
+        )
         field.display = True
         field.focus()
 
     @on(Input.Changed, "#filter")
     @guarded("Filtering the list")
     def _filter_changed(self, event: Input.Changed) -> None:
+        if self.filtering_boxes:
+            self.query_one(MailboxList).set_filter(event.value)
+            return
         self.filter_text = event.value
         self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
 
     @on(Input.Submitted, "#filter")
     @guarded("Filtering the list")
     def _filter_submitted(self) -> None:
-        self.query_one(MessageTable).focus()
+        (
+            self.query_one(MailboxList) if self.filtering_boxes else self.query_one(MessageTable)
+        ).focus()
 
     @guarded("Clearing the filter")
     def key_escape(self) -> None:
@@ -301,11 +302,22 @@ class MainScreen(MailActions, MailPolling):
             return
         field = self.query_one("#filter", Input)
         if field.display:
+            boxes = self.filtering_boxes
+            self._clear_filter()
+            (self.query_one(MailboxList) if boxes else self.query_one(MessageTable)).focus()
+
+    def _clear_filter(self) -> None:
+        """Empty and hide the filter field, and show everything it hid."""
+        field = self.query_one("#filter", Input)
+        with field.prevent(Input.Changed):
             field.value = ""
-            field.display = False
-            self.filter_text = ""
-            self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
-            self.query_one(MessageTable).focus()
+        field.display = False
+        if self.filtering_boxes:
+            self.query_one(MailboxList).set_filter("")
+            self.filtering_boxes = False
+            return
+        self.filter_text = ""
+        self.show_messages(self.query_one(MessageTable).mailbox, self._ordered_all())
 
     @work(group="search")
     async def action_search_archive(self) -> None:

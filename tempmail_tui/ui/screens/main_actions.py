@@ -167,6 +167,33 @@ class MailActions(MailView):
         self.post_message(BoxesChanged())
 
     @work(group="action")
+    async def action_label_box(self) -> None:
+        """Label the selected mailbox with what it is for (a site, a test run, a ticket)."""
+        # Dialogs load on first use: their widgets are not on the first frame.
+        from tempmail_tui.ui.screens.dialogs import LabelDialog, LabelEdit
+
+        box = self.selected_box()
+        if not self._ready():
+            return
+        if box is None:
+            self.toast("Highlight a mailbox to label first.")
+            return
+        edit = await self.app.push_screen_wait(LabelDialog(box.email, box.labels))
+        if not isinstance(edit, LabelEdit) or edit.labels == box.labels:
+            return
+        service = self.host.service
+        assert service is not None
+        try:
+            # Local only (no request): archived boxes can be labelled too.
+            await self.host.io.run(service.set_labels(box.email, edit.labels))
+        except Exception as error:
+            self.report("Labelling the mailbox (on this machine)", error)
+            return
+        shown = ", ".join(edit.labels) if edit.labels else "no labels"
+        self.toast(f"{box.email}: {shown}", timeout=3)
+        self.post_message(BoxesChanged(select=box.email))
+
+    @work(group="action")
     async def action_add_address(self) -> None:
         """Follow an existing address typed by hand."""
         # Dialogs load on first use: their widgets are not on the first frame.

@@ -148,7 +148,7 @@ class MailPolling(MailView):
         """Poll the selected mailbox now, whatever the schedule says."""
         # Another process may have added boxes or mail: the sidebar and list catch up too.
         self.reload_from_store()
-        email = self.selected_email
+        email = self.watched_email()
         if not self._ready() or email is None:
             return
         if not self.is_live(email):
@@ -220,7 +220,7 @@ class MailPolling(MailView):
             self.unread[result.email] = sum(
                 1 for m in result.messages if not m.is_seen and not m.archived
             )
-            if result.email == self.selected_email:
+            if result.email == self.watched_email():
                 self.show_messages(result.email, result.messages)
         elif marks_changed and result.email == self.query_one(MessageTable).mailbox:
             self.show_messages(result.email, self._ordered_all())

@@ -19,7 +19,8 @@ from tempmail_tui.core.store import StoredMailbox, StoredMessage, StoreError
 from tempmail_tui.ui.events import FilterTextsRead
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.host import MailHost, host_of
-from tempmail_tui.ui.widgets.mailbox_list import MailboxList, box_rows
+from tempmail_tui.ui.widgets.box_groups import SidebarRows
+from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
 from tempmail_tui.ui.widgets.reader import ReaderPane
@@ -82,6 +83,8 @@ class MailView(Screen[None]):
         self.unreadable: dict[str, tuple[UnreadableMessage, ...]] = {}
         #: Why the local store does not keep new mail (read-only, full), for the status line.
         self.store_notice: str | None = None
+        # The sidebar's rows, archived ones remembered between ticks.
+        self._sidebar_rows = SidebarRows()
 
     @property
     def host(self) -> MailHost:
@@ -218,12 +221,21 @@ class MailView(Screen[None]):
     def refresh_sidebar(self, select: str | None = None) -> None:
         """Redraw the sidebar and tell the scheduler which boxes are live."""
         self._forget_gone_boxes()
-        rows = box_rows(self.boxes, self.unread, now=self.host.clock())
-        self.query_one(MailboxList).show(rows, select=select)
+        now = self.host.clock()
+        rows = self._sidebar_rows.rows(self.boxes, self.unread, now)
+        sidebar = self.query_one(MailboxList)
+        sidebar.show(rows, select=select, today=now.astimezone().date())
         scheduler = self.host.scheduler
         scheduler.set_boxes([BoxInfo(b.email, b.expire_at) for b in self.live_boxes()])
-        scheduler.select(self.selected_email)
+        scheduler.select(self.watched_email())
         self.update_title()
+
+    def watched_email(self) -> str | None:
+        """The box polled at the fast rate: the selected one, or on a group's header the
+        one whose mail the list still shows (a header is no box, the list is unchanged)."""
+        if self.query_one(MailboxList).on_header:
+            return self.query_one(MessageTable).mailbox
+        return self.selected_email
 
     def update_title(self) -> None:
         """Put the count of unread mail in the terminal's title."""

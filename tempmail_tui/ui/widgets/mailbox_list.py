@@ -1,121 +1,50 @@
-"""The mailbox sidebar: every known box with its unread count and time left."""
+"""The mailbox sidebar: live boxes, then the archive in groups that open and close."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
+from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from tempmail_tui.core.format import time_left
-from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.store import StoredMailbox
 from tempmail_tui.ui.keys import OPTION_KEYS
+from tempmail_tui.ui.widgets.box_groups import (
+    GROUP_PREFIX,
+    BoxRow,
+    Group,
+    Grouping,
+    Header,
+    archive_groups,
+    box_prompt,
+    header_prompt,
+    matches,
+    same_rows,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class BoxRow:
-    """What the sidebar shows for one mailbox."""
-
-    email: str
-    unread: int
-    status: str
-    live: bool
-
-
-def box_rows(
-    boxes: Sequence[StoredMailbox], unread: Mapping[str, int], now: datetime | None = None
-) -> list[BoxRow]:
-    """The sidebar rows for the known mailboxes, live ones first."""
-    now = now or datetime.now(UTC)
-    rows: list[BoxRow] = []
-    for box in boxes:
-        if box.state == "renamed":
-            continue
-        if box.state != "live":
-            status, live = ("archived: " + box.state), False
-        elif box.expire_at is not None and box.is_expired(now):
-            status, live = "expired", False
-        else:
-            status, live = time_left(box.expire_at, now=now), True
-        rows.append(BoxRow(box.email, unread.get(box.email, 0), status, live))
-    rows.sort(key=lambda row: not row.live)
-    return rows
-
-
-#: The option id of the archive group's header: it has no "@", so it is never an address.
-ARCHIVE_ID = "archive-group"
-ELLIPSIS = "…"
-
-
-def fit_address(email: str, width: int) -> str:
-    """The address within ``width`` cells, cut in the middle of its local part, domain whole.
-
-    ``eagermaple…7371@mailsink.test``: the start and the end of the name (often a number)
-    stay readable; only when the domain alone leaves no room is the whole address cut.
-    """
-    if width <= 0 or len(email) <= width:
-        return email
-    local, at, domain = email.rpartition("@")
-    room = width - len(domain) - len(at)
-    if at and local and room >= 3:
-        return _cut_middle(local, room) + at + domain
-    return _cut_middle(email, width)
-
-
-def _cut_middle(text: str, width: int) -> str:
-    """The text in ``width`` characters: its start, an ellipsis, its end."""
-    if width <= 1:
-        return ELLIPSIS[:width]
-    keep = width - 1
-    tail = keep // 3
-    return text[: keep - tail] + ELLIPSIS + (text[-tail:] if tail else "")
-
-
-def _fit(text: str, width: int) -> str:
-    """A line of details within ``width``, cut at the end of a word where one fits."""
-    if width <= 0 or len(text) <= width:
-        return text
-    cut = text[: max(0, width - 1)]
-    space = cut.rfind(" ")
-    # At a word's end, but not so early that most of the line is lost.
-    if space > width // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ·") + ELLIPSIS
-
-
-def _prompt(row: BoxRow, width: int) -> Text:
-    """The two-line label of one mailbox; the address is untrusted only in form, so clean it."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    address_style = "bold" if row.unread else ""
-    if not row.live:
-        address_style += " dim strike" if row.status == "expired" else " dim"
-    text.append(fit_address(clean_line(row.email), width), style=address_style.strip())
-    text.append("\n")
-    detail = f"{row.unread} unread · {row.status}" if row.unread else row.status
-    text.append(_fit(detail, width), style="dim" if row.live else "dim italic")
-    return text
-
-
-def _header(archived: int, collapsed: bool, width: int) -> Text:
-    """The archive group's header line: how many boxes it holds and whether it is open."""
-    mark = "▸" if collapsed else "▾"
-    return Text(_fit(f"{mark} Archive ({archived})", width), style="bold dim", no_wrap=True)
+Shown = tuple[str, BoxRow | Header]
 
 
 class MailboxList(OptionList):
-    """An OptionList of mailboxes whose option ids are the addresses.
+    """An OptionList of mailboxes: live ones first, then the archive grouped by day or label.
 
-    Archived boxes (expired, deleted) are grouped below the live ones under a header that
-    opens and closes on Enter or a click; it starts closed when there are live boxes, so a
-    long history does not bury the box in use.
+    Each group is a header line with its count; only the newest starts open. The boxes of a
+    closed group are not options at all, so a year of archived boxes costs what a few do.
+    A box's option id is its address (a box under several labels: address, tab, group).
     """
 
-    BINDINGS = list(OPTION_KEYS)
+    BINDINGS = [
+        *OPTION_KEYS,
+        Binding("space", "toggle_group", "Open or close the group", show=False),
+        Binding("right", "open_group", "Open the group", show=False),
+        Binding(
+            "left", "close_group", "Close the group (from a box: go to its header)", show=False
+        ),
+    ]
 
     DEFAULT_CSS = """
     MailboxList { width: 1fr; height: 1fr; }
@@ -124,87 +53,214 @@ class MailboxList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: list[BoxRow] = []
+        self._today: date | None = None
         # What is shown: (option id, prompt source) per option, and the width it was fitted to.
-        self._shown: list[tuple[str, BoxRow | tuple[int, bool]]] = []
+        self._shown: list[Shown] = []
         self._width = 0
-        # None until the first boxes arrive: then closed if any box is live.
-        self._collapsed: bool | None = None
+        # The address of each box option, and the header of the group each one is under.
+        self._email_of: dict[str, str] = {}
+        self._group_of: dict[str, str] = {}
+        #: How the archive is grouped now.
+        self.grouping: Grouping = "day"
+        # Groups opened or closed by hand, against the default (only the newest open).
+        self._toggled: set[str] = set()
+        self._words: tuple[str, ...] = ()
+        # The groups last made, from which rows, grouping and day (see _groups_of).
+        self._groups: list[Group] = []
+        self._grouped: list[BoxRow] = []
+        self._groups_key: tuple[Grouping, date] | None = None
         self.border_title = "Mailboxes"
+
+    # What is highlighted ---------------------------------------------------------------
+
+    def email_of(self, option_id: str | None) -> str | None:
+        """The address an option stands for (None for a group's header)."""
+        return self._email_of.get(option_id) if option_id is not None else None
 
     @property
     def selected_email(self) -> str | None:
-        """The address of the highlighted mailbox, if any (None on the archive header)."""
+        """The address of the highlighted mailbox, if any (None on a group's header)."""
         option = self.highlighted_option
-        if option is None or option.id == ARCHIVE_ID:
-            return None
-        return option.id
+        return self.email_of(option.id) if option is not None else None
 
     @property
     def on_header(self) -> bool:
-        """Whether the archive group's header is highlighted."""
+        """Whether a group's header is highlighted (then no box is selected)."""
         option = self.highlighted_option
-        return option is not None and option.id == ARCHIVE_ID
+        return option is not None and _is_header(option.id)
+
+    @property
+    def open_groups(self) -> list[str]:
+        """The option ids of the groups listed open, top to bottom."""
+        return [
+            key
+            for key, source in self._shown
+            if isinstance(source, Header) and not source.collapsed
+        ]
 
     @property
     def archive_open(self) -> bool:
-        """Whether the archived boxes are listed (the group is open)."""
-        return self._collapsed is False
+        """Whether any archived box is listed (a group is open)."""
+        return bool(self.open_groups)
 
-    def toggle_archive(self) -> None:
-        """Open or close the archive group, the highlight staying where it is."""
-        self._collapsed = not self._collapsed
-        self.show(self._rows)
+    # Opening, closing, grouping, filtering ---------------------------------------------
+
+    def toggle_group(self, key: str) -> None:
+        """Open or close one group, the highlight staying where it is."""
+        self._toggled ^= {key}
+        self._redraw_rows()
+
+    def toggle_group_here(self) -> bool:
+        """Open or close the group highlighted, or the one of the box highlighted; False: none."""
+        option = self.highlighted_option
+        key = option.id if option is not None else None
+        if key is not None and not _is_header(key):
+            key = self._group_of.get(key)
+            if key is not None:
+                # Closed from a box: the header takes the highlight, or the box would open it.
+                self.highlighted = self.get_option_index(key)
+        if key is None:
+            return False
+        self.toggle_group(key)
+        return True
+
+    def set_grouping(self, grouping: Grouping) -> None:
+        """Group the archive by day or by label; each starts as the default (newest open)."""
+        if grouping != self.grouping:
+            self.grouping = grouping
+            self._toggled.clear()
+            self._redraw_rows()
+
+    def set_filter(self, text: str) -> None:
+        """List only boxes whose address or a label holds every word (groups open)."""
+        words = tuple(text.casefold().split())
+        if words != self._words:
+            self._words = words
+            self._redraw_rows()
+
+    def action_toggle_group(self) -> None:
+        """Space on a header opens or closes it; on a box it is the screen's key."""
+        option = self.highlighted_option
+        if option is None or not _is_header(option.id):
+            raise SkipAction()
+        self.toggle_group(option.id or "")
+
+    def action_open_group(self) -> None:
+        """→ on a closed header opens it; on an open one it steps to its first box."""
+        option = self.highlighted_option
+        if option is None or not _is_header(option.id):
+            raise SkipAction()
+        if option.id in self.open_groups:
+            self.action_cursor_down()
+        else:
+            self.toggle_group(option.id or "")
+
+    def action_close_group(self) -> None:
+        """← on an open header closes it; on a box of a group it steps up to the header."""
+        option = self.highlighted_option
+        if option is None:
+            raise SkipAction()
+        if _is_header(option.id):
+            if option.id in self.open_groups:
+                self.toggle_group(option.id or "")
+            return
+        group = self._group_of.get(option.id or "")
+        if group is None:
+            raise SkipAction()
+        self.highlighted = self.get_option_index(group)
 
     @on(OptionList.OptionSelected)
     def _header_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id == ARCHIVE_ID:
-            # The header is no mailbox: the screen never hears of it.
+        if _is_header(event.option.id):
+            # A header is no mailbox: the screen never hears of it.
             event.stop()
-            self.toggle_archive()
+            self.toggle_group(event.option.id or "")
 
     @on(OptionList.OptionHighlighted)
     def _header_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id == ARCHIVE_ID:
+        if _is_header(event.option.id):
             event.stop()
 
     def on_resize(self) -> None:
         """Fit the addresses to the new width."""
         if self.scrollable_content_region.width != self._width:
-            self.show(self._rows)
+            self._redraw_rows()
 
-    def show(self, rows: list[BoxRow], *, select: str | None = None) -> None:
-        """Show these rows, keeping (or moving to) the selected address."""
+    # Showing ---------------------------------------------------------------------------
+
+    def show(
+        self, rows: list[BoxRow], *, select: str | None = None, today: date | None = None
+    ) -> None:
+        """Show these rows (live ones first, as box_rows gives them), keeping the selection."""
+        self._rows = rows
+        self._today = today
+        self._redraw_rows(select)
+
+    def _redraw_rows(self, select: str | None = None) -> None:
+        """Work out the options from the rows and put in the ones that changed."""
+        rows = self._rows
         option = self.highlighted_option
         keep = select or (option.id if option is not None else None)
-        live = [r for r in rows if r.live]
-        archived = [r for r in rows if not r.live]
-        if self._collapsed is None and rows:
-            self._collapsed = bool(live)
-        if self._collapsed and any(r.email == keep for r in archived):
-            # The box asked for (or highlighted) is archived: it must stay in view.
-            self._collapsed = False
+        keep_email = self._email_of.get(keep, keep) if keep is not None else None
+        words = self._words
+        # The rows come live first: the archived ones are the rest.
+        split = next((i for i, r in enumerate(rows) if not r.live), len(rows))
+        live, archived = rows[:split], rows[split:]
+        if words:
+            live = [r for r in live if matches(r, words)]
+            archived = [r for r in archived if matches(r, words)]
+        today = self._today or datetime.now().astimezone().date()
+        groups = self._groups_of(archived, today)
+        opened = {g.key for i, g in enumerate(groups) if (i == 0) != (g.key in self._toggled)}
+        if keep_email is not None and not words and all(r.email != keep_email for r in live):
+            homes = [g.key for g in groups if any(r.email == keep_email for r in g.rows)]
+            if homes and not opened.intersection(homes):
+                # The box asked for (or highlighted) is archived: it must stay in view.
+                self._toggled ^= {homes[0]}
+                opened.add(homes[0])
+        wanted: list[Shown] = [(r.email, r) for r in live]
+        email_of = {r.email: r.email for r in live}
+        group_of: dict[str, str] = {}
+        for group in groups:
+            # A filter opens every group it leaves: what it found is in view.
+            collapsed = group.key not in opened and not words
+            wanted.append((group.key, Header(group.title, len(group.rows), collapsed)))
+            if collapsed:
+                continue  # its boxes are not built at all
+            for row in group.rows:
+                option_id = row.email if row.email not in email_of else f"{row.email}\t{group.key}"
+                email_of[option_id] = row.email
+                group_of[option_id] = group.key
+                wanted.append((option_id, row))
+        self._email_of, self._group_of = email_of, group_of
         width = self.scrollable_content_region.width
-        wanted: list[tuple[str, BoxRow | tuple[int, bool]]] = [(r.email, r) for r in live]
-        if archived:
-            wanted.append((ARCHIVE_ID, (len(archived), bool(self._collapsed))))
-            if not self._collapsed:
-                wanted.extend((r.email, r) for r in archived)
-        self._rows = rows
         if wanted != self._shown or width != self._width:
             self._redraw(wanted, width)
-        self._keep(keep, bool(rows))
+        self._keep(keep, keep_email, bool(rows))
         subtitle = f"{len(live)} live"
+        if archived:
+            subtitle += f" · {len(archived)} archived by {self.grouping}"
+        if words:
+            subtitle += " · filtered"
         # Setting a border title repaints the whole list, and this runs every second.
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
 
-    def _redraw(self, wanted: list[tuple[str, BoxRow | tuple[int, bool]]], width: int) -> None:
+    def _groups_of(self, archived: list[BoxRow], today: date) -> list[Group]:
+        """The archive's groups, made again only when its rows, the grouping or the day change."""
+        key = (self.grouping, today)
+        if key != self._groups_key or not same_rows(archived, self._grouped):
+            self._groups = archive_groups(archived, self.grouping, today)
+            self._groups_key, self._grouped = key, archived
+        return self._groups
+
+    def _redraw(self, wanted: list[Shown], width: int) -> None:
         """Put the wanted options in, in place when the same ones are shown (no scroll jump)."""
 
-        def prompt(source: BoxRow | tuple[int, bool]) -> Text:
+        def prompt(source: BoxRow | Header) -> Text:
             if isinstance(source, BoxRow):
-                return _prompt(source, width)
-            return _header(*source, width)
+                return box_prompt(source, width)
+            return header_prompt(source, width)
 
         if [i for i, _ in wanted] == [i for i, _ in self._shown]:
             for (option_id, source), (_, old) in zip(wanted, self._shown, strict=True):
@@ -214,20 +270,34 @@ class MailboxList(OptionList):
             self.set_options(Option(prompt(source), id=option_id) for option_id, source in wanted)
         self._shown, self._width = wanted, width
 
-    def _keep(self, keep: str | None, any_rows: bool) -> None:
-        """Highlight ``keep`` again, or the first option when it went away."""
+    def _keep(self, keep: str | None, keep_email: str | None, any_rows: bool) -> None:
+        """Highlight ``keep`` again (or its box elsewhere), or the first box when it went away."""
         if keep is not None:
-            index: int | None
-            try:
-                index = self.get_option_index(keep)
-            except OptionDoesNotExist:  # the box went away: fall back to the first
-                index = self._first_box() if any_rows else None
+            index: int | None = None
+            for option_id in (keep, keep_email):
+                if option_id is None:
+                    continue
+                try:
+                    index = self.get_option_index(option_id)
+                    break
+                except OptionDoesNotExist:
+                    continue
+            if index is None and any_rows and self._shown:
+                index = self._first_box()  # the box went away: fall back to the first
             if index != self.highlighted:
                 self.highlighted = index
-        elif any_rows and self.highlighted is None:
+        elif any_rows and self.highlighted is None and self._shown:
             self.highlighted = self._first_box()
 
     def _first_box(self) -> int:
-        """The index of the first mailbox shown (the header's when none is)."""
-        ids = [option_id for option_id, _ in self._shown]
-        return next((i for i, option_id in enumerate(ids) if option_id != ARCHIVE_ID), 0)
+        """The index of the first mailbox shown (the first header's when none is)."""
+        return next((i for i, (key, _) in enumerate(self._shown) if not _is_header(key)), 0)
+
+    def shown_ids(self) -> Sequence[str]:
+        """The option ids listed now, top to bottom."""
+        return [key for key, _ in self._shown]
+
+
+def _is_header(option_id: str | None) -> bool:
+    """Whether an option id is a group's header (an address never starts so)."""
+    return option_id is not None and option_id.startswith(GROUP_PREFIX)

@@ -1,0 +1,215 @@
+"""The mailbox sidebar on its own: live boxes first, the archive in groups, closed ones unbuilt."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from textual.app import App, ComposeResult
+
+from tempmail_tui.core.store import StoredMailbox
+from tempmail_tui.ui.widgets import box_groups
+from tempmail_tui.ui.widgets.box_groups import (
+    GROUP_PREFIX,
+    BoxRow,
+    SidebarRows,
+    box_prompt,
+    box_rows,
+    day_title,
+)
+from tempmail_tui.ui.widgets.mailbox_list import MailboxList
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+TODAY = NOW.date()  # the tests run with TZ=UTC (conftest.py)
+
+
+def live(email: str, labels: tuple[str, ...] = ()) -> BoxRow:
+    return BoxRow(email, 0, "50 min left", True, labels)
+
+
+def gone(email: str, days_ago: int, labels: tuple[str, ...] = ()) -> BoxRow:
+    return BoxRow(email, 0, "archived: expired", False, labels, TODAY - timedelta(days=days_ago))
+
+
+def year_of_boxes() -> list[BoxRow]:
+    """20 live boxes and 2,000 archived over a year (the newest day holds 6)."""
+    rows = [live(f"live{i}@mailsink.test") for i in range(20)]
+    rows += [gone(f"old{i}@mailsink.test", i * 365 // 2000) for i in range(2000)]
+    return rows
+
+
+class Sidebar(App[None]):
+    """Only the sidebar, as the main screen lays it out."""
+
+    def compose(self) -> ComposeResult:
+        yield MailboxList(id="sidebar")
+
+
+def day_key(days_ago: int) -> str:
+    """The group of a box that ended so many days ago: its day this week, else its month."""
+    return box_groups.day_key(TODAY - timedelta(days=days_ago), TODAY)
+
+
+async def test_closed_groups_build_no_options_so_2000_boxes_cost_what_20_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[str] = []
+    real = box_groups.box_prompt
+
+    def counting(row: BoxRow, width: int) -> object:
+        built.append(row.email)
+        return real(row, width)
+
+    monkeypatch.setattr("tempmail_tui.ui.widgets.mailbox_list.box_prompt", counting)
+    rows = year_of_boxes()
+    newest = sum(1 for r in rows if r.day == TODAY)
+    days = len({box_groups.day_key(r.day, TODAY) for r in rows if not r.live})
+    assert days < 25  # a week of days, then months: a year is not 365 header lines
+    async with Sidebar().run_test(size=(40, 30)) as pilot:
+        bar = pilot.app.query_one(MailboxList)
+        bar.show(rows, today=TODAY)
+        await pilot.pause()
+        # The live boxes, one header per day, and the boxes of the newest day: no others.
+        assert bar.option_count == 20 + days + newest
+        assert len(built) == 20 + newest
+        assert bar.open_groups == [day_key(0)]
+        # A second of ticking (the same rows again) builds nothing, once the width is
+        # settled (the scroll bar that came with the rows took two cells).
+        bar.show(rows, today=TODAY)
+        built.clear()
+        bar.show(rows, today=TODAY)
+        assert built == []
+        # Opening one more day builds that day's boxes only.
+        bar.toggle_group(day_key(1))
+        assert bar.option_count == 20 + days + newest + sum(
+            1 for r in rows if r.day == TODAY - timedelta(days=1)
+        )
+        assert "(2000)" not in str(bar.get_option(day_key(0)).prompt)
+        assert "2000 archived by day" in str(bar.border_subtitle)
+
+
+async def test_by_label_a_box_is_under_each_label_and_the_selection_follows() -> None:
+    rows = [
+        live("now@mailsink.test", ("shop",)),
+        gone("both@mailsink.test", 0, ("shop", "Run 42")),
+        gone("run@mailsink.test", 5, ("run 42",)),
+        gone("plain@mailsink.test", 9),
+    ]
+    async with Sidebar().run_test(size=(40, 30)) as pilot:
+        bar = pilot.app.query_one(MailboxList)
+        bar.show(rows, today=TODAY)
+        bar.set_grouping("label")
+        await pilot.pause()
+        run, shop, none = (GROUP_PREFIX + "label:" + k for k in ("run 42", "shop", ""))
+        # Labels compare without case; the newest label first, "No label" last; only the
+        # newest open.
+        headers = [i for i in bar.shown_ids() if i.startswith(GROUP_PREFIX)]
+        assert headers == [run, shop, none]
+        assert "Run 42 (2)" in str(bar.get_option(run).prompt)
+        assert bar.open_groups == [run]
+        bar.toggle_group(shop)
+        # The box under two labels is listed twice, each its own option, both its address.
+        twice = [i for i in bar.shown_ids() if i.startswith("both@")]
+        assert len(twice) == 2
+        bar.highlighted = bar.get_option_index(twice[1])
+        assert bar.selected_email == "both@mailsink.test"
+        # A refresh keeps that very option highlighted.
+        bar.show(rows, today=TODAY)
+        assert bar.highlighted_option is not None and bar.highlighted_option.id == twice[1]
+        bar.set_grouping("day")
+        assert bar.selected_email == "both@mailsink.test"
+
+
+async def test_the_selected_box_stays_in_view_and_a_filter_finds_by_label() -> None:
+    rows = [live("now@mailsink.test"), gone("a@mailsink.test", 0), gone("b@mailsink.test", 40)]
+    rows[2] = BoxRow("b@mailsink.test", 3, "archived: deleted", False, ("checkout",), rows[2].day)
+    async with Sidebar().run_test(size=(40, 30)) as pilot:
+        bar = pilot.app.query_one(MailboxList)
+        # Asked for, the box in a closed group opens it.
+        bar.show(rows, select="b@mailsink.test", today=TODAY)
+        assert bar.selected_email == "b@mailsink.test"
+        assert day_key(40) in bar.open_groups
+        bar.show(rows, today=TODAY)
+        assert bar.selected_email == "b@mailsink.test"
+        # On a header, nothing is selected, and a refresh keeps it so.
+        bar.highlighted = bar.get_option_index(day_key(0))
+        bar.show(rows, today=TODAY)
+        assert bar.on_header and bar.selected_email is None
+        # The filter looks in addresses and labels, and opens the groups it leaves.
+        bar.set_filter("CHECK")
+        assert bar.shown_ids() == [day_key(40), "b@mailsink.test"]
+        assert "filtered" in str(bar.border_subtitle)
+        bar.set_filter("")
+        assert "now@mailsink.test" in bar.shown_ids()
+
+
+def box(email: str, state: str, expire: timedelta) -> StoredMailbox:
+    return StoredMailbox(
+        email=email,
+        id=None,
+        domain="mailsink.test",
+        created_at=NOW - timedelta(days=5),
+        expire_at=NOW + expire,
+        email_token="t",
+        added_at=NOW - timedelta(days=5),
+        state=state,  # type: ignore[arg-type]
+        renamed_to=None,
+        manual=False,
+        labels=("site",),
+    )
+
+
+def test_box_rows_put_live_first_and_date_the_archive_by_when_it_ended() -> None:
+    rows = box_rows(
+        [
+            box("old@x.test", "expired", -timedelta(days=2)),
+            box("early@x.test", "deleted", timedelta(days=3)),  # deleted before its expiry
+            box("live@x.test", "live", timedelta(minutes=30)),
+            box("renamed@x.test", "renamed", timedelta(minutes=30)),
+        ],
+        {"old@x.test": 2},
+        now=NOW,
+    )
+    assert [(r.email, r.live, r.day) for r in rows] == [
+        ("live@x.test", True, None),
+        ("early@x.test", False, TODAY),
+        ("old@x.test", False, TODAY - timedelta(days=2)),
+    ]
+    assert rows[2].unread == 2 and rows[2].labels == ("site",)
+
+
+def test_day_titles() -> None:
+    assert day_title(TODAY, TODAY) == "Today"
+    assert day_title(TODAY - timedelta(days=1), TODAY) == "Yesterday"
+    assert day_title(TODAY - timedelta(days=3), TODAY) == "Sat 21 Nov"
+    assert day_title(date(2026, 3, 2), TODAY) == "March 2026"
+    assert day_title(date(2025, 3, 2), TODAY) == "March 2025"
+    assert day_key(3) == GROUP_PREFIX + "day:2026-11-21"
+    assert day_key(40) == GROUP_PREFIX + "month:2026-10"
+
+
+def test_labels_are_a_dim_line_of_their_own_cut_to_fit() -> None:
+    row = live("box@mailsink.test", ("shop.example.com checkout", "regression run 42"))
+    text = box_prompt(row, 24)
+    lines = text.plain.split("\n")
+    assert lines[0] == "box@mailsink.test"
+    assert lines[2].startswith("# shop.example") and lines[2].endswith("…")
+    assert len(lines[2]) <= 24
+    assert len(box_prompt(live("bare@mailsink.test"), 24).plain.split("\n")) == 2
+
+
+def test_archived_rows_are_made_once_not_every_tick() -> None:
+    old = [box(f"old{i}@x.test", "expired", -timedelta(days=i)) for i in range(300)]
+    boxes = [box("live@x.test", "live", timedelta(minutes=30)), *old]
+    maker = SidebarRows()
+    first = maker.rows(boxes, {}, NOW)
+    again = maker.rows(boxes, {}, NOW + timedelta(seconds=1))
+    # The live row is new (its time left moved); every archived row is the very same object.
+    assert first[0] is not again[0] and first[0].status != again[0].status
+    assert all(a is b for a, b in zip(first[1:], again[1:], strict=True))
+    # A new unread count, or a new record, makes that row (and only it) again.
+    changed = maker.rows(boxes, {"old5@x.test": 2}, NOW)
+    remade = [r.email for a, r in zip(again[1:], changed[1:], strict=True) if a is not r]
+    assert remade == ["old5@x.test"] and changed[1:] == sorted(
+        changed[1:], key=lambda r: -r.day.toordinal()
+    )  # type: ignore[union-attr]
