@@ -21,6 +21,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     # The service pulls in httpx: keep it off the path to the first frame.
     from tempmail_tui.core.results import OpenedMessage, PollResult
+    from tempmail_tui.core.store import StoreError
 
 
 @dataclass
@@ -29,6 +30,15 @@ class PollDone(Message):
 
     result: PollResult
     manual: bool
+
+
+@dataclass
+class PollStored(Message):
+    """A poll's mail, already shown, was written to the local store, or could not be."""
+
+    email: str
+    # None: stored. Else why it is held in memory (it stays shown).
+    error: StoreError | None
 
 
 @dataclass

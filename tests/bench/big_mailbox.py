@@ -54,8 +54,8 @@ class PollTrace:
                 self.response.append(time.perf_counter())
             return result
 
-        async def timed_list(email: str) -> Any:
-            result = await list_messages(email)
+        async def timed_list(email: str, **options: Any) -> Any:
+            result = await list_messages(email, **options)
             self.parsed.append(time.perf_counter())
             return result
 
