@@ -298,7 +298,8 @@ class MailService:
         # Mail shown from memory was announced then: being stored now is no news.
         sync = self._held.announced(email, plan.result)
         initial = first_this_session and not plan.had_rows and not held
-        return PollResult(email, sync, plan.view, initial, listing.unreadable, storing=storing)
+        shown = None if plan.view is None else tuple(m for _, m in plan.view.values())
+        return PollResult(email, sync, shown, initial, listing.unreadable, storing=storing)
 
     async def _finish_storing(
         self, email: str, write: concurrent.futures.Future[SyncResult], listing: MessageList

@@ -19,7 +19,7 @@ from tempmail_tui.core.store.records import (
     from_db,
     message_from_row,
 )
-from tempmail_tui.core.store.sync import READ_BATCH
+from tempmail_tui.core.store.sync import READ_BATCH, RowStamp
 
 #: A stored row's state as a plan needs it: fingerprint, is_seen, archived, fetched_at.
 Stamp = tuple[str, int, int, str]
@@ -40,7 +40,7 @@ class SyncPlan:
     # The fetch time written for new and changed rows (``to_db`` form).
     now: str
     # The box as the store will read it once the plan is written (None when not asked for).
-    view: tuple[StoredMessage, ...] | None
+    view: dict[str, tuple[RowStamp, StoredMessage]] | None
 
     @property
     def had_rows(self) -> bool:
@@ -85,45 +85,63 @@ def compare(
 
 def box_view(
     conn: sqlite3.Connection,
-    mailbox: str,
-    incoming: dict[str, Message],
-    prints: dict[str, str],
-    stamps: dict[str, Stamp],
-    now: str,
-) -> tuple[StoredMessage, ...]:
-    """The box as ``Store.messages`` will read it after the write, newest first.
+    plan: SyncPlan,
+    known: dict[str, tuple[RowStamp, StoredMessage]],
+) -> dict[str, tuple[RowStamp, StoredMessage]]:
+    """The box as ``Store.messages`` will read it after the write, newest first, with row states.
 
     Listed messages come from the listing (their bodies are the listing's strings, not a
-    second copy); only stored rows the listing lacks (archived ones) are read.
+    second copy); a message whose row will read as ``known`` has it is that same object,
+    so the list sees it unchanged. Only stored rows the listing lacks (archived) are read.
     """
-    fetched_now = from_db(now)
-    view: list[StoredMessage] = []
-    for mid, msg in incoming.items():
+    mailbox, stamps = plan.mailbox, plan.stamps
+    fetched_now = from_db(plan.now)
+    entries: list[tuple[RowStamp, StoredMessage]] = []
+    for mid, msg in plan.incoming.items():
         old = stamps.get(mid)
-        rewritten = old is None or old[0] != prints[mid]
-        view.append(
-            StoredMessage(
-                id=mid,
-                subject=msg.subject,
-                from_name=msg.from_name,
-                from_email=msg.from_email,
-                to=msg.to,
-                received_at=msg.received_at,
-                # Seen is sticky, as the write keeps it.
-                is_seen=msg.is_seen or (old is not None and bool(old[1])),
-                is_html=msg.is_html,
-                content=msg.content,
-                attachments=msg.attachments,
-                mailbox=mailbox,
-                fetched_at=fetched_now if rewritten or old is None else from_db(old[3]),
-                archived=False,
-            )
+        digest = plan.prints[mid]
+        rewritten = old is None or old[0] != digest
+        # Seen is sticky, as the write keeps it; a rewrite sets the fetch time.
+        seen = int(msg.is_seen or (old is not None and bool(old[1])))
+        fetched = plan.now if old is None or rewritten else old[3]
+        stamp: RowStamp = (digest, seen, 0, fetched, mailbox)
+        hit = known.get(mid)
+        if hit is not None and hit[0] == stamp:
+            entries.append(hit)
+            continue
+        stored = StoredMessage(
+            id=mid,
+            subject=msg.subject,
+            from_name=msg.from_name,
+            from_email=msg.from_email,
+            to=msg.to,
+            received_at=msg.received_at,
+            is_seen=bool(seen),
+            is_html=msg.is_html,
+            content=msg.content,
+            attachments=msg.attachments,
+            mailbox=mailbox,
+            fetched_at=fetched_now if fetched == plan.now else from_db(fetched),
+            archived=False,
         )
-    view.extend(_read_rows(conn, [mid for mid in stamps if mid not in incoming]))
+        entries.append((stamp, stored))
+    missing: list[str] = []
+    for mid, old in stamps.items():
+        if mid in plan.incoming:
+            continue
+        # Missing from the listing: archived by the write.
+        hit = known.get(mid)
+        if hit is not None and hit[0] == (old[0], old[1], 1, old[3], hit[1].mailbox):
+            entries.append(hit)
+        else:
+            missing.append(mid)
+    for message in _read_rows(conn, missing):
+        old = stamps[message.id]
+        entries.append(((old[0], old[1], 1, old[3], message.mailbox), message))
     # The store's order: received_at descending, then id (two stable sorts).
-    view.sort(key=lambda m: m.id)
-    view.sort(key=lambda m: m.received_at, reverse=True)
-    return tuple(view)
+    entries.sort(key=lambda e: e[1].id)
+    entries.sort(key=lambda e: e[1].received_at, reverse=True)
+    return {message.id: (stamp, message) for stamp, message in entries}
 
 
 def _read_rows(conn: sqlite3.Connection, ids: Sequence[str]) -> list[StoredMessage]:

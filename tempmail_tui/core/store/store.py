@@ -8,6 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal, TypeVar
@@ -304,15 +305,18 @@ class Store:
         prints = self._fingerprints(mailbox, incoming)
         now = to_db(self._clock())
 
+        key = mailbox.casefold()
+
         def work(conn: sqlite3.Connection) -> SyncPlan:
             stamps = read_stamps(conn, mailbox)
             result = compare(incoming, prints, stamps)
-            shown = (
-                box_view(conn, mailbox, incoming, prints, stamps, now)
-                if view or result.any
-                else None
-            )
-            return SyncPlan(mailbox, incoming, prints, stamps, result, now, shown)
+            plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None)
+            if not (view or result.any):
+                return plan
+            entries = box_view(conn, plan, self._read_cache.get(key, {}))
+            # The read after the write finds these rows as they are here: the same objects.
+            self._cache_read(key, entries)
+            return replace(plan, view=entries)
 
         return self._run(work, write=False)
 
@@ -368,13 +372,17 @@ class Store:
 
         def work(conn: sqlite3.Connection) -> list[StoredMessage]:
             entries = read_box(conn, mailbox, self._read_cache.get(key, {}))
-            self._read_cache[key] = entries
-            self._read_cache.move_to_end(key)
-            while len(self._read_cache) > _READ_CACHE_BOXES:
-                self._read_cache.popitem(last=False)
+            self._cache_read(key, entries)
             return [message for _, message in entries.values()]
 
         return self._run(work, write=False)
+
+    def _cache_read(self, key: str, entries: dict[str, tuple[RowStamp, StoredMessage]]) -> None:
+        """Keep a box's rows as last read (or planned) for the next read to reuse."""
+        self._read_cache[key] = entries
+        self._read_cache.move_to_end(key)
+        while len(self._read_cache) > _READ_CACHE_BOXES:
+            self._read_cache.popitem(last=False)
 
     def message(self, message_id: str) -> StoredMessage | None:
         """One message by id, or None."""
