@@ -101,8 +101,11 @@ async def test_the_mail_is_given_before_it_is_written(server: SandboxServer, set
     assert again.sync.new == (second.id,) and not again.initial
     assert again.messages is not None
     assert [m.id for m in again.messages] == [second.id, first.id]
-    # What was shown is what the store now reads, field for field.
-    assert list(again.messages) == await service.messages(email)
+    # What was shown is what the store now reads, field for field, and the very objects:
+    # the list compares rows by identity first.
+    read = await service.messages(email)
+    assert list(again.messages) == read
+    assert all(shown is kept for shown, kept in zip(again.messages, read, strict=True))
     assert stored_ids(setup.path) == {first.id, second.id}
 
 

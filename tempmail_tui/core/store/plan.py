@@ -30,7 +30,8 @@ class SyncPlan:
     """A listing compared with the stored box, not written yet (see ``Store.apply_sync``)."""
 
     mailbox: str
-    # The listing by id (a repeated id: the last copy wins) and each message's fingerprint.
+    # The listing by id (a repeated id: the last copy wins), and the fingerprint of each
+    # listed message already stored (new ones are fingerprinted by the write).
     incoming: dict[str, Message]
     prints: dict[str, str]
     # The stored rows of the box when the plan was made.
@@ -99,7 +100,8 @@ def box_view(
     entries: list[tuple[RowStamp, StoredMessage]] = []
     for mid, msg in plan.incoming.items():
         old = stamps.get(mid)
-        digest = plan.prints[mid]
+        # A new row's fingerprint is filled in by the write (``Store.apply_sync``).
+        digest = plan.prints.get(mid, "")
         rewritten = old is None or old[0] != digest
         # Seen is sticky, as the write keeps it; a rewrite sets the fetch time.
         seen = int(msg.is_seen or (old is not None and bool(old[1])))

@@ -296,19 +296,20 @@ class Store:
         """Compare a listing with the stored box without writing (see ``apply_sync``).
 
         With ``view`` (or when the listing changes anything) the plan holds the box as it
-        will read once written, so it can be shown before the write.
+        will read once written, so it can be shown before the write. Only stored messages
+        are fingerprinted here (to tell a changed one); new ones are left to the write.
         """
         # The server's list may repeat an id; the last copy wins.
         incoming: dict[str, Message] = {}
         for msg in messages:
             incoming[msg.id] = msg
-        prints = self._fingerprints(mailbox, incoming)
         now = to_db(self._clock())
-
         key = mailbox.casefold()
 
         def work(conn: sqlite3.Connection) -> SyncPlan:
             stamps = read_stamps(conn, mailbox)
+            stored = {mid: msg for mid, msg in incoming.items() if mid in stamps}
+            prints = self._fingerprints(mailbox, stored)
             result = compare(incoming, prints, stamps)
             plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None)
             if not (view or result.any):
@@ -327,7 +328,8 @@ class Store:
         index is the slow part), from the plan's guess of which ones differ; the write
         compares again, in its transaction, with the rows as they are then.
         """
-        mailbox, incoming, prints = plan.mailbox, plan.incoming, plan.prints
+        mailbox, incoming = plan.mailbox, plan.incoming
+        prints = self._fingerprints(mailbox, incoming)
         params = {
             mid: message_params(mailbox, incoming[mid], prints[mid], plan.now)
             for mid in plan.rewrites()
@@ -339,9 +341,22 @@ class Store:
                 params[mid] = message_params(mailbox, incoming[mid], prints[mid], plan.now)
             return params[mid]
 
-        return self._run(
-            lambda conn: write_listing(conn, mailbox, incoming, prints, row), write=True
-        )
+        def work(conn: sqlite3.Connection) -> SyncResult:
+            written = write_listing(conn, mailbox, incoming, prints, row)
+            self._stamp_view(plan, prints)
+            return written
+
+        return self._run(work, write=True)
+
+    def _stamp_view(self, plan: SyncPlan, prints: dict[str, str]) -> None:
+        """Give the plan's rows kept for the next read the fingerprints the write gave them."""
+        entries = self._read_cache.get(plan.mailbox.casefold())
+        if plan.view is None or entries is not plan.view:
+            return
+        for mid in plan.incoming:
+            if mid not in plan.stamps and mid in entries:
+                stamp, message = entries[mid]
+                entries[mid] = ((prints[mid], *stamp[1:]), message)
 
     def _fingerprints(self, mailbox: str, incoming: dict[str, Message]) -> dict[str, str]:
         """Fingerprints of a listing, reusing the last listing's for unchanged messages."""
