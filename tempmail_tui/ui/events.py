@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     # The service pulls in httpx: keep it off the path to the first frame.
     from tempmail_tui.core.results import OpenedMessage, PollResult
     from tempmail_tui.core.store import StoreError
+    from tempmail_tui.ui.widgets.reader import PreparedBody
 
 
 @dataclass
@@ -59,9 +60,10 @@ class BoxesChanged(Message):
 
 @dataclass
 class MessageOpened(Message):
-    """A message was read (and its body converted)."""
+    """A message was read (and its body converted and made ready to draw)."""
 
     opened: OpenedMessage
+    prepared: PreparedBody | None = None
 
 
 @dataclass
