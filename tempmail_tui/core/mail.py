@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,7 @@ from tempmail_tui.core.render import HtmlRenderer, RenderCache, Rendered
 from tempmail_tui.core.results import Fetched, LoadedMessage, OpenedMessage, PollResult
 from tempmail_tui.core.savefile import AtomicDownload
 from tempmail_tui.core.store import Store, StoredMailbox, StoredMessage, StoreError, SyncResult
+from tempmail_tui.core.store.plan import SyncPlan
 from tempmail_tui.core.store_thread import StoreThread
 
 if TYPE_CHECKING:
@@ -40,6 +42,8 @@ ProgressCallback = Callable[[int, int | None], None]
 READER_HTML_LIMIT = 1_000_000
 READER_HTML_NOTICE = "The message is over 1 MB; only its beginning is shown."
 GONE_NOTICE = "This message is no longer on the server; showing the stored copy."
+#: Seconds a poll's write waits for the screen to draw the mail it brought (see poll).
+WRITE_DELAY = 0.25
 
 
 def to_sync(store: Store, email: str, listing: MessageList) -> list[Message]:
@@ -291,7 +295,7 @@ class MailService:
             # The store cannot say whether the box had mail: its mail is told as news.
             return PollResult(email, sync, messages, False, listing.unreadable, error)
         # Queued now, so every later store call (a read, a second poll) comes after it.
-        write = self._db.submit(self.store.apply_sync, plan)
+        write = self._db.submit(self._write_after_paint, plan)
         storing = asyncio.ensure_future(self._finish_storing(email, write, listing))
         self._storing.add(storing)
         storing.add_done_callback(self._storing.discard)
@@ -300,6 +304,17 @@ class MailService:
         initial = first_this_session and not plan.had_rows and not held
         shown = None if plan.view is None else tuple(m for _, m in plan.view.values())
         return PollResult(email, sync, shown, initial, listing.unreadable, storing=storing)
+
+    def _write_after_paint(self, plan: SyncPlan) -> SyncResult:
+        """Write a planned sync (store thread), a moment after the result went to the screen.
+
+        Extracting the text to index is pure Python: started at once, it would share the
+        interpreter with the screen drawing the new rows and slow that by half. Waiting
+        holds the store thread (later store calls queue behind), not the loop.
+        """
+        if plan.result.new or plan.result.changed:
+            time.sleep(WRITE_DELAY)
+        return self.store.apply_sync(plan)
 
     async def _finish_storing(
         self, email: str, write: concurrent.futures.Future[SyncResult], listing: MessageList
