@@ -300,7 +300,7 @@ class TempMailClient:
         *,
         params: Mapping[str, str] | None = None,
         retries: int | None = None,
-    ) -> bytes:
+    ) -> bytes | bytearray:
         """Send a request and return its body's bytes, retrying only safe GETs."""
         if self._http.is_closed:
             raise ApiError("The API client is closed", method=method)

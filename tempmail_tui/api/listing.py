@@ -63,7 +63,7 @@ class ListingDecoder:
     def __init__(self) -> None:
         self._last: OrderedDict[str, dict[str, tuple[_Message, Message]]] = OrderedDict()
 
-    def decode(self, body: bytes, box: str) -> MessageList | None:
+    def decode(self, body: bytes | bytearray, box: str) -> MessageList | None:
         """The listing of ``box`` in ``body`` if it is exactly as documented, else None."""
         try:
             listing = _DECODER.decode(body)

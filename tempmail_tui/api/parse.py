@@ -80,9 +80,10 @@ def _reject_constant(name: str) -> NoReturn:
     _fail(f"non-standard JSON number {name}")
 
 
-def decode_json(body: bytes) -> object:
+def decode_json(body: bytes | bytearray) -> object:
     """The JSON value of a response body, or ProtocolError for anything that is not JSON."""
-    if not body.strip():
+    # Not ``strip()``: that copies a bytearray (a whole listing) just to test it.
+    if not body or body.isspace():
         _fail("empty body")
     try:
         return json.loads(body, parse_constant=_reject_constant)
