@@ -26,6 +26,7 @@ from tempmail_tui.core.config import Config
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import PollScheduler, utc_now
 from tempmail_tui.core.session import policy_for
+from tempmail_tui.ui import interpreter
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
 from tempmail_tui.ui.keys import keys_shown
@@ -111,6 +112,7 @@ class TempMailApp(App[int]):
 
     def on_mount(self) -> None:
         """After the first frame: open the store and find the key off the UI thread."""
+        interpreter.favour_the_screen()
         # Not before the first paint: the thread's imports (keyring, sqlite) would compete
         # with it for the interpreter lock.
         self.call_after_refresh(self.bootstrap)

@@ -21,7 +21,7 @@ from tempmail_tui.api.models import UnreadableMessage
 from tempmail_tui.core.format import local_time
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMessage
-from tempmail_tui.ui import heap
+from tempmail_tui.ui import interpreter
 from tempmail_tui.ui.keys import TABLE_KEYS
 
 #: The Received column of an empty list: as wide as its header.
@@ -450,9 +450,9 @@ class MessageTable(DataTable[Text]):
         self._pending = keys[len(now) :]
         if self._pending:
             self.call_after_refresh(self._fill_step)
-        elif stepwise or len(now) >= heap.LARGE_LOAD:
+        elif stepwise or len(now) >= interpreter.LARGE_LOAD:
             # The list is in: if large, what it holds lives on, out of the collector's sweeps.
-            heap.settle(len(self._views))
+            interpreter.settle(len(self._views))
 
     def _fill_step(self) -> None:
         """Add the next step of rows of a filling list, once the previous one was painted."""
