@@ -309,11 +309,13 @@ class MailService:
         """Write a planned sync (store thread), a moment after the result went to the screen.
 
         Extracting the text to index is pure Python: started at once, it would share the
-        interpreter with the screen drawing the new rows and slow that by half. Waiting
-        holds the store thread (later store calls queue behind), not the loop.
+        interpreter with the screen drawing the new rows and slow that by half. The wait
+        ends early when another store call is queued behind (it must not wait for nothing).
         """
         if plan.result.new or plan.result.changed:
-            time.sleep(WRITE_DELAY)
+            deadline = time.monotonic() + WRITE_DELAY
+            while time.monotonic() < deadline and not self._db.has_waiting:
+                time.sleep(0.01)
         return self.store.apply_sync(plan)
 
     async def _finish_storing(

@@ -194,6 +194,11 @@ async def new_mail(session: Session, server: SandboxServer, number: int) -> Poll
     email = table.mailbox
     assert email is not None
     rows = table.row_count + 1
+    # The last poll's mail is written after it is shown: polls come 5 s apart, so the next
+    # one finds that write done, and so does this harness.
+    service = session.app.service
+    assert service is not None
+    await until(lambda: not service._storing, timeout=30, what="the last poll's write")
     server.state.deliver(
         email,
         subject=f"Fresh mail {number}",
