@@ -169,6 +169,9 @@ class MessageTable(DataTable[Text]):
     BINDINGS = list(TABLE_KEYS)
 
     def __init__(self, *, id: str | None = None) -> None:
+        # Rendered lines, cached apart from where the cursor is (see _render_line); made
+        # first, as DataTable's set-up may already clear its caches (see _clear_caches).
+        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         # The row of each message id; None for a row not added yet (see _fill_step).
         self._views: dict[str, RowView | None] = {}
@@ -185,8 +188,6 @@ class MessageTable(DataTable[Text]):
         self._marks: dict[str, tuple[UnreadableMessage, RowView]] = {}
         self.mailbox: str | None = None
         self.border_title = "Messages"
-        # Rendered lines, cached apart from where the cursor is (see _render_line).
-        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
         # The Received column's width: that of its widest cell, so the sender gets the rest.
         self._date_width = EMPTY_DATE_WIDTH
 
@@ -214,6 +215,11 @@ class MessageTable(DataTable[Text]):
         return super()._render_line_in_row(
             row_key, line_no, base_style, cursor_location, hover_location
         )
+
+    def _clear_caches(self) -> None:
+        """Drop DataTable's render caches and this table's line cache with them (styles changed)."""
+        super()._clear_caches()
+        self._lines.clear()
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """One line of the table, cached by whether the cursor (or hover) is on its row.
