@@ -81,24 +81,26 @@ async def test_a_locked_store_never_delays_a_request(server: SandboxServer, setu
                 await asyncio.sleep(0.01)
         # The listing is answered; its store write is now waiting on the lock.
         await asyncio.sleep(0.2)
+        result = await poll
         started = loop.time()
         domains = await service.domains()
         took = loop.time() - started
-        waiting = not poll.done()
+        assert result.storing is not None
+        waiting = not result.storing.done()
     finally:
         locker.execute("ROLLBACK")
         locker.close()
         released = loop.time()
-    result = await poll
+    stored = await service.stored(result)
     finished = loop.time()
     ticker.cancel()
     assert domains.domains
     assert max(gaps) < 0.5, f"the loop stalled for {max(gaps):.2f} s"
-    assert waiting, "the poll was not waiting on the store while the request ran"
+    assert waiting, "the poll's write was not waiting on the store while the request ran"
     assert took < 0.5, f"a request took {took:.2f} s while the store was locked"
-    # The poll did wait for the lock, and then stored the mail.
+    # The write did wait for the lock, and then stored the mail.
     assert finished >= released
-    assert result.store_error is None and len(result.sync.new) == 1
+    assert stored is None and result.store_error is None and len(result.sync.new) == 1
     assert [m.email for m in await service.mailboxes()] == [box.email]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from textual.strip import Strip
 from tempmail_tui.core.html.text import document_text
 from tempmail_tui.core.reading import reading_aids
 from tempmail_tui.core.render import HtmlRenderer, Mark, Rendered
-from tempmail_tui.ui.widgets.reader import LAZY_MIN_CHARS, BodyView, body_parts
+from tempmail_tui.ui.widgets.reader import LAZY_MIN_CHARS, BodyView, body_parts, prepare_body
 
 from .test_extract import CORPUS
 
@@ -88,18 +89,41 @@ class BodyApp(App[None]):
         yield BodyView(id="body")
 
 
-async def segments_of(rendered: Rendered) -> list[Segment]:
-    """Every segment the reader's body draws for ``rendered``."""
+async def segments_of(rendered: Rendered, *, prepared: bool = False) -> list[Segment]:
+    """Every segment the reader's body draws for ``rendered`` (``prepared`` off the UI thread)."""
     app = BodyApp()
     async with app.run_test(size=(100, 40)) as pilot:
         body = app.query_one(BodyView)
-        body.show(*body_parts(rendered))
+        await pilot.pause()
+        if prepared:
+            width = body.size.width
+            ready = await asyncio.to_thread(prepare_body, rendered, (width,))
+            if ready.text is None:
+                body.show(ready.plain, ready.spans)
+            else:
+                # Cut into lines in the thread: the UI thread only looks them up.
+                lines = ready.text.lines.get(width)
+                body.show_laid_out(ready.text)
+                assert lines is not None and body._wrapped(width) is lines
+        else:
+            body.show(*body_parts(rendered))
         await pilot.pause()
         height = body.virtual_size.height or body.size.height
         segments: list[Segment] = []
         for y in range(min(height, 2000)):
             segments.extend(body.render_line(y))
         return segments
+
+
+@pytest.mark.parametrize("long", [False, True], ids=["short", "long"])
+async def test_a_body_prepared_off_the_ui_thread_draws_as_one_shown_directly(long: bool) -> None:
+    html = HOSTILE_LINKS + (
+        "<p>" + "filler <b>words</b>\tand more " * 2000 + "</p>" if long else ""
+    )
+    rendered = HtmlRenderer().render(html, is_html=True)
+    assert (len(rendered.text) > LAZY_MIN_CHARS) is long
+    direct = await segments_of(rendered)
+    assert await segments_of(rendered, prepared=True) == direct
 
 
 def links_in(segments: list[Segment]) -> dict[str, str]:

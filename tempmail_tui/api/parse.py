@@ -34,7 +34,7 @@ T = TypeVar("T")
 SERVER_MESSAGE_LIMIT = 300
 
 # Integers outside this range cannot be a real id, size or duration.
-_INT_BOUND = 2**63
+INT_BOUND = 2**63
 _RECEIVED_AT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
 # A number sent as a string: ASCII digits only (\d would take any script's digits), no sign
 # but a minus, no spaces, exponent or separators, whose meaning could be read two ways.
@@ -42,7 +42,7 @@ _NUMERIC = re.compile(r"-?[0-9]{1,20}")
 _TRUE = frozenset({"1", "true"})
 _FALSE = frozenset({"0", "false"})
 # A list longer than this is a broken or hostile server, not a mailbox.
-_MAX_ITEMS = 100_000
+MAX_ITEMS = 100_000
 
 
 def _fail(what: str) -> NoReturn:
@@ -80,9 +80,10 @@ def _reject_constant(name: str) -> NoReturn:
     _fail(f"non-standard JSON number {name}")
 
 
-def decode_json(body: bytes) -> object:
+def decode_json(body: bytes | bytearray) -> object:
     """The JSON value of a response body, or ProtocolError for anything that is not JSON."""
-    if not body.strip():
+    # Not ``strip()``: that copies a bytearray (a whole listing) just to test it.
+    if not body or body.isspace():
         _fail("empty body")
     try:
         return json.loads(body, parse_constant=_reject_constant)
@@ -150,9 +151,7 @@ def _bool(
     _bad(key, "is not a boolean")
 
 
-def _int(
-    obj: dict[str, Any], key: str, *, minimum: int = -_INT_BOUND, lenient: bool = False
-) -> int:
+def _int(obj: dict[str, Any], key: str, *, minimum: int = -INT_BOUND, lenient: bool = False) -> int:
     """A required integer field within sane bounds (booleans and floats, even ``2.0``, refused).
 
     With ``lenient``, a string of ASCII digits (``"1024"``) is read too.
@@ -162,7 +161,7 @@ def _int(
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         _bad(key, "is not a number")
-    if not minimum <= value < _INT_BOUND:
+    if not minimum <= value < INT_BOUND:
         _bad(key, "is out of range")
     return value
 
@@ -174,7 +173,7 @@ def _items(obj: dict[str, Any], key: str, *, optional: bool = False) -> list[obj
     value = _field(obj, key)
     if not isinstance(value, list):
         _bad(key, "is not a list")
-    if len(value) > _MAX_ITEMS:
+    if len(value) > MAX_ITEMS:
         _bad(key, "has too many items")
     return value
 
@@ -213,7 +212,12 @@ def _aware(obj: dict[str, Any], key: str) -> datetime:
 
 def _received_at(obj: dict[str, Any], key: str) -> datetime:
     """The ``receivedAt`` form (``YYYY-MM-DD HH:MM:SS``, no offset) as UTC."""
-    raw = _str(obj, key).strip()
+    return received_at(_str(obj, key), key)
+
+
+def received_at(text: str, key: str = "receivedAt") -> datetime:
+    """A ``receivedAt`` value (``YYYY-MM-DD HH:MM:SS``, no offset) as UTC, or ProtocolError."""
+    raw = text.strip()
     if not _RECEIVED_AT.fullmatch(raw):
         # Tolerate a full ISO timestamp with an offset, should the server ever send one.
         moment = parse_timestamp(raw)

@@ -33,7 +33,8 @@ class Attempt:
 
     error: ApiError | None = None
     retryable: bool = False
-    body: bytes = b""
+    # A bytearray as read: a copy of a 10 MB listing would only raise the peak memory.
+    body: bytes | bytearray = b""
 
 
 def content_length(headers: httpx.Headers) -> int | None:
@@ -90,7 +91,7 @@ async def read_body(
         body += chunk
         if len(body) > max_body_bytes:
             return Attempt(error=_too_large(max_body_bytes, method, path))
-    return Attempt(body=bytes(body))
+    return Attempt(body=body)
 
 
 def _too_large(max_body_bytes: int, method: str, path: str) -> ProtocolError:

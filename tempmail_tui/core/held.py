@@ -41,22 +41,26 @@ class HeldMail:
         new = tuple(mid for mid in held if mid not in before)
         return SyncResult(new=new), tuple(_merged(stored, held))
 
-    def stored(self, email: str, sync: SyncResult) -> tuple[SyncResult, bool]:
-        """Let go of a box's held mail now stored: the sync less what was announced, and if any."""
-        held = self._boxes.pop(email, {})
+    def holds(self, email: str) -> bool:
+        """Whether any mail of a box is held."""
+        return bool(self._boxes.get(email))
+
+    def announced(self, email: str, sync: SyncResult) -> SyncResult:
+        """A sync less the held mail it brings: that was announced when it was held."""
+        held = self._boxes.get(email)
         if not held:
-            return sync, False
-        # Mail shown from memory was announced then: being stored now is no news.
+            return sync
         again = tuple(mid for mid in sync.new if mid in held)
-        log.info("the mail of %s held in memory is stored now", email)
-        return (
-            SyncResult(
-                new=tuple(mid for mid in sync.new if mid not in held),
-                changed=sync.changed + again,
-                archived=sync.archived,
-            ),
-            True,
+        return SyncResult(
+            new=tuple(mid for mid in sync.new if mid not in held),
+            changed=sync.changed + again,
+            archived=sync.archived,
         )
+
+    def release(self, email: str) -> None:
+        """Let go of a box's held mail: it is stored now."""
+        if self._boxes.pop(email, None):
+            log.info("the mail of %s held in memory is stored now", email)
 
     def unread(self) -> dict[str, int]:
         """Unread held messages per box (boxes with none left out)."""

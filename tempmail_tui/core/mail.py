@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +37,7 @@ from tempmail_tui.core.store import (
     StoreError,
     SyncResult,
 )
+from tempmail_tui.core.store.plan import SyncPlan
 from tempmail_tui.core.store_thread import StoreThread
 
 if TYPE_CHECKING:
@@ -50,6 +53,8 @@ ProgressCallback = Callable[[int, int | None], None]
 READER_HTML_LIMIT = 1_000_000
 READER_HTML_NOTICE = "The message is over 1 MB; only its beginning is shown."
 GONE_NOTICE = "This message is no longer on the server; showing the stored copy."
+#: Seconds a poll's write waits for the screen to draw the mail it brought (see poll).
+WRITE_DELAY = 0.25
 
 
 def to_sync(store: Store, email: str, listing: MessageList) -> list[Message]:
@@ -104,6 +109,8 @@ class MailService:
         # another process changed the store, so what the list shows may be stale.
         self._outdated: set[str] = set()
         self._held = HeldMail()
+        # Polls whose mail is shown and still being written (see poll).
+        self._storing: set[asyncio.Future[StoreError | None]] = set()
         self._domains: DomainList | None = None
         # Pollers of this process in the shared budget, removed when the service closes.
         self._pollers: set[str] = set()
@@ -122,7 +129,9 @@ class MailService:
         return self.client.quota
 
     async def aclose(self) -> None:
-        """Close the HTTP client and the store thread this service started."""
+        """Finish the writes of polls already shown, then close the client and store thread."""
+        if self._storing:
+            await asyncio.gather(*self._storing, return_exceptions=True)
         for poller in list(self._pollers):
             await self.leave_budget(poller)
         await self.client.aclose()
@@ -315,32 +324,76 @@ class MailService:
         return Fetched(mailbox or address, messages, listing.unreadable)
 
     async def poll(self, email: str) -> PollResult:
-        """Fetch a mailbox's messages and merge them into the store."""
-        initial = email not in self._synced and not await self._has_mail(email)
+        """Fetch a mailbox's messages: the box as it will be stored, before it is written.
+
+        The write (rows and search index) follows on the store thread, behind this poll's
+        read and before any later store call; ``PollResult.storing`` says how it went. If
+        it fails the mail is held in memory and still shown.
+        """
         # One request per poll: the schedule owns the back-off between polls, and
         # retries inside one would hide a silent server for minutes.
         listing = await self._list(email, retries=0)
         first_this_session = email not in self._synced
         self._synced.add(email)
-        messages: tuple[StoredMessage, ...] | None
-        store_error: StoreError | None = None
+        outdated = email in self._outdated
+        self._outdated.discard(email)
+        held = self._held.holds(email)
         try:
-            sync = await self._sync(email, listing)
+            plan = await self._db.run(
+                lambda: self.store.plan_sync(
+                    email,
+                    to_sync(self.store, email, listing),
+                    view=first_this_session or outdated or held,
+                )
+            )
         except StoreError as error:
-            # A full disk or a read-only store: the new mail is shown from memory meanwhile.
-            store_error = error
+            # A store that cannot even be read: the new mail is shown from memory meanwhile.
+            if outdated:
+                self._outdated.add(email)
             sync, messages = await self._hold(email, listing.messages, error)
-        else:
-            sync, messages, store_error = await self._after_sync(email, sync, first_this_session)
-        return PollResult(email, sync, messages, initial, listing.unreadable, store_error)
+            # The store cannot say whether the box had mail: its mail is told as news.
+            return PollResult(email, sync, messages, False, listing.unreadable, error)
+        # Queued now, so every later store call (a read, a second poll) comes after it.
+        write = self._db.submit(self._write_after_paint, plan)
+        storing = asyncio.ensure_future(self._finish_storing(email, write, listing))
+        self._storing.add(storing)
+        storing.add_done_callback(self._storing.discard)
+        # Mail shown from memory was announced then: being stored now is no news.
+        sync = self._held.announced(email, plan.result)
+        initial = first_this_session and not plan.had_rows and not held
+        shown = None if plan.view is None else tuple(m for _, m in plan.view.values())
+        return PollResult(email, sync, shown, initial, listing.unreadable, storing=storing)
 
-    async def _has_mail(self, email: str) -> bool:
-        """Whether the box has mail here; True when the store cannot say, so news is told."""
+    def _write_after_paint(self, plan: SyncPlan) -> SyncResult:
+        """Write a planned sync (store thread), a moment after the result went to the screen.
+
+        Extracting the text to index is pure Python: started at once, it would share the
+        interpreter with the screen drawing the new rows and slow that by half. The wait
+        ends early when another store call is queued behind (it must not wait for nothing).
+        """
+        if plan.result.new or plan.result.changed:
+            deadline = time.monotonic() + WRITE_DELAY
+            while time.monotonic() < deadline and not self._db.has_waiting:
+                time.sleep(0.01)
+        return self.store.apply_sync(plan)
+
+    async def _finish_storing(
+        self, email: str, write: concurrent.futures.Future[SyncResult], listing: MessageList
+    ) -> StoreError | None:
+        """Wait for a poll's write; if the store cannot take it, hold the mail in memory."""
         try:
-            return bool(await self.messages(email))
+            await asyncio.wrap_future(write)
         except StoreError as error:
-            log.warning("could not read the stored mail of %s: %s", email, error)
-            return True
+            await self._hold(email, listing.messages, error)
+            return error
+        self._held.release(email)
+        return None
+
+    async def stored(self, result: PollResult) -> StoreError | None:
+        """Wait until a poll's mail is written: None once stored, else why it is held."""
+        if result.storing is None:
+            return result.store_error
+        return await result.storing
 
     async def _hold(
         self, email: str, listing: Iterable[Message], error: StoreError
@@ -352,22 +405,6 @@ class MailService:
         except StoreError:
             stored = []
         return self._held.hold(email, listing, stored)
-
-    async def _after_sync(
-        self, email: str, sync: SyncResult, first_this_session: bool
-    ) -> tuple[SyncResult, tuple[StoredMessage, ...] | None, StoreError | None]:
-        """What a stored poll reports: the sync, the box's messages if it changed, a read error."""
-        sync, had_held = self._held.stored(email, sync)
-        outdated = email in self._outdated
-        self._outdated.discard(email)
-        if not (first_this_session or outdated or had_held or sync.any):
-            return sync, None, None
-        try:
-            return sync, tuple(await self._db.run(self.store.messages, email)), None
-        except StoreError as error:
-            # Stored but not read back: the next poll shows it.
-            self._outdated.add(email)
-            return sync, None, error
 
     # Messages --------------------------------------------------------------------------
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import asyncio
+
     from tempmail_tui.api.errors import ApiError
     from tempmail_tui.api.models import Message, UnreadableMessage
     from tempmail_tui.core.reading import ReadingAids
@@ -28,6 +30,10 @@ class PollResult:
     # Why the local store could not take this poll's mail (disk full, read-only): the
     # mail is then in ``messages`` from memory until a later poll can store it.
     store_error: StoreError | None = None
+    # The write of this poll's mail, still running when the result is shown: it ends with
+    # None once stored, or the StoreError that left the mail held in memory (see
+    # ``MailService.stored``). None when nothing is being written (``store_error`` says why).
+    storing: asyncio.Future[StoreError | None] | None = field(default=None, compare=False)
 
     @property
     def changed(self) -> bool:

@@ -62,6 +62,11 @@ class StoreThread:
         return self.submit(fn, *args, **kwargs).result()
 
     @property
+    def has_waiting(self) -> bool:
+        """Whether calls are queued behind the one running now."""
+        return not self._jobs.empty()
+
+    @property
     def is_current(self) -> bool:
         """Whether the caller is running on the store thread itself."""
         return threading.current_thread() is self._thread

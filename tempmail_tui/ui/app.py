@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerFailed, active_worker
 
 from tempmail_tui.core.config import Config
 from tempmail_tui.core.sanitize import clean_line
+from tempmail_tui.ui import interpreter
 from tempmail_tui.ui.desktop import has_display, notify_desktop
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
@@ -137,6 +138,7 @@ class TempMailApp(App[int]):
 
     def on_mount(self) -> None:
         """After the first frame: load the main screen, then open the store and find the key."""
+        interpreter.favour_the_screen()
         # Not before the first paint: the main screen's modules and the thread's imports
         # (keyring, sqlite) would compete with it for the interpreter lock.
         self.call_after_refresh(self._after_first_paint)

@@ -21,6 +21,8 @@ from textual.message import Message
 if TYPE_CHECKING:
     # The service pulls in httpx: keep it off the path to the first frame.
     from tempmail_tui.core.results import OpenedMessage, PollResult
+    from tempmail_tui.core.store import StoreError
+    from tempmail_tui.ui.widgets.reader import PreparedBody
 
 
 @dataclass
@@ -29,6 +31,15 @@ class PollDone(Message):
 
     result: PollResult
     manual: bool
+
+
+@dataclass
+class PollStored(Message):
+    """A poll's mail, already shown, was written to the local store, or could not be."""
+
+    email: str
+    # None: stored. Else why it is held in memory (it stays shown).
+    error: StoreError | None
 
 
 @dataclass
@@ -49,9 +60,10 @@ class BoxesChanged(Message):
 
 @dataclass
 class MessageOpened(Message):
-    """A message was read (and its body converted)."""
+    """A message was read (and its body converted and made ready to draw)."""
 
     opened: OpenedMessage
+    prepared: PreparedBody | None = None
 
 
 @dataclass

@@ -42,6 +42,11 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
 
         return big_mailbox.run(repeats=2 if quick else 3, presses=40 if quick else 100)
 
+    def big_listing() -> list[Figure]:
+        from . import big_listing
+
+        return big_listing.run(repeats=1 if quick else 3)
+
     def heavy_html() -> list[Figure]:
         from . import heavy_html
 
@@ -75,6 +80,7 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
     return {
         "cold_start": cold_start,
         "big_mailbox": big_mailbox,
+        "big_listing": big_listing,
         "heavy_html": heavy_html,
         "idle": idle,
         "requests": requests,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,24 +86,32 @@ async def _store_listing(server: SandboxServer, path: Path, email: str) -> None:
         await client.aclose()
 
 
-def big_box_open(tmux: Tmux, window: float, *, stored: bool) -> BigOpen:
-    """Open the 5,000-mail box and one of its mails; keep it open through a few polls.
+def big_box_open(
+    tmux: Tmux,
+    window: float,
+    *,
+    stored: bool,
+    size: int = BOX_SIZE,
+    fill: Callable[[SandboxServer, str, int], None] = scenario.fill_box,
+    opened: str = "Notice #",
+) -> BigOpen:
+    """Open a box of ``size`` mails and one of its mails; keep it open through a few polls.
 
     With ``stored`` the store already holds its mail (a later session); without, the first
     poll brings it all (a box added with its mail already there).
     """
     with scenario.sandbox() as server, scenario.workdir("memory") as home:
         box = server.state.create_mailbox(username="big")
-        scenario.fill_box(server, box.email, BOX_SIZE)
+        fill(server, box.email, size)
         path = scenario.store_path(home / "data")
         scenario.seed_store(path, [box])
         if stored:
             asyncio.run(_store_listing(server, path, box.email))
         pane = tmux.launch(APP, scenario.app_environment(server, home), scenario.ROOT)
         try:
-            pane.wait_for(lambda s: f"{BOX_SIZE} messages" in s, timeout=120)
+            pane.wait_for(lambda s: f"{size} messages" in s, timeout=120)
             pane.tmux.send_keys(pane.name, "Enter")
-            pane.wait_for(lambda s: "Notice #" in s, timeout=60)
+            pane.wait_for(lambda s: opened in s, timeout=60)
             measured = measure_window(pane, server, window)
             # HTML is converted in the app's own process: its peak is the whole cost.
             return BigOpen(peak_rss_mib(pane.pid), measured)

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal, TypeVar
@@ -25,6 +26,7 @@ from tempmail_tui.core.store.mailboxes import (
     validate_address,
 )
 from tempmail_tui.core.store.opening import open_store
+from tempmail_tui.core.store.plan import SyncPlan, box_view, compare, read_stamps
 from tempmail_tui.core.store.pollers import OtherPollers, PollerBeat, beat, leave
 from tempmail_tui.core.store.records import (
     GONE_STATES,
@@ -43,7 +45,6 @@ from tempmail_tui.core.store.sync import (
     listing_fingerprints,
     message_params,
     read_box,
-    stored_prints,
     write_listing,
     write_message,
 )
@@ -310,45 +311,88 @@ class Store:
         Unchanged messages (same fingerprint, seen state already stored) are not rewritten,
         so re-syncing a large, quiet mailbox costs one indexed read.
         """
+        return self.apply_sync(self.plan_sync(mailbox, messages))
+
+    def plan_sync(
+        self, mailbox: str, messages: Sequence[Message], *, view: bool = False
+    ) -> SyncPlan:
+        """Compare a listing with the stored box without writing (see ``apply_sync``).
+
+        With ``view`` (or when the listing changes anything) the plan holds the box as it
+        will read once written, so it can be shown before the write. Only stored messages
+        are fingerprinted here (to tell a changed one); new ones are left to the write.
+        """
         # The server's list may repeat an id; the last copy wins.
         incoming: dict[str, Message] = {}
         for msg in messages:
             incoming[msg.id] = msg
-        prints, misses = self._fingerprints(mailbox, incoming)
         now = to_db(self._clock())
-        # Rows to write are prepared before taking the write lock (extracting text to
-        # index is the slow part), guessing from the last sync which ones differ.
-        params: dict[str, dict[str, object]] = {}
-        if misses:
-            stored = self._run(lambda conn: stored_prints(conn, mailbox, misses), write=False)
-            for mid in misses:
-                if stored.get(mid) != prints[mid]:
-                    params[mid] = message_params(mailbox, incoming[mid], prints[mid], now)
+        key = mailbox.casefold()
+
+        def work(conn: sqlite3.Connection) -> SyncPlan:
+            stamps = read_stamps(conn, mailbox)
+            stored = {mid: msg for mid, msg in incoming.items() if mid in stamps}
+            prints = self._fingerprints(mailbox, stored)
+            result = compare(incoming, prints, stamps)
+            plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None)
+            if not (view or result.any):
+                return plan
+            entries = box_view(conn, plan, self._read_cache.get(key, {}))
+            # The read after the write finds these rows as they are here: the same objects.
+            self._cache_read(key, entries)
+            return replace(plan, view=entries)
+
+        return self._run(work, write=False)
+
+    def apply_sync(self, plan: SyncPlan) -> SyncResult:
+        """Write a planned sync: what differs from the stored rows, and the text to index.
+
+        The rows to write are prepared before taking the write lock (extracting text to
+        index is the slow part), from the plan's guess of which ones differ; the write
+        compares again, in its transaction, with the rows as they are then.
+        """
+        mailbox, incoming = plan.mailbox, plan.incoming
+        prints = self._fingerprints(mailbox, incoming)
+        params = {
+            mid: message_params(mailbox, incoming[mid], prints[mid], plan.now)
+            for mid in plan.rewrites()
+        }
 
         def row(mid: str) -> dict[str, object]:
             if mid not in params:
-                # Another process changed the row since the guess; rare.
-                params[mid] = message_params(mailbox, incoming[mid], prints[mid], now)
+                # Another process changed the row since the plan; rare.
+                params[mid] = message_params(mailbox, incoming[mid], prints[mid], plan.now)
             return params[mid]
 
-        return self._run(
-            lambda conn: write_listing(conn, mailbox, incoming, prints, row), write=True
-        )
+        def work(conn: sqlite3.Connection) -> SyncResult:
+            written = write_listing(conn, mailbox, incoming, prints, row)
+            self._stamp_view(plan, prints)
+            return written
 
-    def _fingerprints(
-        self, mailbox: str, incoming: dict[str, Message]
-    ) -> tuple[dict[str, str], list[str]]:
-        """Fingerprints of a listing, and the ids not found unchanged in the last listing."""
+        return self._run(work, write=True)
+
+    def _stamp_view(self, plan: SyncPlan, prints: dict[str, str]) -> None:
+        """Give the plan's rows kept for the next read the fingerprints the write gave them."""
+        entries = self._read_cache.get(plan.mailbox.casefold())
+        if plan.view is None or entries is not plan.view:
+            return
+        for mid in plan.incoming:
+            if mid not in plan.stamps and mid in entries:
+                stamp, message = entries[mid]
+                entries[mid] = ((prints[mid], *stamp[1:]), message)
+
+    def _fingerprints(self, mailbox: str, incoming: dict[str, Message]) -> dict[str, str]:
+        """Fingerprints of a listing, reusing the last listing's for unchanged messages."""
         key = mailbox.casefold()
         with self._listing_lock:
             last = self._last_listing.get(key, {})
-        prints, misses, listing = listing_fingerprints(last, incoming)
+        prints, listing = listing_fingerprints(last, incoming)
         with self._listing_lock:
             self._last_listing[key] = listing
             self._last_listing.move_to_end(key)
             while len(self._last_listing) > LISTING_CACHE_BOXES:
                 self._last_listing.popitem(last=False)
-        return prints, misses
+        return prints
 
     def upsert_message(self, mailbox: str, msg: Message) -> None:
         """Store one message as read with ``GET /messages/{id}`` (it is live again if archived)."""
@@ -366,13 +410,17 @@ class Store:
 
         def work(conn: sqlite3.Connection) -> list[StoredMessage]:
             entries = read_box(conn, mailbox, self._read_cache.get(key, {}))
-            self._read_cache[key] = entries
-            self._read_cache.move_to_end(key)
-            while len(self._read_cache) > _READ_CACHE_BOXES:
-                self._read_cache.popitem(last=False)
+            self._cache_read(key, entries)
             return [message for _, message in entries.values()]
 
         return self._run(work, write=False)
+
+    def _cache_read(self, key: str, entries: dict[str, tuple[RowStamp, StoredMessage]]) -> None:
+        """Keep a box's rows as last read (or planned) for the next read to reuse."""
+        self._read_cache[key] = entries
+        self._read_cache.move_to_end(key)
+        while len(self._read_cache) > _READ_CACHE_BOXES:
+            self._read_cache.popitem(last=False)
 
     def message(self, message_id: str) -> StoredMessage | None:
         """One message by id, or None."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
@@ -26,7 +26,7 @@ from tempmail_tui.core.store.records import (
 from tempmail_tui.core.store.search import index_text
 
 #: Ids per ``IN (...)`` query (well under SQLite's limit on bound parameters).
-_READ_BATCH: Final = 500
+READ_BATCH: Final = 500
 
 #: A message row's state besides its fingerprinted content: fingerprint, is_seen, archived,
 #: fetched_at, mailbox.
@@ -101,42 +101,21 @@ def _listing_key(msg: Message) -> ListingKey:
 
 def listing_fingerprints(
     last: dict[str, tuple[ListingKey, str]], incoming: dict[str, Message]
-) -> tuple[dict[str, str], list[str], dict[str, tuple[ListingKey, str]]]:
-    """Fingerprints of a listing, the ids not found unchanged in ``last``, and the new listing.
+) -> tuple[dict[str, str], dict[str, tuple[ListingKey, str]]]:
+    """Fingerprints of a listing (reusing ``last``'s for unchanged messages) and the new listing.
 
     Hashing every message of a large box on every poll would dominate a quiet re-sync;
     comparing with small keys of the previous listing is much cheaper.
     """
     prints: dict[str, str] = {}
-    misses: list[str] = []
     listing: dict[str, tuple[ListingKey, str]] = {}
     for mid, msg in incoming.items():
         hit = last.get(mid)
         seen = _listing_key(msg)
-        if hit is not None and hit[0] == seen:
-            fp = hit[1]
-        else:
-            fp = fingerprint(msg)
-            misses.append(mid)
+        fp = hit[1] if hit is not None and hit[0] == seen else fingerprint(msg)
         prints[mid] = fp
         listing[mid] = (seen, fp)
-    return prints, misses, listing
-
-
-def stored_prints(conn: sqlite3.Connection, mailbox: str, ids: Sequence[str]) -> dict[str, str]:
-    """Stored fingerprints of these ids in the mailbox (all of them when many are asked)."""
-    if len(ids) > _READ_BATCH:
-        rows = conn.execute(
-            "SELECT id, fingerprint FROM messages WHERE mailbox = ?", (mailbox,)
-        ).fetchall()
-    else:
-        # A poll that brings one new mail to a large box should not read every row.
-        marks = ", ".join("?" * len(ids))
-        rows = conn.execute(
-            f"SELECT id, fingerprint FROM messages WHERE mailbox = ? AND id IN ({marks})",
-            (mailbox, *ids),
-        ).fetchall()
-    return {str(mid): str(fp) for mid, fp in rows}
+    return prints, listing
 
 
 def message_params(mailbox: str, msg: Message, digest: str, now: str) -> dict[str, object]:
@@ -261,8 +240,8 @@ def read_box(
             entries[read.id] = ((row[13], row[7], row[12], row[11], row[1]), read)
         return entries
     fresh: dict[str, StoredMessage] = {}
-    for start in range(0, len(stale), _READ_BATCH):
-        batch = stale[start : start + _READ_BATCH]
+    for start in range(0, len(stale), READ_BATCH):
+        batch = stale[start : start + READ_BATCH]
         marks = ", ".join("?" * len(batch))
         for row in conn.execute(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", batch

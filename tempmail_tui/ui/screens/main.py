@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 
@@ -22,7 +23,7 @@ from tempmail_tui.ui.screens.main_polling import MailPolling
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar
-from tempmail_tui.ui.widgets.reader import ReaderPane
+from tempmail_tui.ui.widgets.reader import ReaderPane, prepare_body
 
 
 class MainScreen(MailActions, MailPolling):
@@ -133,10 +134,14 @@ class MainScreen(MailActions, MailPolling):
             return
         try:
             opened = await self.host.io.run(service.open_message(message_id))
+            # Spans and line breaks of a long body are made in a thread: laid out by the
+            # handler, a newsletter would hold the screen for a tenth of a second.
+            widths = self.query_one(ReaderPane).body_widths()
+            prepared = await asyncio.to_thread(prepare_body, opened.rendered, widths)
         except Exception as error:
             self.post_message(ActionFailed("Opening the message", error))
         else:
-            self.post_message(MessageOpened(opened))
+            self.post_message(MessageOpened(opened, prepared))
 
     @on(MessageOpened)
     @guarded("Showing the message")
@@ -146,7 +151,7 @@ class MainScreen(MailActions, MailPolling):
         reader = self.query_one(ReaderPane)
         if reader.message is None or reader.message.id != message.id:
             return  # the user moved on
-        reader.show_message(message, opened.rendered, opened.aids)
+        reader.show_message(message, opened.rendered, opened.aids, event.prepared)
         if opened.notice:
             self.toast(opened.notice, severity="warning")
         was_unread = (

@@ -13,7 +13,7 @@ from tempmail_tui.core.budget import BudgetShare
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import Outcome
 from tempmail_tui.core.store import StoreError, StoreReadOnlyError
-from tempmail_tui.ui.events import BoxesChanged, PollDone, PollFailed
+from tempmail_tui.ui.events import BoxesChanged, PollDone, PollFailed, PollStored
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.screens.main_view import MailView, log
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
@@ -204,6 +204,9 @@ class MailPolling(MailView):
             self.post_message(PollFailed(email, error, manual))
         else:
             self.post_message(PollDone(result, manual))
+            if result.storing is not None:
+                # The mail is on the screen; whether the store took it comes after.
+                self.post_message(PollStored(email, await self.host.io.run(service.stored(result))))
 
     @on(PollDone)
     @guarded("Showing the new mail")
@@ -226,8 +229,15 @@ class MailPolling(MailView):
             self.show_messages(result.email, self._ordered_all())
         if result.sync.new and not result.initial:
             self._announce(result)
-        self._store_outcome(result)
+        if result.storing is None:
+            self._store_outcome(result.email, result.store_error)
         self.refresh_sidebar()
+        self.refresh_quota()
+
+    @on(PollStored)
+    @guarded("Storing the new mail")
+    def _poll_stored(self, event: PollStored) -> None:
+        self._store_outcome(event.email, event.error)
         self.refresh_quota()
 
     def _note_unreadable(self, email: str, entries: tuple[UnreadableMessage, ...]) -> bool:
@@ -307,25 +317,24 @@ class MailPolling(MailView):
             self.store_notice = notice
         self.refresh_quota()
 
-    def _store_outcome(self, result: PollResult) -> None:
+    def _store_outcome(self, email: str, error: StoreError | None) -> None:
         """Say when the store cannot keep a poll's mail (shown anyway), and when it can again."""
-        error = result.store_error
         if error is None:
-            if result.email in self._store_trouble:
-                self._store_trouble.discard(result.email)
+            if email in self._store_trouble:
+                self._store_trouble.discard(email)
                 if not self._store_trouble:
                     self.store_notice = self._store_baseline
                     log.info("the local store takes new mail again")
                     self.toast("The local store works again: the new mail is stored.")
             return
-        self._store_trouble.add(result.email)
+        self._store_trouble.add(email)
         text = str(error)
         text = text[:1].upper() + text[1:]
         if not isinstance(error, StoreReadOnlyError):
             text += "; new mail is shown but not kept until it can be"
         text += "."
         if text != self.store_notice:
-            log.warning("%s (checking %s)", text, result.email)
+            log.warning("%s (checking %s)", text, email)
             self.toast(text, severity="warning", timeout=10)
         self.store_notice = text
 

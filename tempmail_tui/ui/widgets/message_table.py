@@ -8,14 +8,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
+from textual.coordinate import Coordinate
+from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from tempmail_tui.api.models import UnreadableMessage
 from tempmail_tui.core.format import local_time
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.ui import interpreter
 from tempmail_tui.ui.keys import TABLE_KEYS
 
 #: The Received column of an empty list: as wide as its header.
@@ -37,6 +43,8 @@ MAX_REMOVALS_IN_PLACE = 64
 #: An empty list is filled this many rows at a time, painting between steps: a large box
 #: shows its first screenful at once instead of freezing the UI while every row is added.
 FILL_STEP = 400
+#: A cursor place no row is at (see MessageTable._render_line_in_row).
+_AWAY = Coordinate(-2, -2)
 
 # What a row is made from: when these are unchanged, so is the row.
 _RowInputs = tuple[bool, bool, bool, str, str, str, datetime]
@@ -161,6 +169,9 @@ class MessageTable(DataTable[Text]):
     BINDINGS = list(TABLE_KEYS)
 
     def __init__(self, *, id: str | None = None) -> None:
+        # Rendered lines, cached apart from where the cursor is (see _render_line); made
+        # first, as DataTable's set-up may already clear its caches (see _clear_caches).
+        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         # The row of each message id; None for a row not added yet (see _fill_step).
         self._views: dict[str, RowView | None] = {}
@@ -179,6 +190,69 @@ class MessageTable(DataTable[Text]):
         self.border_title = "Messages"
         # The Received column's width: that of its widest cell, so the sender gets the rest.
         self._date_width = EMPTY_DATE_WIDTH
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
+        """One line of a row, cached apart from where the cursor is when it is elsewhere.
+
+        DataTable keys its cache of rendered rows on the cursor's and the hover's place, so
+        each cursor move re-renders every visible row. A row the cursor (or hover) is not on
+        renders the same wherever they are: it is asked for with them "away", so the cache
+        answers it across moves.
+        """
+        if self.cursor_type == "row" and row_key in self._row_locations:
+            row = self._row_locations.get(row_key)
+            if cursor_location.row != row:
+                cursor_location = _AWAY
+            if hover_location.row != row:
+                hover_location = _AWAY
+        return super()._render_line_in_row(
+            row_key, line_no, base_style, cursor_location, hover_location
+        )
+
+    def _clear_caches(self) -> None:
+        """Drop DataTable's render caches and this table's line cache with them (styles changed)."""
+        super()._clear_caches()
+        self._lines.clear()
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """One line of the table, cached by whether the cursor (or hover) is on its row.
+
+        DataTable keys its line cache on the cursor's place too, so a cursor move that
+        scrolls re-renders every visible line; in row mode a line reads the same as long as
+        the cursor stays on, or off, its row.
+        """
+        if self.cursor_type != "row":
+            return super()._render_line(y, x1, x2, base_style)
+        try:
+            row_key, _ = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        # The header is at no row index: -1, as DataTable numbers it.
+        row = self._row_locations.get(row_key) if row_key in self._row_locations else -1
+        key = (
+            y,
+            x1,
+            x2,
+            self.size.width,
+            self.cursor_coordinate.row == row,
+            self.hover_coordinate.row == row,
+            base_style,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        strip = self._lines.get(key)
+        if strip is None:
+            strip = super()._render_line(y, x1, x2, base_style)
+            self._lines[key] = strip
+        return strip
 
     def on_mount(self) -> None:
         """Create the columns once and take the focus: the list is where reading starts."""
@@ -382,6 +456,9 @@ class MessageTable(DataTable[Text]):
         self._pending = keys[len(now) :]
         if self._pending:
             self.call_after_refresh(self._fill_step)
+        elif stepwise or len(now) >= interpreter.LARGE_LOAD:
+            # The list is in: if large, what it holds lives on, out of the collector's sweeps.
+            interpreter.settle(len(self._views))
 
     def _fill_step(self) -> None:
         """Add the next step of rows of a filling list, once the previous one was painted."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
@@ -245,6 +246,60 @@ def wrap_offsets(plain: str, width: int) -> list[tuple[int, int]]:
         start = end + 1
 
 
+@dataclass(frozen=True)
+class LongText:
+    """A long text ready to draw a line at a time: spans in order, and its lines per width."""
+
+    plain: str
+    spans: tuple[Span, ...]
+    # Each span's start, and the furthest end of the spans up to it (a line looks back
+    # only that far).
+    starts: list[int]
+    reach: list[int]
+    lines: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+def long_text(plain: str, spans: Sequence[Span], widths: Sequence[int] = ()) -> LongText:
+    """Lay out a long clean text: tabs expanded, spans ordered, lines cut at ``widths``.
+
+    Pure: run off the UI thread, so a newsletter's layout never holds the screen.
+    """
+    if "\t" in plain:
+        # Expanding tabs moves the spans after them: let Rich do both.
+        text = Text(plain, spans=list(spans))
+        text.expand_tabs(TAB_SIZE)
+        plain, spans = text.plain, text.spans
+    ordered = sorted(spans, key=lambda span: span.start)
+    reach: list[int] = []
+    furthest = 0
+    for span in ordered:
+        furthest = max(furthest, span.end)
+        reach.append(furthest)
+    lines = {width: wrap_offsets(plain, width) for width in widths if width > 0}
+    return LongText(plain, tuple(ordered), [span.start for span in ordered], reach, lines)
+
+
+@dataclass(frozen=True)
+class PreparedBody:
+    """A message's readable body made ready off the UI thread, for the rendering it came from."""
+
+    rendered: Rendered
+    text: LongText | None  # None: short enough to show the ordinary way
+    plain: str
+    spans: list[Span]
+
+
+def prepare_body(rendered: Rendered, widths: Sequence[int]) -> PreparedBody:
+    """The body of a rendering as the reader shows it, laid out at ``widths`` when long.
+
+    Making the spans (each link checked again) and cutting a 300 KB newsletter into lines
+    takes a tenth of a second: done here, in a thread, the UI only swaps it in.
+    """
+    plain, spans = body_parts(rendered)
+    text = long_text(plain, spans, widths) if len(plain) > LAZY_MIN_CHARS else None
+    return PreparedBody(rendered, text, plain, spans)
+
+
 class BodyView(Static):
     """The body block: a Static, but a long text is wrapped once and drawn only where visible.
 
@@ -255,21 +310,17 @@ class BodyView(Static):
 
     def __init__(self, content: VisualType = "", *, id: str | None = None) -> None:
         super().__init__(content, id=id)
-        # The long text drawn here (clean, tabs expanded) and its spans, or None.
-        self._plain: str | None = None
-        self._spans: tuple[Span, ...] = ()
-        self._starts: list[int] = []
-        self._reach: list[int] = []
+        # The long text drawn here (clean, tabs expanded, spans ordered), or None.
+        self._long: LongText | None = None
         self._text: Text | None = None
-        self._lines: tuple[int, list[tuple[int, int]]] | None = None
 
     @property
     def content(self) -> VisualType:
         """The content shown (a long text as a ``Text``, built when first asked for)."""
-        if self._plain is None:
+        if self._long is None:
             return super().content
         if self._text is None:
-            self._text = Text(self._plain, spans=list(self._spans))
+            self._text = Text(self._long.plain, spans=list(self._long.spans))
         return self._text
 
     @content.setter
@@ -281,7 +332,7 @@ class BodyView(Static):
         if isinstance(content, Text) and len(content) > LAZY_MIN_CHARS:
             self.show_long(content.plain, content.spans, layout=layout)
             return
-        self._plain, self._text, self._lines = None, None, None
+        self._long, self._text = None, None
         super().update(content, layout=layout)
 
     def show(self, plain: str, spans: Sequence[Span] = ()) -> None:
@@ -293,36 +344,32 @@ class BodyView(Static):
 
     def show_long(self, plain: str, spans: Sequence[Span] = (), *, layout: bool = True) -> None:
         """Show a long text that is already clean (no control characters), with its spans."""
-        if "\t" in plain:
-            # Expanding tabs moves the spans after them: let Rich do both.
-            text = Text(plain, spans=list(spans))
-            text.expand_tabs(TAB_SIZE)
-            plain, spans = text.plain, text.spans
-        ordered = sorted(spans, key=lambda span: span.start)
-        self._plain, self._spans, self._text, self._lines = plain, tuple(ordered), None, None
-        self._starts = [span.start for span in ordered]
-        # The furthest end of the spans up to each one: a line looks back only that far.
-        self._reach = []
-        furthest = 0
-        for span in ordered:
-            furthest = max(furthest, span.end)
-            self._reach.append(furthest)
+        self.show_laid_out(long_text(plain, spans), layout=layout)
+
+    def show_laid_out(self, text: LongText, *, layout: bool = True) -> None:
+        """Show a long text laid out beforehand (see ``long_text``)."""
+        self._long, self._text = text, None
         # Static's own content stays empty: nothing of it is drawn.
         super().update("", layout=layout)
 
     def _wrapped(self, width: int) -> list[tuple[int, int]]:
         """Where each line of the long text starts and ends at this width (cut once a width)."""
-        assert self._plain is not None
-        if self._lines is None or self._lines[0] != width:
-            self._lines = (width, wrap_offsets(self._plain, width))
-        return self._lines[1]
+        assert self._long is not None
+        lines = self._long.lines
+        if width not in lines:
+            if len(lines) >= 4:
+                lines.clear()  # widths of a resize: only the latest ones are drawn again
+            lines[width] = wrap_offsets(self._long.plain, width)
+        return lines[width]
 
     def _line_spans(self, start: int, end: int) -> list[Span]:
         """The spans over ``[start, end)``, in order, found without scanning them all."""
+        assert self._long is not None
+        long = self._long
         found: list[Span] = []
-        index = bisect_left(self._starts, end) - 1
-        while index >= 0 and self._reach[index] > start:
-            span = self._spans[index]
+        index = bisect_left(long.starts, end) - 1
+        while index >= 0 and long.reach[index] > start:
+            span = long.spans[index]
             if span.end > start:
                 found.append(span)
             index -= 1
@@ -331,13 +378,13 @@ class BodyView(Static):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """The number of lines, counted from the wrapped text when it is long."""
-        if self._plain is None:
+        if self._long is None:
             return super().get_content_height(container, viewport, width)
         return len(self._wrapped(width)) if width > 0 else 0
 
     def render_line(self, y: int) -> Strip:
         """One line of the body; a long text renders only the lines asked for."""
-        if self._plain is None:
+        if self._long is None:
             return super().render_line(y)
         width = self.size.width
         base = self.visual_style.rich_style
@@ -345,7 +392,7 @@ class BodyView(Static):
         if not 0 <= y < len(lines):
             return Strip.blank(width, base)
         start, end = lines[y]
-        line = Text(self._plain[start:end], end="")
+        line = Text(self._long.plain[start:end], end="")
         for span in self._line_spans(start, end):
             line.stylize(span.style, max(span.start, start) - start, min(span.end, end) - start)
         segments = Segment.apply_style(line.render(self.app.console), base)
@@ -367,6 +414,15 @@ class ReaderPane(VerticalScroll):
         self.border_title = "Reader"
         # What the body block was last made from (see _refresh_view).
         self._body_from: tuple[str, object] | None = None
+        # The last body prepared off the UI thread (see show_message).
+        self._prepared: PreparedBody | None = None
+
+    def body_widths(self) -> tuple[int, ...]:
+        """The widths the body may be drawn at: as now, and beside a vertical scrollbar."""
+        width = self.query_one("#body", BodyView).size.width
+        if width <= 0:
+            return ()
+        return (width, max(1, width - self.styles.scrollbar_size_vertical))
 
     def compose(self) -> ComposeResult:
         """The header, attachment and body blocks."""
@@ -376,11 +432,20 @@ class ReaderPane(VerticalScroll):
         yield BodyView(Text("Select a message and press Enter to read it.", style="dim"), id="body")
 
     def show_message(
-        self, message: StoredMessage, rendered: Rendered | None, aids: ReadingAids | None = None
+        self,
+        message: StoredMessage,
+        rendered: Rendered | None,
+        aids: ReadingAids | None = None,
+        prepared: PreparedBody | None = None,
     ) -> None:
-        """Show a message; ``rendered`` is None while its body is still being converted."""
+        """Show a message; ``rendered`` is None while its body is still being converted.
+
+        ``prepared`` is its body made ready off the UI thread (see ``prepare_body``).
+        """
         same = self.message is not None and self.message.id == message.id
         self.message, self.rendered, self.aids = message, rendered, aids
+        if prepared is not None and prepared.rendered is rendered:
+            self._prepared = prepared
         if not same:
             self.show_source = False
         self._refresh_view(scroll_home=not same)
@@ -439,7 +504,15 @@ class ReaderPane(VerticalScroll):
                 body.update(Text("Converting…", style="dim italic"))
             self.border_subtitle = ""
         else:
-            if not unchanged:
+            prepared = self._prepared
+            if unchanged:
+                pass
+            elif prepared is not None and prepared.rendered is self.rendered:
+                if prepared.text is not None:
+                    body.show_laid_out(prepared.text)
+                else:
+                    body.show(prepared.plain, prepared.spans)
+            else:
                 body.show(*body_parts(self.rendered))
             self.border_subtitle = (
                 "HTML as text · v for source" if message.is_html else "plain text · v for source"

@@ -1,0 +1,72 @@
+"""The list's render caches, kept apart from the cursor, draw what DataTable itself draws."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+from textual.widgets import DataTable
+
+from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.ui.widgets.message_table import MessageTable
+
+NOW = datetime(2026, 6, 28, 12, 0, tzinfo=UTC)
+
+
+def stored(number: int) -> StoredMessage:
+    """A stored message, a minute older for each number."""
+    return StoredMessage(
+        id=f"m{number:03d}",
+        subject=f"Notice {number}",
+        from_name=f"Sender {number % 7}",
+        from_email="sender@example.org",
+        to="box@example.com",
+        received_at=NOW - timedelta(minutes=number),
+        is_seen=number % 3 == 0,
+        is_html=False,
+        content="Hello.",
+        attachments=(),
+        mailbox="box@example.com",
+        fetched_at=NOW,
+        archived=False,
+    )
+
+
+class ListApp(App[None]):
+    """Just the message list."""
+
+    def compose(self) -> ComposeResult:
+        yield MessageTable(id="list")
+
+
+def drawn(table: MessageTable) -> tuple[list[Strip], list[Strip]]:
+    """The visible lines as the table draws them, and as DataTable would with no cache."""
+    mine, plain = [], []
+    style = table.rich_style
+    width = table.size.width
+    for y in range(table.scroll_offset.y, table.scroll_offset.y + table.size.height):
+        mine.append(table._render_line(y, 0, width, style))
+        table._line_cache.clear()
+        table._row_render_cache.clear()
+        plain.append(DataTable._render_line(table, y, 0, width, style))
+    return mine, plain
+
+
+async def test_cached_lines_match_datatable_across_cursor_moves_and_a_theme_change() -> None:
+    app = ListApp()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(MessageTable)
+        table.show("box@example.com", [stored(n) for n in range(40)], NOW)
+        await pilot.pause()
+        for _ in range(15):  # moves, then scrolls, with the cursor line among the cached
+            await pilot.press("down")
+            mine, plain = drawn(table)
+            assert mine == plain
+        await pilot.press("up", "up")
+        mine, plain = drawn(table)
+        assert mine == plain
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        mine, plain = drawn(table)
+        assert mine == plain
