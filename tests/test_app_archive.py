@@ -389,6 +389,9 @@ async def test_l_labels_a_box_a_bad_label_keeps_the_old_and_t_groups_by_label(
         await wait_for(pilot, lambda: isinstance(app.screen, LabelDialog), what="label dialog")
         field = app.screen.query_one("#labels", Input)
         assert field.value == "old label"
+        # Typing adds to the labels there: the cursor is after them and nothing is selected.
+        await pilot.press(*", checkout")
+        assert field.value == "old label, checkout"
         field.value = "checkout, " + "x" * 65
         await pilot.press("enter")
         await pilot.pause(0.2)

@@ -222,6 +222,8 @@ class LabelDialog(FormDialog):
                 value=", ".join(clean_line(label) for label in self._labels),
                 placeholder="shop.example, run 42, TICKET-123",
                 id="labels",
+                # Labels are added to more often than replaced: the cursor waits after them.
+                select_on_focus=False,
             )
             yield from self._form_end("Save")
 
