@@ -50,5 +50,8 @@ async def test_the_readers_search_narrows_to_labelled_boxes(
     assert [m.mailbox for m in await service.search("verification label:shop*")] == [shop]
     both = await service.search('label:shop label:"ci run"')
     assert len(both) == 2 and {m.mailbox for m in both} == {shop}
+    # The reader's prefix star after a quoted label is part of the label term, not a word.
+    assert len(await service.search('label:"ci run"*')) == 2
+    assert len(await service.search('verification label:"ci run"*')) == 1
     assert await service.search("label:nobody") == []
     assert await service.search("verification label:shop label:other") == []

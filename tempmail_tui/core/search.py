@@ -14,7 +14,8 @@ SEARCH_LIMIT: Final = 200
 # With a label, the words are searched this far first: the label then narrows the results.
 _LABELLED_LIMIT: Final = 10_000
 # ``label:NAME`` or ``label:"two words"``, anywhere in the query, any case.
-_LABEL_TERM: Final = re.compile(r'(?<!\S)label:(?:"([^"]*)"|(\S+))', re.IGNORECASE)
+# The reader makes the last word a prefix: a star after a quoted label belongs to the label.
+_LABEL_TERM: Final = re.compile(r'(?<!\S)label:(?:"([^"]*)"\*?|(\S+))', re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
