@@ -467,8 +467,14 @@ def test_sandbox_arguments_are_passed_through(monkeypatch: pytest.MonkeyPatch) -
     assert main(["sandbox", "--port", "0", "--smtp-port", "2526", "--no-samples"]) == 0
     assert main(["sandbox", "--api-key", "sandbox-key"]) == 0
     assert calls == [
-        {"port": 0, "smtp_port": 2526, "api_key": None, "samples": False},
-        {"port": 8025, "smtp_port": 1025, "api_key": "sandbox-key", "samples": True},
+        {"port": 0, "smtp_port": 2526, "api_key": None, "samples": False, "replayed": []},
+        {
+            "port": 8025,
+            "smtp_port": 1025,
+            "api_key": "sandbox-key",
+            "samples": True,
+            "replayed": [],
+        },
     ]
 
 

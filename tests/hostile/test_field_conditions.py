@@ -266,22 +266,31 @@ async def test_a_5xx_storm_never_polls_faster_than_the_healthy_schedule(tmp_path
 # -- local failures are local --------------------------------------------------------------
 
 
+# A poll reads the box (plan_sync) before its mail is shown and writes it (apply_sync) after.
+@pytest.mark.parametrize("step", ["plan_sync", "apply_sync"])
 async def test_a_local_failure_is_reported_as_local_and_does_not_back_off(
-    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
     app = make_app(sandbox, tmp_path, poll_interval=1.0)
     async with app.run_test(size=SIZE) as pilot:
         email = await create_box(app, pilot)
         await wait(pilot, lambda: not app.scheduler.in_flight, what="first poll")
 
-        def broken(self: Store, mailbox: str, messages: object) -> object:
+        def broken(self: Store, *args: object, **kwargs: object) -> object:
             raise ValueError("index page torn")
 
-        monkeypatch.setattr(Store, "sync_messages", broken)
+        monkeypatch.setattr(Store, step, broken)
         await pilot.press("R")
-        await wait(pilot, lambda: app.main.problem is not None, what="the problem")
-        problem = app.main.problem or ""
-        assert problem.startswith(f"Storing the mail of {email} (on this machine) failed")
+        if step == "plan_sync":
+            await wait(pilot, lambda: app.main.problem is not None, what="the problem")
+            problem = app.main.problem or ""
+            assert problem.startswith(f"Storing the mail of {email} (on this machine) failed")
+        else:
+            # The mail was shown before the write: the store's notice says it is not kept.
+            await wait(pilot, lambda: "torn" in (app.main.store_notice or ""), what="the notice")
+            problem = app.main.store_notice or ""
+            assert f"storing the mail of {email} failed on this machine" in problem.lower()
+            assert app.main.problem is None
         assert "ValueError: index page torn" in problem
         assert "protocol" not in problem.lower() and "server" not in problem.lower()
         status = app.scheduler.status()
