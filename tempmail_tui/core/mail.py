@@ -390,12 +390,12 @@ class MailService:
             # A fault of this machine's (a bug, the disk): the mail is on screen already, so
             # it is held and said as local, never lost in a worker's traceback.
             log.error("storing the mail of %s failed", email, exc_info=unexpected)
-            error = StoreError(
+            local = StoreError(
                 f"storing the mail of {email} failed on this machine "
                 f"({type(unexpected).__name__}: {unexpected})"
             )
-            await self._hold(email, listing.messages, error)
-            return error
+            await self._hold(email, listing.messages, local)
+            return local
         self._held.release(email)
         return None
 
