@@ -19,8 +19,12 @@ from tempmail_tui.core import paths
 from tempmail_tui.core.store import SCHEMA_VERSION, OpeningNotice, Store
 from tempmail_tui.core.store import schema as store_schema
 from tempmail_tui.core.store.schema import NOTABLE_MESSAGES
+from tempmail_tui.sandbox.server import SandboxServer
+from tempmail_tui.ui.widgets.quota_bar import QuotaBar
 
+from .app_helpers import make_app, wait_for
 from .old_store import build_v2_store
+from .test_app import plain, sidebar
 
 BOX = "box@example.com"
 #: Just over the size an upgrade is announced at: a few tenths of a second to upgrade.
@@ -234,3 +238,34 @@ def test_the_cli_says_the_upgrade_on_stderr_before_its_output(
         f"(one-off, {MANY:,} messages)…\n"
     )
     assert BOX in captured.out
+
+
+async def test_the_reader_shows_the_upgrade_on_its_status_line_until_it_ends(
+    restartable_sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(restartable_sandbox, tmp_path)
+    assert app.store_path is not None
+    old_store(app.store_path)
+    release = threading.Event()
+    rebuild = store_schema._migrate_to_v3
+
+    def held_v3(conn: sqlite3.Connection) -> None:
+        release.wait(10)  # the upgrade lasts until the test has seen what the reader shows
+        rebuild(conn)
+
+    migrations = list(store_schema._MIGRATIONS)
+    migrations[2] = held_v3
+    monkeypatch.setattr(store_schema, "_MIGRATIONS", tuple(migrations))
+    text = f"Updating the local database for this version (one-off, {MANY:,} messages)…"
+    async with app.run_test(size=(100, 30)) as pilot:
+        try:
+            await wait_for(pilot, lambda: app.main.store_notice == text, what="upgrade notice")
+            assert text in plain(app.main.query_one(QuotaBar))
+            assert text in [str(n.message) for n in app._notifications]
+            assert app.store is None
+        finally:
+            release.set()
+        await wait_for(pilot, lambda: sidebar(app).option_count == 1, what="the stored box")
+        assert app.main.store_notice is None
+        shown = [str(n.message) for n in app._notifications]
+        assert any(m.startswith("Updated the local database in ") for m in shown), shown
