@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,15 @@ def old_store(path: Path, count: int = MANY) -> Path:
     return path
 
 
+def replace_step(
+    monkeypatch: pytest.MonkeyPatch, to_version: int, step: Callable[[sqlite3.Connection], None]
+) -> None:
+    """Make the migration to ``to_version`` run ``step`` instead, for this test."""
+    migrations = list(store_schema._MIGRATIONS)
+    migrations[to_version - 1] = step
+    monkeypatch.setattr(store_schema, "_MIGRATIONS", tuple(migrations))
+
+
 def file_state(path: Path) -> tuple[int, int, bool]:
     """The file's schema version, its message count, and whether it has the v3 index."""
     conn = sqlite3.connect(path)
@@ -60,9 +70,7 @@ def test_a_long_upgrade_is_announced_with_its_size_before_it_starts(
         events.append("search index rebuilt")
         rebuild(conn)
 
-    migrations = list(store_schema._MIGRATIONS)
-    migrations[2] = v3
-    monkeypatch.setattr(store_schema, "_MIGRATIONS", tuple(migrations))
+    replace_step(monkeypatch, 3, v3)
     caplog.set_level(logging.INFO, logger="tempmail_tui.core.store")
 
     with Store.open(path, notify=lambda n: events.append(f"{n.kind}: {n.text}")) as store:
@@ -183,9 +191,7 @@ def test_a_failed_upgrade_leaves_the_old_store_whole(
             raise sqlite3.OperationalError("disk I/O error")
         v4(conn)
 
-    migrations = list(store_schema._MIGRATIONS)
-    migrations[3] = broken_v4
-    monkeypatch.setattr(store_schema, "_MIGRATIONS", tuple(migrations))
+    replace_step(monkeypatch, 4, broken_v4)
     with Store.open(path) as store:
         assert store.path is None  # the old schema cannot be read by this version
     # The v3 step ran before the failure, and none of it stayed.
@@ -253,9 +259,7 @@ async def test_the_reader_shows_the_upgrade_on_its_status_line_until_it_ends(
         release.wait(10)  # the upgrade lasts until the test has seen what the reader shows
         rebuild(conn)
 
-    migrations = list(store_schema._MIGRATIONS)
-    migrations[2] = held_v3
-    monkeypatch.setattr(store_schema, "_MIGRATIONS", tuple(migrations))
+    replace_step(monkeypatch, 3, held_v3)
     text = f"Updating the local database for this version (one-off, {MANY:,} messages)…"
     async with app.run_test(size=(100, 30)) as pilot:
         try:

@@ -240,6 +240,10 @@ class TempMailApp(App[int]):
             self.config = replace(self.config, api_key=event.key, api_key_source=event.found_in)
         self.store_path = event.store_path
         self.store = event.store
+        if self.main.store_notice is not None:
+            # What the opening said (an upgrade, a wait) is over however it ended: a failure
+            # is reported below as the problem.
+            self.main.set_store_baseline(None)
         if event.problem:
             self.notify(event.problem, severity="error", timeout=12, markup=False)
         if event.read_only_notice:

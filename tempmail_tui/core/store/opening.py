@@ -58,13 +58,17 @@ class OpenedStore:
     read_only_reason: str | None = None
 
 
+#: What an ``OpeningNotice`` is about.
+NoticeKind = Literal["upgrading", "upgraded", "waiting", "waited"]
+
+
 @dataclass(frozen=True, slots=True)
 class OpeningNotice:
     """Something to tell the user while the store opens, because it takes a while."""
 
     #: ``upgrading`` before a long migration, ``upgraded`` after it; ``waiting`` while
     #: another process upgrades the store, ``waited`` when that is over.
-    kind: Literal["upgrading", "upgraded", "waiting", "waited"]
+    kind: NoticeKind
     #: One sentence to show as it is.
     text: str
 
@@ -233,9 +237,7 @@ class _Teller:
     def __init__(self, notify: OpeningNotify | None) -> None:
         self._notify = notify
 
-    def __call__(
-        self, kind: Literal["upgrading", "upgraded", "waiting", "waited"], text: str
-    ) -> None:
+    def __call__(self, kind: NoticeKind, text: str) -> None:
         log.info("%s", text)
         if self._notify is None:
             return
