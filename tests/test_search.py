@@ -13,24 +13,12 @@ from tempmail_tui.core.store import SearchHit, Store
 from tempmail_tui.core.store import schema as store_schema
 from tempmail_tui.core.store.search import RANK_WINDOW, search_terms
 
+from .old_store import build_v2_store
 from .test_store import HOSTILE_QUERIES, T0, make_box, make_msg
 
 BOX = "box@example.com"
 
 #: The search index and its triggers as schema 2 made them (no prefix indexes).
-V2_FTS = """
-CREATE VIRTUAL TABLE messages_fts USING fts5 (subject, sender, body, content = '');
-CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, subject, sender, body)
-    VALUES (new.rowid, new.subject, new.from_name || ' ' || new.from_email,
-            coalesce(new.body_text, new.content));
-END;
-CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, subject, sender, body)
-    VALUES ('delete', old.rowid, old.subject, old.from_name || ' ' || old.from_email,
-            coalesce(old.body_text, old.content));
-END;
-"""
 
 
 @pytest.fixture
@@ -197,24 +185,7 @@ def test_searching_reads_no_body(store: Store) -> None:
 
 def test_a_schema_2_store_gains_prefix_indexes_and_keeps_its_mail(tmp_path: Path) -> None:
     path = tmp_path / "v2.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    store_schema._migrate_to_v1(conn)
-    store_schema._migrate_to_v2(conn)
-    for statement in store_schema._split_sql(V2_FTS):
-        conn.execute(statement)
-    conn.execute(
-        "INSERT INTO mailboxes (email, domain, added_at) VALUES (?, ?, ?)",
-        (BOX, "example.com", "2026-01-01T00:00:00+00:00"),
-    )
-    for n, (seen, words) in enumerate([(0, "verification kumquat"), (1, "kumquat"), (0, "x")]):
-        conn.execute(
-            "INSERT INTO messages (id, mailbox, fingerprint, is_seen, received_at, fetched_at,"
-            " is_html, from_name, from_email, to_addr, subject, content)"
-            " VALUES (?, ?, '', ?, ?, ?, 0, 'Sender', 's@example.org', '', ?, 'body')",
-            (f"m{n}", BOX, seen, f"2026-01-0{n + 1}T00:00:00+00:00", "2026-01-05", words),
-        )
-    conn.execute("PRAGMA user_version = 2")
-    conn.close()
+    build_v2_store(path, BOX, [(0, "verification kumquat"), (1, "kumquat"), (0, "x")])
 
     with Store.open(path) as store:
         assert store.has_fts

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
-from tempmail_tui.cli.output import PROG, out, out_json, say
+from tempmail_tui.cli.output import PROG, out, out_json, say, say_opening
 from tempmail_tui.cli.parser import json_flag
 from tempmail_tui.cli.session import settings
 from tempmail_tui.core.format import local_minute
@@ -88,7 +88,9 @@ def run_forget(args: argparse.Namespace) -> int:
     settings(args, keyring=False)
 
     async def work() -> int:
-        async with open_archive(warn=lambda notice: say(f"warning: {notice}")) as archive:
+        async with open_archive(
+            warn=lambda notice: say(f"warning: {notice}"), notice=say_opening
+        ) as archive:
             boxes = await _chosen(archive, args)
             if not boxes:
                 say("no archived mailboxes to forget")
@@ -168,7 +170,9 @@ def run_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
 
     async def work() -> list[SearchHit]:
-        async with open_archive(warn=lambda notice: say(f"warning: {notice}")) as archive:
+        async with open_archive(
+            warn=lambda notice: say(f"warning: {notice}"), notice=say_opening
+        ) as archive:
             return await archive.search(query)
 
     found = asyncio.run(work())
@@ -209,7 +213,9 @@ def run_export(args: argparse.Namespace) -> int:
     settings(args, keyring=False)
 
     async def work() -> list[ExportedMessage]:
-        async with open_archive(warn=lambda notice: say(f"warning: {notice}")) as archive:
+        async with open_archive(
+            warn=lambda notice: say(f"warning: {notice}"), notice=say_opening
+        ) as archive:
             return await _exported(archive, args.target)
 
     messages = asyncio.run(work())

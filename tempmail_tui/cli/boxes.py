@@ -16,6 +16,7 @@ from tempmail_tui.cli.output import (
     out,
     out_json,
     say,
+    say_opening,
     stored_mailbox_record,
 )
 from tempmail_tui.cli.parser import json_flag, label_flag
@@ -60,7 +61,7 @@ def run_boxes(args: argparse.Namespace) -> int:
 
     # No key needed: the settings are loaded for their warnings, and to refuse --demo.
     settings(args, keyring=False)
-    known = known_boxes(warn=lambda notice: say(f"warning: {notice}"))
+    known = known_boxes(warn=lambda notice: say(f"warning: {notice}"), notice=say_opening)
     boxes = [b for b in known.boxes if all(has_label(b.labels, x) for x in args.label or ())]
     now = datetime.now(UTC)
     if args.json:
@@ -171,7 +172,9 @@ def run_label(args: argparse.Namespace) -> int:
     changing = bool(args.labels or args.remove or args.clear)
 
     async def work() -> StoredMailbox:
-        async with open_archive(warn=lambda notice: say(f"warning: {notice}")) as archive:
+        async with open_archive(
+            warn=lambda notice: say(f"warning: {notice}"), notice=say_opening
+        ) as archive:
             box = await archive.mailbox(args.address)
             if box is None:
                 raise UnknownMailboxError(args.address)

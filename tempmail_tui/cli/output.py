@@ -14,7 +14,7 @@ from tempmail_tui.core.sanitize import clean_line
 if TYPE_CHECKING:
     from tempmail_tui.api.models import Mailbox, Message, UnreadableMessage
     from tempmail_tui.core.results import Fetched
-    from tempmail_tui.core.store import StoredMailbox
+    from tempmail_tui.core.store import OpeningNotice, StoredMailbox
 
 PROG = "tempmail-tui"
 
@@ -29,6 +29,13 @@ def say(message: str) -> None:
     # Messages may quote environment values or paths; escapes in them must not reach the terminal.
     clean = "".join(ch if ch.isprintable() else "?" for ch in message)
     print(f"{PROG}: {clean}", file=sys.stderr)
+
+
+def say_opening(notice: OpeningNotice) -> None:
+    """Say what holds up the opening of the store (a long upgrade, or waiting for one)."""
+    # Its end is not said: the command's own output follows at once.
+    if notice.kind in ("upgrading", "waiting"):
+        say(notice.text)
 
 
 def log_pointer() -> str:

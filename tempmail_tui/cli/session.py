@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tempmail_tui.cli.errors import EXIT_USAGE, CliError
-from tempmail_tui.cli.output import PROG, say
+from tempmail_tui.cli.output import PROG, say, say_opening
 from tempmail_tui.core.config import (
     API_KEY_ENV_VAR,
     DEFAULT_BASE_URL,
@@ -71,7 +71,7 @@ def online(args: argparse.Namespace, work: Callable[[Online], Awaitable[int]]) -
     config = settings(args, keyring=True)
 
     async def session() -> int:
-        async with open_mail(config, warn=_warn) as service:
+        async with open_mail(config, warn=_warn, notice=say_opening) as service:
             return await work(Online(config, service))
 
     return asyncio.run(session())

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from tempmail_tui.core.archive import Archive
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.schedule import PollPolicy
-    from tempmail_tui.core.store import Store, StoredMailbox
+    from tempmail_tui.core.store import OpeningNotify, Store, StoredMailbox
     from tempmail_tui.core.store_thread import StoreThread
 
 log = logging.getLogger(__name__)
@@ -99,13 +99,14 @@ class LocalStore:
         self.store.close()
 
 
-def open_local_store(path: Path | None) -> LocalStore:
+def open_local_store(path: Path | None, *, notice: OpeningNotify | None = None) -> LocalStore:
     """Open the store at ``path`` (the shared one by default) for a front end to hold.
 
     Raises StoreError when no store at all can be had; a damaged or read-only one opens,
-    and its condition says so.
+    and its condition says so. ``notice`` hears of a long upgrade before it starts, and of
+    a wait for another process upgrading the store.
     """
-    store = _open_store(path)
+    store = _open_store(path, notice)
     return LocalStore(store, StoreCondition.of(store))
 
 
@@ -145,19 +146,24 @@ def policy_for(config: Config) -> PollPolicy:
     )
 
 
-def _open_store(path: Path | None) -> Store:
+def _open_store(path: Path | None, notice: OpeningNotify | None = None) -> Store:
     """The local store at ``path``, the shared one by default."""
     from tempmail_tui.core.store import Store
 
-    return Store.open(path or paths.store_path())
+    return Store.open(path or paths.store_path(), notify=notice)
 
 
-def known_boxes(*, store_path: Path | None = None, warn: Warn | None = None) -> KnownBoxes:
+def known_boxes(
+    *,
+    store_path: Path | None = None,
+    warn: Warn | None = None,
+    notice: OpeningNotify | None = None,
+) -> KnownBoxes:
     """Read the known mailboxes and unread counts from the store alone, with no request."""
-    store = _open_store(store_path)
+    store = _open_store(store_path, notice)
     try:
-        for notice in StoreCondition.of(store).notices():
-            (warn or log.warning)(notice)
+        for problem in StoreCondition.of(store).notices():
+            (warn or log.warning)(problem)
         return KnownBoxes(store.mailboxes(), store.unread_counts())
     finally:
         store.close()
@@ -174,7 +180,7 @@ def remember_mailbox(mailbox: Mailbox, *, store_path: Path | None = None) -> Non
 
 @contextlib.asynccontextmanager
 async def _store_on_its_thread(
-    store_path: Path | None, warn: Warn | None
+    store_path: Path | None, warn: Warn | None, notice: OpeningNotify | None
 ) -> AsyncIterator[tuple[StoreThread, Store]]:
     """The local store opened on its own thread, its notices said, closed on leaving."""
     from tempmail_tui.core.store_thread import StoreThread
@@ -182,10 +188,10 @@ async def _store_on_its_thread(
     db = StoreThread()
     try:
         # Opening may wait on another process's lock: on the store thread, off this loop.
-        store = await db.run(_open_store, store_path)
+        store = await db.run(_open_store, store_path, notice)
         try:
-            for notice in StoreCondition.of(store).notices():
-                (warn or log.warning)(notice)
+            for problem in StoreCondition.of(store).notices():
+                (warn or log.warning)(problem)
             yield db, store
         finally:
             await db.run(store.close)
@@ -195,12 +201,15 @@ async def _store_on_its_thread(
 
 @contextlib.asynccontextmanager
 async def open_archive(
-    *, store_path: Path | None = None, warn: Warn | None = None
+    *,
+    store_path: Path | None = None,
+    warn: Warn | None = None,
+    notice: OpeningNotify | None = None,
 ) -> AsyncIterator[Archive]:
     """The archive use cases on the local store alone: no key, no request."""
     from tempmail_tui.core.archive import Archive
 
-    async with _store_on_its_thread(store_path, warn) as (db, store):
+    async with _store_on_its_thread(store_path, warn, notice) as (db, store):
         # No service here: nothing in memory holds the box, so nothing to drop.
         yield Archive(store, db, forgotten=lambda email: None)
 
@@ -212,10 +221,12 @@ async def open_mail(
     retries: int = 3,
     store_path: Path | None = None,
     warn: Warn | None = None,
+    notice: OpeningNotify | None = None,
 ) -> AsyncIterator[MailService]:
     """A mail service on the configured API and the local store, closed on leaving.
 
-    ``retries`` is how often the client repeats a failed GET before reporting it. Raises
+    ``retries`` is how often the client repeats a failed GET before reporting it; ``warn``
+    and ``notice`` are as for ``known_boxes`` and ``open_local_store``. Raises
     NoApiKeyError before anything is opened when the settings hold no key.
     """
     if config.api_key is None:
@@ -224,7 +235,7 @@ async def open_mail(
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.render import HtmlRenderer
 
-    async with _store_on_its_thread(store_path, warn) as (db, store):
+    async with _store_on_its_thread(store_path, warn, notice) as (db, store):
         client = TempMailClient(
             config.api_key, base_url=config.base_url, timeout=config.timeout, retries=retries
         )

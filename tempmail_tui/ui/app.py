@@ -28,7 +28,7 @@ from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
 from tempmail_tui.ui.keys import bindings_in_force, keys_shown
 from tempmail_tui.ui.screens.main_keys import KEYS
-from tempmail_tui.ui.startup import Bootstrapped, prepare
+from tempmail_tui.ui.startup import Bootstrapped, StoreOpening, prepare
 
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
@@ -211,7 +211,7 @@ class TempMailApp(App[int]):
     def bootstrap(self) -> None:
         """Slow start-up steps (keyring, SQLite, the demo sandbox) in a thread."""
         # It only computes and posts: `_bootstrapped` assigns, on the UI thread (ui/events.py).
-        started = prepare(self.config, self.store_path, demo=self.demo)
+        started = prepare(self.config, self.store_path, demo=self.demo, post=self.post_message)
         if not self.post_message(started):
             # The app is closing and no handler will take these over: let them go here.
             if started.store is not None:
@@ -220,6 +220,15 @@ class TempMailApp(App[int]):
                 started.demo.close()
         # Warm what the first opened message needs, here rather than on the user's Enter.
         import tempmail_tui.core.extract  # noqa: F401
+
+    @on(StoreOpening)
+    def _store_opening(self, event: StoreOpening) -> None:
+        """Say what holds the store up (a one-off upgrade) on the status line until it ends."""
+        notice = event.notice
+        waits = notice.kind in ("upgrading", "waiting")
+        self.main.set_store_baseline(notice.text if waits else None)
+        if notice.kind != "waited":
+            self.notify(notice.text, timeout=8, markup=False)
 
     @on(Bootstrapped)
     @guarded("Starting up")
@@ -231,6 +240,10 @@ class TempMailApp(App[int]):
             self.config = replace(self.config, api_key=event.key, api_key_source=event.found_in)
         self.store_path = event.store_path
         self.store = event.store
+        if self.main.store_notice is not None:
+            # What the opening said (an upgrade, a wait) is over however it ended: a failure
+            # is reported below as the problem.
+            self.main.set_store_baseline(None)
         if event.problem:
             self.notify(event.problem, severity="error", timeout=12, markup=False)
         if event.read_only_notice:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from tempmail_tui.core.config import Config
 if TYPE_CHECKING:
     from tempmail_tui.core.credentials import KeySource
     from tempmail_tui.core.session import LocalStore
+    from tempmail_tui.core.store import OpeningNotice
     from tempmail_tui.sandbox.server import SandboxServer
 
 
@@ -69,10 +71,24 @@ class Bootstrapped(Message):
     demo: DemoSetup | None = None
 
 
-def prepare(config: Config, store_path: Path | None, *, demo: bool) -> Bootstrapped:
+@dataclass
+class StoreOpening(Message):
+    """What holds up the opening of the store (a long upgrade, a wait for one), to show."""
+
+    notice: OpeningNotice
+
+
+def prepare(
+    config: Config,
+    store_path: Path | None,
+    *,
+    demo: bool,
+    post: Callable[[Message], object] | None = None,
+) -> Bootstrapped:
     """Do the slow start-up steps (sandbox, SQLite, keyring) and say what they gave.
 
     Runs in a thread and assigns nothing of the app's: the handler of the message does.
+    ``post`` sends the app a ``StoreOpening`` when the store takes long to open.
     """
     from tempmail_tui.core import credentials, paths
 
@@ -82,7 +98,7 @@ def prepare(config: Config, store_path: Path | None, *, demo: bool) -> Bootstrap
             config = setup.configure(config)
             store_path = store_path or setup.directory / "store.sqlite3"
         path = store_path or paths.store_path()
-        store, problem, read_only_notice = open_store(path)
+        store, problem, read_only_notice = open_store(path, _poster(post))
         key = config.api_key
         found_in: KeySource | None = None
         keyring_ok, keyring_note = True, ""
@@ -110,12 +126,28 @@ def prepare(config: Config, store_path: Path | None, *, demo: bool) -> Bootstrap
     )
 
 
-def open_store(path: Path) -> tuple[LocalStore | None, str | None, str | None]:
+def _poster(
+    post: Callable[[Message], object] | None,
+) -> Callable[[OpeningNotice], None] | None:
+    """The store's notices, each sent as a ``StoreOpening`` message by ``post``."""
+    if post is None:
+        return None
+    send = post
+
+    def tell(notice: OpeningNotice) -> None:
+        send(StoreOpening(notice))
+
+    return tell
+
+
+def open_store(
+    path: Path, notice: Callable[[OpeningNotice], None] | None = None
+) -> tuple[LocalStore | None, str | None, str | None]:
     """Open the local store: the store (None if it cannot be), a problem, a read-only notice."""
     from tempmail_tui.core.session import open_local_store
 
     try:
-        local = open_local_store(path)
+        local = open_local_store(path, notice=notice)
     except Exception as error:
         return None, f"Could not open the local database {path}: {error}", None
     return local, local.condition.problem, local.condition.read_only

@@ -7,7 +7,12 @@ from tempmail_tui.core.store.errors import (
     StoreFullError,
     StoreReadOnlyError,
 )
-from tempmail_tui.core.store.opening import QUICK_CHECK_MAX_BYTES
+from tempmail_tui.core.store.opening import (
+    MIGRATION_WAIT,
+    QUICK_CHECK_MAX_BYTES,
+    OpeningNotice,
+    OpeningNotify,
+)
 from tempmail_tui.core.store.pollers import OtherPollers, PollerBeat
 from tempmail_tui.core.store.records import MailboxState, StoredMailbox, StoredMessage, SyncResult
 from tempmail_tui.core.store.schema import SCHEMA_VERSION
@@ -17,11 +22,14 @@ from tempmail_tui.core.store.store import LISTING_CACHE_BOXES, Store
 __all__ = [
     "INDEX_MAX_CHARS",
     "LISTING_CACHE_BOXES",
+    "MIGRATION_WAIT",
     "QUICK_CHECK_MAX_BYTES",
     "SCHEMA_VERSION",
     "STORE_FULL_MESSAGE",
     "STORE_READ_ONLY_MESSAGE",
     "MailboxState",
+    "OpeningNotice",
+    "OpeningNotify",
     "OtherPollers",
     "PollerBeat",
     "SearchHit",

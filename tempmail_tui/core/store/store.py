@@ -25,7 +25,7 @@ from tempmail_tui.core.store.mailboxes import (
     upsert_mailbox,
     validate_address,
 )
-from tempmail_tui.core.store.opening import open_store
+from tempmail_tui.core.store.opening import MIGRATION_WAIT, OpeningNotify, open_store
 from tempmail_tui.core.store.plan import SyncPlan, box_view, compare, read_stamps
 from tempmail_tui.core.store.pollers import OtherPollers, PollerBeat, beat, leave
 from tempmail_tui.core.store.records import (
@@ -126,6 +126,8 @@ class Store:
         lock_retries: int = 2,
         clock: Callable[[], datetime] = _utc_now,
         read_only: bool = False,
+        notify: OpeningNotify | None = None,
+        migration_wait: float = MIGRATION_WAIT,
     ) -> Store:
         """Open (creating or repairing) the store at ``path``; never raises.
 
@@ -133,8 +135,17 @@ class Store:
         existing file that cannot be written (read-only file, directory or disk, or
         ``read_only``) is opened for reading and ``read_only_reason`` says why. If the file
         cannot be used at all, the store runs in memory and ``fallback_reason`` says why.
+        ``notify`` hears, before it starts, of an upgrade of the file that may take long, and
+        of a wait (up to ``migration_wait`` seconds) for another process upgrading it.
         """
-        opened = open_store(Path(path), busy_timeout=busy_timeout, clock=clock, read_only=read_only)
+        opened = open_store(
+            Path(path),
+            busy_timeout=busy_timeout,
+            clock=clock,
+            read_only=read_only,
+            notify=notify,
+            migration_wait=migration_wait,
+        )
         return cls(
             opened.conn,
             path=opened.path,
