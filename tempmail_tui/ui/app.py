@@ -221,6 +221,8 @@ class TempMailApp(App[int]):
         # Warm what the first opened message needs, here rather than on the user's Enter.
         import tempmail_tui.core.extract  # noqa: F401
 
+        interpreter.settle_start()
+
     @on(Bootstrapped)
     @guarded("Starting up")
     def _bootstrapped(self, event: Bootstrapped) -> None:
