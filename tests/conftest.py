@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import time
@@ -45,6 +46,17 @@ def _no_log_file_left_open() -> Iterator[None]:
     """A log file configured by one test (the CLI does it) is closed before the next."""
     yield
     logfile.stop()
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_frozen() -> Iterator[None]:
+    """What an app froze out of collections (ui/interpreter.py) is collectable again after it.
+
+    A real run freezes once; a test process starts hundreds of apps, and the garbage frozen
+    with each would never be freed.
+    """
+    yield
+    gc.unfreeze()
 
 
 #: The key of the restartable sandbox.

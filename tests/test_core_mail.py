@@ -14,6 +14,7 @@ import pytest
 
 from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.api.errors import NotFoundError
+from tempmail_tui.api.models import Message
 from tempmail_tui.core.config import Config
 from tempmail_tui.core.mail import MailService
 from tempmail_tui.core.render import HtmlRenderer
@@ -217,6 +218,35 @@ async def test_a_stored_copy_is_used_without_a_request_or_when_the_server_lost_i
     assert lost.message.id == message.id
     with pytest.raises(NotFoundError):
         await service.load_message("doesNotExist123")
+
+
+async def test_opening_writes_the_message_again_only_when_the_server_changed_it(
+    server: SandboxServer, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, store = setup.service, setup.store
+    box, message = await _listed_sample(server, service, "newsletter")
+    written: list[str] = []
+    upsert = store.upsert_message
+
+    def counted(mailbox: str, msg: Message) -> None:
+        written.append(msg.id)
+        upsert(mailbox, msg)
+
+    monkeypatch.setattr(store, "upsert_message", counted)
+    same = await service.load_message(message.id)
+    # Stored as the server has it: not extracted and indexed again, only marked seen.
+    assert written == [] and same.message.is_seen and same.mailbox == box.email
+    assert store.message(message.id).is_seen  # type: ignore[union-attr]
+
+    state = server.state
+    with state._lock:
+        held = state._mailboxes.message_box[message.id]
+        held.messages[message.id] = dataclasses.replace(
+            held.messages[message.id], subject="Corrected subject"
+        )
+    changed = await service.load_message(message.id)
+    assert written == [message.id] and changed.message.subject == "Corrected subject"
+    assert store.message(message.id).subject == "Corrected subject"  # type: ignore[union-attr]
 
 
 # -- deleting ---------------------------------------------------------------------------------

@@ -70,3 +70,35 @@ async def test_cached_lines_match_datatable_across_cursor_moves_and_a_theme_chan
         await pilot.pause()
         mine, plain = drawn(table)
         assert mine == plain
+
+
+def uncached(table: MessageTable) -> list[Strip]:
+    """The visible lines as DataTable draws them with every cache emptied."""
+    lines = []
+    style = table.rich_style
+    width = table.size.width
+    for y in range(table.scroll_offset.y, table.scroll_offset.y + table.size.height):
+        table._line_cache.clear()
+        table._row_render_cache.clear()
+        table._cell_render_cache.clear()
+        table._offset_cache.clear()
+        lines.append(DataTable._render_line(table, y, 0, width, style))
+    return lines
+
+
+async def test_new_mail_goes_on_top_drawn_as_datatable_draws_it() -> None:
+    app = ListApp()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(MessageTable)
+        messages = [stored(n) for n in range(1, 41)]
+        table.show("box@example.com", messages, NOW)
+        await pilot.pause()
+        await pilot.press("down", "down")
+        drawn(table)
+        table.show("box@example.com", [stored(0), *messages], NOW)
+        await pilot.pause()
+        mine = [table._render_line(y, 0, table.size.width, table.rich_style) for y in range(12)]
+        # Every line as with no cache: a cell's render carries its row's index (clicks).
+        assert table.current_id == "m003"
+        assert [row.value for row in table._row_locations] == [m.id for m in [stored(0), *messages]]
+        assert mine == uncached(table)

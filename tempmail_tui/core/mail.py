@@ -75,6 +75,17 @@ def to_sync(store: Store, email: str, listing: MessageList) -> list[Message]:
     return messages
 
 
+def _filed_as(stored: StoredMessage | None, fresh: Message, mailbox: str) -> bool:
+    """Whether the store already holds this very message, live, in this box.
+
+    Writing it again would only extract and index the same text: for a long newsletter,
+    tens of milliseconds of pure Python beside the reader drawing it.
+    """
+    if stored is None or stored.archived or stored.mailbox != mailbox:
+        return False
+    return replace(stored.to_message(), is_seen=fresh.is_seen) == fresh
+
+
 def newest_first(messages: Iterable[Message]) -> tuple[Message, ...]:
     """Messages newest first; stable, so mail of the same second keeps the server's order."""
     return tuple(sorted(messages, key=lambda m: m.received_at, reverse=True))
@@ -458,7 +469,7 @@ class MailService:
                     if isinstance(error, NotFoundError)
                     else f"Could not reach the server ({error.summary}); showing the stored copy."
                 )
-        message, unstored = await self._db.run(self._file_read, message_id, mailbox, fresh)
+        message, unstored = await self._db.run(self._file_read, message_id, mailbox, fresh, stored)
         if message is None:
             message = self._held.opened(message_id, fresh, mailbox)
             if message is None:
@@ -471,11 +482,15 @@ class MailService:
         return LoadedMessage(message, mailbox, notice, server_error)
 
     def _file_read(
-        self, message_id: str, mailbox: str | None, fresh: Message | None
+        self,
+        message_id: str,
+        mailbox: str | None,
+        fresh: Message | None,
+        stored: StoredMessage | None,
     ) -> tuple[StoredMessage | None, StoreError | None]:
         """File a message just read and mark it seen (store thread); the stored copy, or why not."""
         unstored: StoreError | None = None
-        if fresh is not None and mailbox is not None:
+        if fresh is not None and mailbox is not None and not _filed_as(stored, fresh, mailbox):
             try:
                 self.store.upsert_message(mailbox, fresh)
             except StoreError as error:

@@ -221,6 +221,8 @@ class TempMailApp(App[int]):
         # Warm what the first opened message needs, here rather than on the user's Enter.
         import tempmail_tui.core.extract  # noqa: F401
 
+        interpreter.settle_start()
+
     @on(StoreOpening)
     def _store_opening(self, event: StoreOpening) -> None:
         """Say what holds the store up (a one-off upgrade) on the status line until it ends."""

@@ -42,6 +42,9 @@ class SyncPlan:
     now: str
     # The box as the store will read it once the plan is written (None when not asked for).
     view: dict[str, tuple[RowStamp, StoredMessage]] | None
+    # When the stamps were true: the store's count of mail writes and the file's
+    # data_version (see ``Store.plan_sync``).
+    when: tuple[int, int | None] = (-1, None)
 
     @property
     def had_rows(self) -> bool:
@@ -65,6 +68,17 @@ def read_stamps(conn: sqlite3.Connection, mailbox: str) -> dict[str, Stamp]:
             "SELECT id, fingerprint, is_seen, archived, fetched_at FROM messages WHERE mailbox = ?",
             (mailbox,),
         )
+    }
+
+
+def written_stamps(plan: SyncPlan, prints: dict[str, str]) -> dict[str, Stamp]:
+    """The box's row state once the plan is written over the rows it was made from."""
+    if plan.view is None:
+        # Nothing to change (see ``Store.plan_sync``): the rows stay as they were.
+        return plan.stamps
+    return {
+        mid: (prints[mid] if mid in plan.incoming else stamp[0], *stamp[1:4])
+        for mid, (stamp, _) in plan.view.items()
     }
 
 

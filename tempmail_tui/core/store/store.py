@@ -26,7 +26,14 @@ from tempmail_tui.core.store.mailboxes import (
     validate_address,
 )
 from tempmail_tui.core.store.opening import MIGRATION_WAIT, OpeningNotify, open_store
-from tempmail_tui.core.store.plan import SyncPlan, box_view, compare, read_stamps
+from tempmail_tui.core.store.plan import (
+    Stamp,
+    SyncPlan,
+    box_view,
+    compare,
+    read_stamps,
+    written_stamps,
+)
 from tempmail_tui.core.store.pollers import OtherPollers, PollerBeat, beat, leave
 from tempmail_tui.core.store.records import (
     GONE_STATES,
@@ -104,6 +111,11 @@ class Store:
         #: Why the file could only be opened for reading (stored mail shown, nothing new
         #: kept), or None when it is writable.
         self.read_only_reason = read_only_reason
+        # Each box's row state as last planned or written, with when it was true (writes to
+        # the mail by this store, PRAGMA data_version): see plan_sync.
+        self._stamps: dict[str, tuple[int, int | None, dict[str, Stamp]]] = {}
+        # Transactions of this store that may have changed mail (heartbeats do not count).
+        self._mail_writes = 0
         # What PRAGMA data_version said last: it changes when another connection commits.
         self._data_version = self._read_data_version(conn)
         # The mail's own version (see schema.py): heartbeats change data_version only.
@@ -177,14 +189,23 @@ class Store:
 
     # -- transactions -------------------------------------------------------------------
 
-    def _run(self, work: Callable[[sqlite3.Connection], _T], *, write: bool) -> _T:
-        """Run ``work`` in one transaction, retrying when the database stays locked."""
+    def _run(
+        self, work: Callable[[sqlite3.Connection], _T], *, write: bool, mail: bool = True
+    ) -> _T:
+        """Run ``work`` in one transaction, retrying when the database stays locked.
+
+        ``mail=False`` says a write touches no message (the pollers' heartbeats), so the
+        row state held per box stays true (see ``plan_sync``).
+        """
         with self._lock:
             conn = self._conn
             if conn is None:
                 raise StoreError("the local store is closed")
             attempt = 0
             while True:
+                if write and mail:
+                    # Counted before the work: a write that fails half way counts too.
+                    self._mail_writes += 1
                 try:
                     # IMMEDIATE takes the write lock up front: a deferred transaction that
                     # upgrades later can fail with SQLITE_BUSY without waiting at all. A
@@ -341,11 +362,20 @@ class Store:
         key = mailbox.casefold()
 
         def work(conn: sqlite3.Connection) -> SyncPlan:
-            stamps = read_stamps(conn, mailbox)
+            # The box's row state is held from the last plan or write of it while nothing
+            # else wrote mail: this store (its write count) or another connection (the
+            # file's data_version, in this transaction). Otherwise it is read.
+            when = (self._mail_writes, self._read_data_version(conn))
+            held = self._stamps.get(mailbox)
+            if held is not None and when[1] is not None and held[:2] == when:
+                stamps = held[2]
+            else:
+                stamps = read_stamps(conn, mailbox)
+                self._stamps[mailbox] = (*when, stamps)
             stored = {mid: msg for mid, msg in incoming.items() if mid in stamps}
             prints = self._fingerprints(mailbox, stored)
             result = compare(incoming, prints, stamps)
-            plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None)
+            plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None, when)
             if not (view or result.any):
                 return plan
             entries = box_view(conn, plan, self._read_cache.get(key, {}))
@@ -375,12 +405,24 @@ class Store:
                 params[mid] = message_params(mailbox, incoming[mid], prints[mid], plan.now)
             return params[mid]
 
+        held: list[tuple[int, int | None, dict[str, Stamp]]] = []
+
         def work(conn: sqlite3.Connection) -> SyncResult:
+            version = self._read_data_version(conn)
+            # Nothing but this write since the plan (its count was taken as it began).
+            alone = plan.when == (self._mail_writes - 1, version) and version is not None
             written = write_listing(conn, mailbox, incoming, prints, row)
             self._stamp_view(plan, prints)
+            if alone:
+                held.append((self._mail_writes, version, written_stamps(plan, prints)))
             return written
 
-        return self._run(work, write=True)
+        result = self._run(work, write=True)
+        if held:
+            # Kept once committed: a later write of this store or another's makes it stale.
+            with self._lock:
+                self._stamps[mailbox] = held[0]
+        return result
 
     def _stamp_view(self, plan: SyncPlan, prints: dict[str, str]) -> None:
         """Give the plan's rows kept for the next read the fingerprints the write gave them."""
@@ -485,13 +527,13 @@ class Store:
         if self.path is None or self.read_only:
             return None
         now = self._clock()
-        return self._run(lambda conn: beat(conn, poller, now), write=True)
+        return self._run(lambda conn: beat(conn, poller, now), write=True, mail=False)
 
     def leave_poller(self, poller_id: str) -> None:
         """Remove a poller that stops, so the others stop counting it at once."""
         if self.path is None or self.read_only:
             return
-        self._run(lambda conn: leave(conn, poller_id), write=True)
+        self._run(lambda conn: leave(conn, poller_id), write=True, mail=False)
 
     # -- search -------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.strip import Strip
@@ -162,8 +163,8 @@ class MessageTable(DataTable[Text]):
     """Messages of one mailbox, newest first, updated without losing the cursor.
 
     A poll of a large box must not rebuild what did not change: rows are kept per message
-    id with the inputs they were made from, new mail is added and put in date order with
-    ``sort``, and only rows whose inputs changed are redrawn.
+    id with the inputs they were made from, new mail is added and put in its place (see
+    ``_place_rows``), and only rows whose inputs changed are redrawn.
     """
 
     BINDINGS = list(TABLE_KEYS)
@@ -373,10 +374,7 @@ class MessageTable(DataTable[Text]):
         self._views, self._inputs, self._later, self._now = views, inputs, later, now
         self._add_rows(added, stepwise=not shown)
         if shown + added != order:
-            # New mail belongs at the top, and DataTable only appends: put rows in date order.
-            # Each row's flag cell is its own Text object, so its identity gives its place.
-            rank = {id(self._view(key).flags): index for index, key in enumerate(order)}
-            self.sort("flags", key=lambda flags: rank[id(flags)])
+            self._place_rows(order)
         self._order = order
         if gone or added:
             self._restore_cursor(keep)
@@ -459,6 +457,18 @@ class MessageTable(DataTable[Text]):
         elif stepwise or len(now) >= interpreter.LARGE_LOAD:
             # The list is in: if large, what it holds lives on, out of the collector's sweeps.
             interpreter.settle(len(self._views))
+
+    def _place_rows(self, order: list[str]) -> None:
+        """Put the rows in ``order`` (DataTable only appends: new mail goes to the bottom).
+
+        The order is known, so each row's place is set from it: ``sort`` would read every
+        row's cells. Rendered rows are dropped all the same (the update count moves on):
+        each cell's render carries its row's index, which mouse clicks are read from.
+        """
+        rows = {row_key.value: row_key for row_key in self._row_locations}
+        self._row_locations = TwoWayDict({rows[key]: index for index, key in enumerate(order)})
+        self._update_count += 1
+        self.refresh()
 
     def _fill_step(self) -> None:
         """Add the next step of rows of a filling list, once the previous one was painted."""
