@@ -16,6 +16,7 @@ from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.records import SandboxMailbox
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
+from tempmail_tui.ui.widgets.box_groups import GROUP_PREFIX
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 
 from . import scenario
@@ -133,6 +134,11 @@ class SidebarTimes:
 
 async def _sidebar_times(app: TempMailApp, frames: FrameClock, repeats: int) -> SidebarTimes:
     sidebar = app.main.query_one(MailboxList)
+    # The archive's oldest group, closed: what opening one costs.
+    group = [key for key in sidebar.shown_ids() if key.startswith(GROUP_PREFIX)][-1]
+    if group in sidebar.open_groups:
+        sidebar.toggle_group(group)
+        await frames.next_frame(timeout=30)
     tick: list[float] = []
     opened: list[float] = []
     for _ in range(repeats):
@@ -142,10 +148,10 @@ async def _sidebar_times(app: TempMailApp, frames: FrameClock, repeats: int) -> 
         await asyncio.sleep(0.01)
         count = frames.count
         started = time.perf_counter()
-        sidebar.toggle_archive()
+        sidebar.toggle_group(group)
         painted = await frames.next_frame(after=count, timeout=30)
         opened.append(painted - started)
-        sidebar.toggle_archive()
+        sidebar.toggle_group(group)
         await frames.next_frame(timeout=30)
     return SidebarTimes(tick, opened)
 
@@ -322,12 +328,13 @@ def _figures(
         ),
         Figure(
             "archive_sidebar_open_ratio",
-            "Archive sidebar: opening the archive to painted, 2,000 / 20 archived boxes",
+            "Archive sidebar: opening the oldest group to painted, 2,000 / 20 archived boxes",
             round(open_ratio, 3),
             "×",
             1.2,
             detail=(
-                f"toggle_archive to the next frame: {ms(median(bars.open_archive))} ms with "
+                "toggle_group (the oldest group, closed) to the next frame: "
+                f"{ms(median(bars.open_archive))} ms with "
                 f"{built.boxes:,}, {ms(median(few_bars.open_archive))} ms with {FEW}"
             ),
             samples=tuple(bars.open_archive),
