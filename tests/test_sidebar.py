@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -213,3 +214,20 @@ def test_archived_rows_are_made_once_not_every_tick() -> None:
     assert remade == ["old5@x.test"] and changed[1:] == sorted(
         changed[1:], key=lambda r: -r.day.toordinal()
     )  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe"])
+def test_the_local_day_is_astimezones_across_the_zones_changes(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every 13 minutes over a year, in zones whose offset changes by the hour and the half hour.
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        for step in range(0, 366 * 24 * 60, 13):
+            moment = start + timedelta(minutes=step)
+            assert box_groups._local_day(moment) == moment.astimezone().date(), moment
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
