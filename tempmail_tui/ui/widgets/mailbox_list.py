@@ -186,6 +186,11 @@ class MailboxList(OptionList):
         if self.scrollable_content_region.width != self._width:
             self._redraw_rows()
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        """The scrollbar takes columns without a resize: fit the addresses to what is left."""
+        # After the layout that placed it, when the content region knows its new width.
+        self.call_after_refresh(self.on_resize)
+
     # Showing ---------------------------------------------------------------------------
 
     def show(
