@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.binding import Binding
+from textual.events import Key
 from textual.widgets import Button
 
 from tempmail_tui.core.config import KEY_ACTIONS
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import ConfirmDialog, LinksDialog
-from tempmail_tui.ui.screens.first_frame import FirstFrame
+from tempmail_tui.ui.screens.first_frame import FirstFrame, HeldKeys
 from tempmail_tui.ui.screens.help import HelpBody, HelpScreen
 from tempmail_tui.ui.screens.main import KEYS
 from tempmail_tui.ui.widgets.reader import ReaderPane
@@ -396,3 +398,60 @@ def test_the_first_frame_loads_no_list_reader_store_or_network_module() -> None:
         "keyring",
     }
     assert not late & loaded, sorted(late & loaded)
+
+
+def test_held_keys_quit_at_once_and_give_the_rest_back_in_order() -> None:
+    # config.toml moved quit to x: x quits on the first frame too; q is then a plain key.
+    keys = [Binding("x", "quit", "Quit"), Binding("n", "new_box", "New box")]
+    held = HeldKeys.for_keys(keys)
+    assert all(held.quits(Key(key, None)) for key in ("x", "ctrl+c", "ctrl+q"))
+    assert not held.quits(Key("q", "q")) and not held.quits(Key("n", "n"))
+    typed = [Key("n", "n"), Key("question_mark", "?"), Key("ctrl+p", None)]
+    for key in typed:
+        held.keep(key)
+    replayed = held.release()
+    assert [(key.key, key.character) for key in replayed] == [
+        ("n", "n"),
+        ("question_mark", "?"),
+        ("ctrl+p", None),
+    ]
+    # Fresh events: the originals have been through the app's dispatch.
+    assert all(new is not old for new, old in zip(replayed, typed, strict=True))
+    assert held.released and held.release() == []
+
+
+def held_first_frame(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[TempMailApp, Callable[[], object]]:
+    """An app that paints the first frame and stays on it until the returned call is made."""
+    plain = make_app(sandbox, tmp_path)
+    app = TempMailApp(plain.config, store_path=plain.store_path, first_frame=True)
+    original = TempMailApp._after_first_paint
+    monkeypatch.setattr(TempMailApp, "_after_first_paint", lambda self: None)
+    return app, lambda: app.call_later(original, app)
+
+
+async def test_keys_typed_on_the_first_frame_reach_the_main_screen(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, go_on = held_first_frame(sandbox, tmp_path, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b", "question_mark")
+        assert isinstance(app.screen, FirstFrame)
+        go_on()
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        # Both, in order: b hid the sidebar before ? opened the help over the main screen.
+        assert app.main.has_class("-no-sidebar")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main, what="help closed")
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_quit_keys_quit_on_the_first_frame(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    app, _ = held_first_frame(sandbox, tmp_path, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(key)
+        await wait_for(pilot, lambda: app._exit, what="the app ending")
+    assert app._main is None  # it ended at once, without loading the main screen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -71,11 +72,10 @@ async def test_closed_groups_build_no_options_so_2000_boxes_cost_what_20_do(
         await pilot.pause()
         # The live boxes, one header per day, and the boxes of the newest day: no others.
         assert bar.option_count == 20 + days + newest
+        # Each once, fitted to the width the scroll bar coming with them leaves.
         assert len(built) == 20 + newest
         assert bar.open_groups == [day_key(0)]
-        # A second of ticking (the same rows again) builds nothing, once the width is
-        # settled (the scroll bar that came with the rows took two cells).
-        bar.show(rows, today=TODAY)
+        # A second of ticking (the same rows again) builds nothing.
         built.clear()
         bar.show(rows, today=TODAY)
         assert built == []
@@ -213,3 +213,35 @@ def test_archived_rows_are_made_once_not_every_tick() -> None:
     assert remade == ["old5@x.test"] and changed[1:] == sorted(
         changed[1:], key=lambda r: -r.day.toordinal()
     )  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe"])
+def test_the_local_day_is_astimezones_across_the_zones_changes(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every 13 minutes over a year, in zones whose offset changes by the hour and the half hour.
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        for step in range(0, 366 * 24 * 60, 13):
+            moment = start + timedelta(minutes=step)
+            assert box_groups._local_day(moment) == moment.astimezone().date(), moment
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+
+
+async def test_addresses_are_fitted_again_when_the_scroll_bar_comes() -> None:
+    # Enough boxes to need a scroll bar, with addresses longer than the list is wide: the
+    # bar takes two cells without a resize, and the addresses must fit what is left.
+    rows = [live(f"a-rather-long-name-{i:02}@longdomain.example") for i in range(30)]
+    async with Sidebar().run_test(size=(40, 30)) as pilot:
+        bar = pilot.app.query_one(MailboxList)
+        bar.show(rows, today=TODAY)
+        await pilot.pause()
+        await pilot.pause()
+        assert bar.show_vertical_scrollbar
+        width = bar.scrollable_content_region.width
+        first = str(bar.get_option_at_index(0).prompt).split("\n")[0]
+        assert len(first) <= width and first.endswith("@longdomain.example"), (first, width)

@@ -2,100 +2,139 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from tempmail_tui.cli import archive, auth, boxes, mail, run, sandbox, wait
-from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, failure_of
+from tempmail_tui.cli.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    CliError,
+    failure_of,
+)
 from tempmail_tui.cli.output import log_pointer, say
-from tempmail_tui.cli.parser import Command, Handler, build_parser
+from tempmail_tui.cli.parser import Command, Handler, build_parser, reader_parser
 from tempmail_tui.cli.tui import Reader, run_tui
 from tempmail_tui.core import logfile
 from tempmail_tui.errors import TempMailError
 
 # Heavy libraries (textual, httpx, keyring, html2text, starlette, SQLite) are imported only
-# inside the command that needs them, so --help and the small commands start fast.
+# inside the command that needs them, so --help and the small commands start fast; the
+# command modules themselves load only when a command is named (the reader needs none).
 
 __all__ = ["COMMANDS", "Reader", "main"]
 
 log = logging.getLogger(__name__)
 
+
+def _in(module: str, name: str) -> Callable[..., Any]:
+    """``name`` in the command module ``module``, imported on the first call."""
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)(*args)
+
+    call.__qualname__ = call.__name__ = f"{module}.{name}"
+    return call
+
+
 #: Every subcommand, in --help order.
 COMMANDS: list[Command] = [
     Command(
-        "sandbox", "run the local fake Temp Mail API server", sandbox.add_arguments, sandbox.run
+        "sandbox",
+        "run the local fake Temp Mail API server",
+        _in("sandbox", "add_arguments"),
+        _in("sandbox", "run"),
     ),
-    Command("auth", "manage the API key: set, status, clear", auth.add_arguments),
-    Command("new", "create a random mailbox and print its address", boxes.add_new, boxes.run_new),
+    Command("auth", "manage the API key: set, status, clear", _in("auth", "add_arguments")),
+    Command(
+        "new",
+        "create a random mailbox and print its address",
+        _in("boxes", "add_new"),
+        _in("boxes", "run_new"),
+    ),
     Command(
         "boxes",
         "list the mailboxes this machine knows, with state and expiry",
-        boxes.add_boxes,
-        boxes.run_boxes,
+        _in("boxes", "add_boxes"),
+        _in("boxes", "run_boxes"),
     ),
     Command(
         "messages",
         "list a mailbox's messages (id, time, sender, subject)",
-        mail.add_messages,
-        mail.run_messages,
+        _in("mail", "add_messages"),
+        _in("mail", "run_messages"),
     ),
     Command(
-        "wait", "wait for a new message in a mailbox and print it", wait.add_wait, wait.run_wait
+        "wait",
+        "wait for a new message in a mailbox and print it",
+        _in("wait", "add_wait"),
+        _in("wait", "run_wait"),
     ),
     Command(
         "code",
         "wait for a new message and print only its verification code",
-        wait.add_code,
-        wait.run_code,
+        _in("wait", "add_code"),
+        _in("wait", "run_code"),
     ),
     Command(
         "link",
         "wait for a new message and print only its action link",
-        wait.add_waiting,
-        wait.run_link,
+        _in("wait", "add_waiting"),
+        _in("wait", "run_link"),
     ),
     Command(
         "run",
         "create a mailbox, run a command with its address, print the code it was sent",
-        run.add_run,
-        run.run_run,
+        _in("run", "add_run"),
+        _in("run", "run_run"),
     ),
-    Command("read", "print a message: headers and text, or JSON", mail.add_read, mail.run_read),
     Command(
-        "save", "save a message's attachments and print each path", mail.add_save, mail.run_save
+        "read",
+        "print a message: headers and text, or JSON",
+        _in("mail", "add_read"),
+        _in("mail", "run_read"),
     ),
-    Command("rm", "delete a message", mail.add_rm, mail.run_rm),
+    Command(
+        "save",
+        "save a message's attachments and print each path",
+        _in("mail", "add_save"),
+        _in("mail", "run_save"),
+    ),
+    Command("rm", "delete a message", _in("mail", "add_rm"), _in("mail", "run_rm")),
     Command(
         "rm-box",
         "delete a mailbox, or every live one with a label (its stored mail stays readable)",
-        boxes.add_rm_box,
-        boxes.run_rm_box,
+        _in("boxes", "add_rm_box"),
+        _in("boxes", "run_rm_box"),
     ),
     Command(
         "label",
         "show or change a mailbox's labels on this machine (no request)",
-        boxes.add_label,
-        boxes.run_label,
+        _in("boxes", "add_label"),
+        _in("boxes", "run_label"),
     ),
     Command(
         "forget",
         "remove archived mailboxes and their stored mail from this machine",
-        archive.add_forget,
-        archive.run_forget,
+        _in("archive", "add_forget"),
+        _in("archive", "run_forget"),
     ),
     Command(
         "search",
         "search the stored mail of every box, as the reader's f does (no request)",
-        archive.add_search,
-        archive.run_search,
+        _in("archive", "add_search"),
+        _in("archive", "run_search"),
     ),
     Command(
         "export",
         "write a box's (or one message's) stored mail as JSON or a reconstructed mbox",
-        archive.add_export,
-        archive.run_export,
+        _in("archive", "add_export"),
+        _in("archive", "run_export"),
     ),
 ]
 
@@ -106,13 +145,14 @@ def main(argv: Sequence[str] | None = None, *, reader: Reader | None = None) -> 
     ``reader`` runs the Textual reader when no command is named; the console script
     (tempmail_tui/console.py) provides it, so the command line never imports the UI.
     """
-    parser = build_parser(COMMANDS)
     try:
-        try:
-            args = parser.parse_args(argv)
-        except SystemExit as exc:
-            # --help and --version print and "exit"; report their status instead.
-            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        args = _reader_args(argv)
+        if args is None:
+            try:
+                args = build_parser(COMMANDS).parse_args(argv)
+            except SystemExit as exc:
+                # --help and --version print and "exit"; report their status instead.
+                return exc.code if isinstance(exc.code, int) else EXIT_USAGE
         args.log_setup = logfile.configure(logfile.chosen_log_path(args.log, os.environ))
         log.debug("command line: %s", args.command or "(reader)")
         handler: Handler | None = getattr(args, "handler", None)
@@ -136,3 +176,15 @@ def main(argv: Sequence[str] | None = None, *, reader: Reader | None = None) -> 
         log.critical("unexpected error", exc_info=exc)
         say(f"unexpected error ({type(exc).__name__}){log_pointer()}; please report it")
         return EXIT_FAILURE
+
+
+def _reader_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The options if they name no command (the reader), read without the commands' parsers.
+
+    None for anything else (a command, --help, --version, a mistake): the full parser, whose
+    command modules cost ~25 ms to load and build, then runs it or says what is wrong.
+    """
+    try:
+        return reader_parser().parse_args(argv)
+    except CliError:
+        return None

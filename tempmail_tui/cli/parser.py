@@ -50,6 +50,35 @@ def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _global_options(parser)
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    for command in commands:
+        sub = subparsers.add_parser(
+            command.name,
+            help=command.help,
+            description=command.help,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if command.run is not None:
+            sub.set_defaults(handler=command.run)
+        command.add_arguments(sub)
+    return parser
+
+
+def reader_parser() -> argparse.ArgumentParser:
+    """The global options alone: enough for the reader, with no command module loaded.
+
+    It knows no --help, --version or command, so anything else is a usage error here and
+    goes to the full parser (build_parser), which runs it or says what is wrong.
+    """
+    parser = _Parser(prog=PROG, add_help=False)
+    _global_options(parser)
+    parser.set_defaults(command=None)
+    return parser
+
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    """Declare the options that come before any command (and alone, for the reader)."""
     parser.add_argument(
         "--base-url",
         metavar="URL",
@@ -81,18 +110,6 @@ def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
         help="write a detailed log (requests, poll decisions, errors with tracebacks) to FILE "
         f"[env {logfile.LOG_ENV_VAR}; default: errors only, to {paths.log_path()}]",
     )
-    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
-    for command in commands:
-        sub = subparsers.add_parser(
-            command.name,
-            help=command.help,
-            description=command.help,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        if command.run is not None:
-            sub.set_defaults(handler=command.run)
-        command.add_arguments(sub)
-    return parser
 
 
 def _epilog() -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.dom import DOMNode
@@ -27,6 +27,7 @@ from tempmail_tui.ui.desktop import has_display, notify_desktop
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.host import MailHost
 from tempmail_tui.ui.keys import bindings_in_force, keys_shown
+from tempmail_tui.ui.screens.first_frame import FirstFrame, HeldKeys, KeysReleased
 from tempmail_tui.ui.screens.main_keys import KEYS
 from tempmail_tui.ui.startup import Bootstrapped, StoreOpening, prepare
 
@@ -89,6 +90,8 @@ class TempMailApp(App[int]):
         # Loaded after the first frame (see on_mount), or on first use.
         self._main: MainScreen | None = None
         self._keys_in_force, self._key_notes = bindings_in_force(KEYS, config.keys)
+        #: Keys typed while the first frame shows, for the main screen (None: no first frame).
+        self.held_keys: HeldKeys | None = None
         self._terminal_title = ""
         #: The one-line cause if an unexpected error ended the app.
         self.crash: str | None = None
@@ -132,9 +135,27 @@ class TempMailApp(App[int]):
         """The first frame (panes and footer), or the main screen where nothing is painted."""
         if not self._paints_first_frame():
             return self.main
-        from tempmail_tui.ui.screens.first_frame import FirstFrame
-
+        self.held_keys = HeldKeys.for_keys(self._keys_in_force)
         return FirstFrame(self._keys_in_force)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Hold the keys typed on the first frame (the quit keys quit) until the main screen."""
+        held = self.held_keys
+        if held is None or held.released or not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+        elif held.quits(event):
+            self.exit()
+        else:
+            held.keep(event)
+
+    @on(KeysReleased)
+    async def _replay_held_keys(self, _: KeysReleased) -> None:
+        """Give the main screen the keys typed on the first frame, in order, as if typed now."""
+        if self.held_keys is None:
+            return
+        # Dispatched here, not posted: a key typed since is behind them in the queue.
+        for key in self.held_keys.release():
+            await super().on_event(key)
 
     def on_mount(self) -> None:
         """After the first frame: load the main screen, then open the store and find the key."""
@@ -206,6 +227,9 @@ class TempMailApp(App[int]):
             # Pushed, not switched: Textual cannot switch away from the default screen. The
             # first frame stays under it, a few idle widgets, never shown again.
             await self.push_screen(self.main)
+        if self.held_keys is not None:
+            # After the main screen's own mount and focus calls, which are queued already.
+            self.main.call_later(self.post_message, KeysReleased())
 
     @work(thread=True)
     def bootstrap(self) -> None:

@@ -377,3 +377,27 @@ def test_journey(
     for path in (tmp_path / "app").rglob("*"):
         if path.is_file():
             assert API_KEY.encode() not in path.read_bytes(), f"the API key is in {path}"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_a_key_typed_as_the_first_frame_shows_is_not_lost(
+    installed: Installed, sandbox: Sandbox, tmp_path: Path, width: int, height: int
+) -> None:
+    """? typed the moment the first frame's footer shows opens the help once the reader is up."""
+    env = isolated_env(tmp_path / "app")
+    env.update(TEMPMAIL_BASE_URL=sandbox.base_url, TEMPMAIL_API_KEY=API_KEY)
+    term = spawn([str(installed.script)], env, tmp_path, width, height)
+    try:
+        # The first frame's status line, with the footer's keys under it.
+        step(term, "Starting…", "the first frame", timeout=40)
+        term.send("?")
+        step(term, "Esc, q or ? closes", "the help screen, opened by the early ?")
+        term.send("escape")
+        term.wait_gone("Esc, q or ? closes", what="the closed help screen")
+        term.send("q")
+        status = term.wait_exit(20)
+        assert status == 0, f"exit status {status}; screen:\n{term.dump()}"
+    finally:
+        term.close()
+    assert not logged_failures(tmp_path / "app"), "\n".join(logged_failures(tmp_path / "app"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -118,10 +117,13 @@ def same_rows(a: Sequence[BoxRow], b: Sequence[BoxRow]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
-@functools.lru_cache(maxsize=4096)
 def _local_day(moment: datetime) -> date:
-    """The local day of a moment (remembered: this runs every second for every old box)."""
-    return moment.astimezone().date()
+    """The local day of a moment, straight from its timestamp (no local datetime is made).
+
+    A third of the cost of ``astimezone().date()``, which was a third of reading a year of
+    boxes into rows.
+    """
+    return date.fromtimestamp(moment.timestamp())
 
 
 #: Archived boxes of the last this many days are grouped by day; older ones by month, so a

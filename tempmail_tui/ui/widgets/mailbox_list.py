@@ -183,6 +183,15 @@ class MailboxList(OptionList):
 
     def on_resize(self) -> None:
         """Fit the addresses to the new width."""
+        if self._width_for(self._shown) != self._width:
+            self._redraw_rows()
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        """The scroll bar takes columns without a resize: fit the addresses to what is left."""
+        # Only if _width_for guessed wrong (after the layout that placed the bar).
+        self.call_after_refresh(self._check_width)
+
+    def _check_width(self) -> None:
         if self.scrollable_content_region.width != self._width:
             self._redraw_rows()
 
@@ -233,7 +242,7 @@ class MailboxList(OptionList):
                 group_of[option_id] = group.key
                 wanted.append((option_id, row))
         self._email_of, self._group_of = email_of, group_of
-        width = self.scrollable_content_region.width
+        width = self._width_for(wanted)
         if wanted != self._shown or width != self._width:
             self._redraw(wanted, width)
         self._keep(keep, keep_email, bool(rows))
@@ -245,6 +254,19 @@ class MailboxList(OptionList):
         # Setting a border title repaints the whole list, and this runs every second.
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
+
+    def _width_for(self, wanted: list[Shown]) -> int:
+        """The width the options will have: less the scroll bar's if they will overflow."""
+        # Fitted once for the bar that is coming, not once before it and again after.
+        region = self.scrollable_content_region
+        bar = self.styles.scrollbar_size_vertical
+        if self.styles.overflow_y != "auto":
+            return region.width
+        width = region.width + (bar if self.show_vertical_scrollbar else 0)
+        lines = sum(
+            1 if isinstance(source, Header) else 3 if source.labels else 2 for _, source in wanted
+        )
+        return width - bar if lines > region.height else width
 
     def _groups_of(self, archived: list[BoxRow], today: date) -> list[Group]:
         """The archive's groups, made again only when its rows, the grouping or the day change."""
