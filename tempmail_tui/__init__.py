@@ -28,26 +28,6 @@ if TYPE_CHECKING:
         WaitTimedOut,
     )
 
-#: The names ``tempmail_tui`` lends from ``tempmail_tui.automation`` on first use.
-_API = frozenset(
-    {
-        "ApiError",
-        "AsyncBox",
-        "AsyncMessage",
-        "AsyncTempMail",
-        "Box",
-        "Message",
-        "NoApiKeyError",
-        "NotFoundError",
-        "SessionClosedError",
-        "TempMail",
-        "TempMailError",
-        "UsageError",
-        "WaitStopped",
-        "WaitTimedOut",
-    }
-)
-
 __all__ = [
     "ApiError",
     "AsyncBox",
@@ -65,6 +45,9 @@ __all__ = [
     "WaitTimedOut",
     "__version__",
 ]
+
+#: The names ``tempmail_tui`` lends from ``tempmail_tui.automation`` on first use.
+_API = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str) -> Any:
