@@ -159,7 +159,7 @@ class MainScreen(MailActions, MailPolling):
         )
         self.messages[message.id] = message
         if was_unread and message.mailbox in self.unread:
-            self.unread[message.mailbox] = max(0, self.unread[message.mailbox] - 1)
+            self.set_unread(message.mailbox, max(0, self.unread[message.mailbox] - 1))
         if message.mailbox == self.query_one(MessageTable).mailbox:
             self.query_one(MessageTable).show(message.mailbox, self._ordered(), self.host.clock())
         self.refresh_sidebar()

@@ -220,8 +220,8 @@ class MailPolling(MailView):
         self.request_succeeded(result.email)
         marks_changed = self._note_unreadable(result.email, result.unreadable)
         if result.changed and result.messages is not None:
-            self.unread[result.email] = sum(
-                1 for m in result.messages if not m.is_seen and not m.archived
+            self.set_unread(
+                result.email, sum(1 for m in result.messages if not m.is_seen and not m.archived)
             )
             if result.email == self.watched_email():
                 self.show_messages(result.email, result.messages)
@@ -393,6 +393,6 @@ class MailPolling(MailView):
             return
         if self.query_one(MessageTable).mailbox != email:
             return  # the user moved to another box meanwhile
-        self.unread[email] = sum(1 for m in messages if not m.is_seen and not m.archived)
+        self.set_unread(email, sum(1 for m in messages if not m.is_seen and not m.archived))
         self.show_messages(email, messages)
         self.refresh_sidebar()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,8 +65,12 @@ class MailView(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.boxes: list[StoredMailbox] = []
-        self.unread: dict[str, int] = {}
+        self._boxes: list[StoredMailbox] = []
+        # The boxes in state "live" (some may have expired since): the rest never come back.
+        self._live_state: list[StoredMailbox] = []
+        self._unread: dict[str, int] = {}
+        # Bumped on every change of the unread counts: the sidebar's archive is kept by it.
+        self._unread_version = 0
         self.messages: dict[str, StoredMessage] = {}
         # Current failures by cause (a box, or the action that failed), oldest first: the
         # status line shows the newest, and each goes when its own cause is gone.
@@ -94,6 +98,32 @@ class MailView(Screen[None]):
     # State helpers ---------------------------------------------------------------------
 
     @property
+    def boxes(self) -> list[StoredMailbox]:
+        """The known mailboxes, as last read from the store."""
+        return self._boxes
+
+    @boxes.setter
+    def boxes(self, boxes: list[StoredMailbox]) -> None:
+        self._boxes = boxes
+        self._live_state = [b for b in boxes if b.state == "live"]
+
+    @property
+    def unread(self) -> Mapping[str, int]:
+        """Unread messages per address (changed through set_unread, so the sidebar knows)."""
+        return self._unread
+
+    @unread.setter
+    def unread(self, counts: dict[str, int]) -> None:
+        self._unread = counts
+        self._unread_version += 1
+
+    def set_unread(self, email: str, count: int) -> None:
+        """Set one box's unread count."""
+        if self._unread.get(email) != count:
+            self._unread[email] = count
+            self._unread_version += 1
+
+    @property
     def selected_email(self) -> str | None:
         """The address of the mailbox selected in the sidebar."""
         return self.query_one(MailboxList).selected_email
@@ -111,11 +141,7 @@ class MailView(Screen[None]):
     def live_boxes(self) -> list[StoredMailbox]:
         """Mailboxes that can still receive mail."""
         now = self.host.clock()
-        return [
-            b
-            for b in self.boxes
-            if b.state == "live" and not (b.expire_at is not None and b.is_expired(now))
-        ]
+        return [b for b in self._live_state if not (b.expire_at is not None and b.is_expired(now))]
 
     def is_live(self, email: str) -> bool:
         """Whether a box can still get mail: only those are ever asked about on the server."""
@@ -178,9 +204,9 @@ class MailView(Screen[None]):
         """Forget the failure of one action (it has just worked)."""
         self._forget(lambda p: p is self._problems.get(action))
 
-    def _forget_gone_boxes(self) -> None:
+    def _forget_gone_boxes(self, live_boxes: list[StoredMailbox]) -> None:
         """Forget failed checks of boxes no longer live (archived, expired, renamed)."""
-        live = {b.email for b in self.live_boxes()}
+        live = {b.email for b in live_boxes}
         self._forget(lambda p: p.box is not None and p.box not in live)
 
     def _forget(self, gone: Callable[[Problem], bool]) -> None:
@@ -220,15 +246,17 @@ class MailView(Screen[None]):
 
     def refresh_sidebar(self, select: str | None = None) -> None:
         """Redraw the sidebar and tell the scheduler which boxes are live."""
-        self._forget_gone_boxes()
+        live = self.live_boxes()
+        self._forget_gone_boxes(live)
         now = self.host.clock()
-        rows = self._sidebar_rows.rows(self.boxes, self.unread, now)
+        made = self._sidebar_rows
+        made.rows(self.boxes, self.unread, now, self._unread_version)
         sidebar = self.query_one(MailboxList)
-        sidebar.show(rows, select=select, today=now.astimezone().date())
+        sidebar.show_parts(made.live, made.archived, select=select, today=now.astimezone().date())
         scheduler = self.host.scheduler
-        scheduler.set_boxes([BoxInfo(b.email, b.expire_at) for b in self.live_boxes()])
+        scheduler.set_boxes([BoxInfo(b.email, b.expire_at) for b in live])
         scheduler.select(self.watched_email())
-        self.update_title()
+        self.update_title(live)
 
     def watched_email(self) -> str | None:
         """The box polled at the fast rate: the selected one, or on a group's header the
@@ -237,10 +265,10 @@ class MailView(Screen[None]):
             return self.query_one(MessageTable).mailbox
         return self.selected_email
 
-    def update_title(self) -> None:
-        """Put the count of unread mail in the terminal's title."""
-        live = {b.email for b in self.live_boxes()}
-        unread = sum(n for email, n in self.unread.items() if email in live)
+    def update_title(self, live: list[StoredMailbox] | None = None) -> None:
+        """Put the count of unread mail (in the live boxes) in the terminal's title."""
+        emails = {b.email for b in (self.live_boxes() if live is None else live)}
+        unread = sum(self.unread.get(email, 0) for email in emails)
         self.host.set_terminal_title(f"({unread}) tempmail-tui" if unread else "tempmail-tui")
 
     def show_messages(self, email: str | None, messages: Iterable[StoredMessage]) -> None:

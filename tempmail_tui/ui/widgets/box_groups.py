@@ -64,6 +64,8 @@ class SidebarRows:
 
     A live box's row changes every second (its time left); an archived one's only when its
     record, its unread count or the day does, so a year of them is not rebuilt every second.
+    Given an unread ``version`` (bumped on every change of the counts), a tick on the same
+    box list does not even look at the archived boxes: it walks the live ones only.
     """
 
     def __init__(self) -> None:
@@ -72,23 +74,59 @@ class SidebarRows:
         # The archived rows in the order made and sorted the last time.
         self._unsorted: list[BoxRow] = []
         self._sorted: list[BoxRow] = []
+        #: The live rows and the archived ones (newest first) of the last call.
+        self.live: list[BoxRow] = []
+        self.archived: list[BoxRow] = []
+        # The box list last split, and its boxes in state "live" (the rest never come back).
+        self._boxes: Sequence[StoredMailbox] | None = None
+        self._live_state: list[StoredMailbox] = []
+        # What the archived rows were made from: version of the counts, day, boxes expired.
+        self._basis: tuple[int, date, tuple[int, ...]] | None = None
+        #: How many times the archived boxes were walked (a tick should not).
+        self.archive_walks = 0
 
     def rows(
-        self, boxes: Sequence[StoredMailbox], unread: Mapping[str, int], now: datetime
+        self,
+        boxes: Sequence[StoredMailbox],
+        unread: Mapping[str, int],
+        now: datetime,
+        version: int | None = None,
     ) -> list[BoxRow]:
         """The rows for these boxes now: live ones first, then the newest archived."""
         today = now.astimezone().date()
+        if version is None or boxes is not self._boxes:
+            # Without a version the list may have changed in place: split it again.
+            self._boxes, self._basis = boxes, None
+            self._live_state = [b for b in boxes if b.state == "live"]
         live: list[BoxRow] = []
+        expired: list[int] = []
+        for box in self._live_state:
+            if box.expire_at is not None and box.is_expired(now):
+                # Gone out of use by time: an archived row from now on.
+                expired.append(id(box))
+                continue
+            status = time_left(box.expire_at, now=now)
+            live.append(BoxRow(box.email, unread.get(box.email, 0), status, True, box.labels))
+        basis = (version, today, tuple(expired)) if version is not None else None
+        if basis is None or basis != self._basis:
+            self._archive(boxes, unread, now, today)
+            self._basis = basis
+        self.live = live
+        return live + self.archived
+
+    def _archive(
+        self, boxes: Sequence[StoredMailbox], unread: Mapping[str, int], now: datetime, today: date
+    ) -> None:
+        """Make the archived rows again, reusing each one whose box, count and day are the same."""
+        self.archive_walks += 1
         archived: list[BoxRow] = []
         made: dict[str, tuple[StoredMailbox, int, date, BoxRow]] = {}
         for box in boxes:
             if box.state == "renamed":
                 continue
-            count = unread.get(box.email, 0)
             if box.state == "live" and not (box.expire_at is not None and box.is_expired(now)):
-                status = time_left(box.expire_at, now=now)
-                live.append(BoxRow(box.email, count, status, True, box.labels))
                 continue
+            count = unread.get(box.email, 0)
             seen = self._made.get(box.email)
             if seen is not None and seen[0] is box and seen[1] == count and seen[2] == today:
                 row = seen[3]
@@ -101,7 +139,8 @@ class SidebarRows:
             # Stable: within a day the store's order (newest first) stays.
             self._unsorted = archived
             self._sorted = sorted(archived, key=lambda row: -(row.day or date.min).toordinal())
-        return live + self._sorted
+        # The same list object while nothing changed: the sidebar keeps its groups by it.
+        self.archived = self._sorted
 
 
 def _archived_row(box: StoredMailbox, unread: int, now: datetime) -> BoxRow:

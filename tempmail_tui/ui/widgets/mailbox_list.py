@@ -52,7 +52,11 @@ class MailboxList(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._rows: list[BoxRow] = []
+        # The live rows and the archived ones (newest first) shown.
+        self._live: list[BoxRow] = []
+        self._archived: list[BoxRow] = []
+        # The archived rows the filter kept, and from which rows and words (see _filtered).
+        self._kept: tuple[list[BoxRow], tuple[str, ...], list[BoxRow]] | None = None
         self._today: date | None = None
         # What is shown: (option id, prompt source) per option, and the width it was fitted to.
         self._shown: list[Shown] = []
@@ -201,23 +205,37 @@ class MailboxList(OptionList):
         self, rows: list[BoxRow], *, select: str | None = None, today: date | None = None
     ) -> None:
         """Show these rows (live ones first, as box_rows gives them), keeping the selection."""
-        self._rows = rows
+        split = next((i for i, r in enumerate(rows) if not r.live), len(rows))
+        self.show_parts(rows[:split], rows[split:], select=select, today=today)
+
+    def show_parts(
+        self,
+        live: list[BoxRow],
+        archived: list[BoxRow],
+        *,
+        select: str | None = None,
+        today: date | None = None,
+    ) -> None:
+        """Show the live rows, then the archived ones (newest first), keeping the selection.
+
+        Passing the very same ``archived`` list as the last time tells that the archive did
+        not change: its groups are not made again (a tick walks the live boxes only).
+        """
+        self._live, self._archived = live, archived
         self._today = today
         self._redraw_rows(select)
 
     def _redraw_rows(self, select: str | None = None) -> None:
         """Work out the options from the rows and put in the ones that changed."""
-        rows = self._rows
         option = self.highlighted_option
         keep = select or (option.id if option is not None else None)
         keep_email = self._email_of.get(keep, keep) if keep is not None else None
         words = self._words
-        # The rows come live first: the archived ones are the rest.
-        split = next((i for i, r in enumerate(rows) if not r.live), len(rows))
-        live, archived = rows[:split], rows[split:]
+        live, archived = self._live, self._archived
+        any_rows = bool(live or archived)
         if words:
             live = [r for r in live if matches(r, words)]
-            archived = [r for r in archived if matches(r, words)]
+            archived = self._filtered(archived, words)
         today = self._today or datetime.now().astimezone().date()
         groups = self._groups_of(archived, today)
         opened = {g.key for i, g in enumerate(groups) if (i == 0) != (g.key in self._toggled)}
@@ -245,7 +263,7 @@ class MailboxList(OptionList):
         width = self._width_for(wanted)
         if wanted != self._shown or width != self._width:
             self._redraw(wanted, width)
-        self._keep(keep, keep_email, bool(rows))
+        self._keep(keep, keep_email, any_rows)
         subtitle = f"{len(live)} live"
         if archived:
             subtitle += f" · {len(archived)} archived by {self.grouping}"
@@ -268,10 +286,20 @@ class MailboxList(OptionList):
         )
         return width - bar if lines > region.height else width
 
+    def _filtered(self, archived: list[BoxRow], words: tuple[str, ...]) -> list[BoxRow]:
+        """The archived rows the filter keeps: the same list while the rows and words are."""
+        kept = self._kept
+        if kept is None or kept[0] is not archived or kept[1] != words:
+            kept = (archived, words, [r for r in archived if matches(r, words)])
+            self._kept = kept
+        return kept[2]
+
     def _groups_of(self, archived: list[BoxRow], today: date) -> list[Group]:
         """The archive's groups, made again only when its rows, the grouping or the day change."""
         key = (self.grouping, today)
-        if key != self._groups_key or not same_rows(archived, self._grouped):
+        # The same list object is the same rows (the usual tick); only another one is compared.
+        same = archived is self._grouped or same_rows(archived, self._grouped)
+        if key != self._groups_key or not same:
             self._groups = archive_groups(archived, self.grouping, today)
             self._groups_key, self._grouped = key, archived
         return self._groups
