@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import ConfirmDialog, LabelDialog
 from tempmail_tui.ui.screens.main import MainScreen
-from tempmail_tui.ui.widgets.box_groups import GROUP_PREFIX, fit_address
+from tempmail_tui.ui.widgets.box_groups import GROUP_PREFIX, SidebarRows, fit_address
 
 from .app_helpers import make_app, wait_for
 from .test_app import SIZE, sidebar, table
@@ -431,3 +431,40 @@ async def test_l_labels_a_box_a_bad_label_keeps_the_old_and_t_groups_by_label(
         await pilot.press("escape")
         await wait_for(pilot, lambda: seeded.live in option_ids(app), what="filter cleared")
         assert app.focused is sidebar(app)
+
+
+async def test_reading_an_archived_boxs_mail_updates_its_count_and_ticks_skip_the_archive(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    unseen = replace(_message("m-unseen", seeded.deleted), is_seen=False)
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        store.sync_messages(seeded.deleted, [_message("m-dele", seeded.deleted), unseen])
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(sandbox, app, pilot)
+
+        def prompt() -> str:
+            return str(sidebar(app).get_option(seeded.deleted).prompt)
+
+        assert "1 unread · archived: deleted" in prompt()
+        # Ticks with nothing changed do not walk the archived boxes.
+        walks: list[int] = []
+        real = SidebarRows._archive
+
+        def counting(self: SidebarRows, *args: Any) -> None:
+            walks.append(1)
+            real(self, *args)
+
+        monkeypatch.setattr(SidebarRows, "_archive", counting)
+        for _ in range(3):
+            app.main.refresh_sidebar()
+        assert walks == []
+        # Reading its unread message: the archived box's count goes, at once.
+        sidebar(app).highlighted = index_of(app, seeded.deleted)
+        await wait_for(pilot, lambda: table(app).row_count == 2, what="its mail listed")
+        table(app).focus()
+        table(app).move_cursor(row=[r.value for r in table(app).rows].index("m-unseen"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "unread" not in prompt(), what="count updated")
+        assert walks and prompt().endswith("archived: deleted")

@@ -245,3 +245,85 @@ async def test_addresses_are_fitted_again_when_the_scroll_bar_comes() -> None:
         width = bar.scrollable_content_region.width
         first = str(bar.get_option_at_index(0).prompt).split("\n")[0]
         assert len(first) <= width and first.endswith("@longdomain.example"), (first, width)
+
+
+def count_archive_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the walks over the archived boxes (each returns the archived rows made again)."""
+    walks: list[int] = []
+    real = SidebarRows._archive
+
+    def counting(self: SidebarRows, *args: object) -> None:
+        walks.append(1)
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SidebarRows, "_archive", counting)
+    return walks
+
+
+def test_a_tick_with_the_archive_unchanged_walks_only_the_live_boxes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old = [box(f"old{i}@x.test", "expired", -timedelta(days=i)) for i in range(300)]
+    soon = box("soon@x.test", "live", timedelta(seconds=30))
+    boxes = [box("live@x.test", "live", timedelta(minutes=30)), soon, *old]
+    walks = count_archive_walks(monkeypatch)
+    maker = SidebarRows()
+    maker.rows(boxes, {}, NOW, 1)
+    archived = maker.archived
+    assert len(walks) == 1 and len(archived) == 300
+    for second in range(1, 20):
+        rows = maker.rows(boxes, {}, NOW + timedelta(seconds=second), 1)
+        assert maker.archived is archived and rows[2:] == archived
+    assert len(walks) == 1  # nineteen ticks, no walk over the archive
+    # A live box whose time runs out is archived by the clock, not by the store.
+    rows = maker.rows(boxes, {}, NOW + timedelta(seconds=31), 1)
+    assert len(walks) == 2 and [r.email for r in rows if r.live] == ["live@x.test"]
+    assert any(r.email == "soon@x.test" and r.status == "expired" for r in maker.archived)
+    # A changed unread count (a new version) shows at once; then the ticks are quiet again.
+    rows = maker.rows(boxes, {"old7@x.test": 3}, NOW + timedelta(seconds=32), 2)
+    assert len(walks) == 3 and next(r for r in rows if r.email == "old7@x.test").unread == 3
+    maker.rows(boxes, {"old7@x.test": 3}, NOW + timedelta(seconds=33), 2)
+    assert len(walks) == 3
+    # A new box list (read again from the store), or the next day, is walked again.
+    maker.rows(list(boxes), {"old7@x.test": 3}, NOW + timedelta(seconds=34), 2)
+    maker.rows(list(boxes), {"old7@x.test": 3}, NOW + timedelta(days=1), 2)
+    assert len(walks) == 5
+    # Without a version the counts may have changed in place: every call walks.
+    maker.rows(boxes, {}, NOW, None)
+    maker.rows(boxes, {}, NOW, None)
+    assert len(walks) == 7
+
+
+async def test_the_same_archived_rows_are_not_grouped_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    grouped: list[int] = []
+    real = box_groups.archive_groups
+
+    def counting(*args: object) -> object:
+        grouped.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("tempmail_tui.ui.widgets.mailbox_list.archive_groups", counting)
+    rows = year_of_boxes()
+    lives, archived = rows[:20], rows[20:]
+    async with Sidebar().run_test(size=(40, 30)) as pilot:
+        bar = pilot.app.query_one(MailboxList)
+        bar.show_parts(lives, archived, today=TODAY)
+        await pilot.pause()
+        grouped.clear()  # made once (and for the empty list before it); counted from here
+        for _ in range(5):
+            bar.show_parts([live(r.email) for r in lives], archived, today=TODAY)
+        assert grouped == []
+        bar.set_filter("old1")
+        bar.show_parts(lives, archived, today=TODAY)
+        bar.show_parts(lives, archived, today=TODAY)
+        assert len(grouped) == 1  # the filter's rows are kept while the rows and words are
+        assert bar.border_subtitle == "0 live · 1111 archived by day · filtered"
+        bar.set_filter("")
+        bar.set_grouping("label")
+        assert len(grouped) == 3
+        # Another list with other rows is grouped again.
+        changed = [*archived[:5], gone("new@mailsink.test", 0), *archived[5:]]
+        bar.show_parts(lives, changed, today=TODAY)
+        assert len(grouped) == 4

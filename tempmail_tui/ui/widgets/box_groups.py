@@ -82,8 +82,6 @@ class SidebarRows:
         self._live_state: list[StoredMailbox] = []
         # What the archived rows were made from: version of the counts, day, boxes expired.
         self._basis: tuple[int, date, tuple[int, ...]] | None = None
-        #: How many times the archived boxes were walked (a tick should not).
-        self.archive_walks = 0
 
     def rows(
         self,
@@ -118,7 +116,6 @@ class SidebarRows:
         self, boxes: Sequence[StoredMailbox], unread: Mapping[str, int], now: datetime, today: date
     ) -> None:
         """Make the archived rows again, reusing each one whose box, count and day are the same."""
-        self.archive_walks += 1
         archived: list[BoxRow] = []
         made: dict[str, tuple[StoredMailbox, int, date, BoxRow]] = {}
         for box in boxes:
