@@ -73,6 +73,14 @@ class MailboxList(OptionList):
         self._groups: list[Group] = []
         self._grouped: list[BoxRow] = []
         self._groups_key: tuple[Grouping, date] | None = None
+        # The archive's options last made, and from what (see _archive_part).
+        self._part: (
+            tuple[
+                tuple[list[Group], frozenset[str], bool, frozenset[str]],
+                tuple[list[Shown], dict[str, str], dict[str, str]],
+            ]
+            | None
+        ) = None
         self.border_title = "Mailboxes"
 
     # What is highlighted ---------------------------------------------------------------
@@ -247,18 +255,9 @@ class MailboxList(OptionList):
                 opened.add(homes[0])
         wanted: list[Shown] = [(r.email, r) for r in live]
         email_of = {r.email: r.email for r in live}
-        group_of: dict[str, str] = {}
-        for group in groups:
-            # A filter opens every group it leaves: what it found is in view.
-            collapsed = group.key not in opened and not words
-            wanted.append((group.key, Header(group.title, len(group.rows), collapsed)))
-            if collapsed:
-                continue  # its boxes are not built at all
-            for row in group.rows:
-                option_id = row.email if row.email not in email_of else f"{row.email}\t{group.key}"
-                email_of[option_id] = row.email
-                group_of[option_id] = group.key
-                wanted.append((option_id, row))
+        shown, archived_of, group_of = self._archive_part(groups, opened, bool(words), email_of)
+        wanted += shown
+        email_of.update(archived_of)
         self._email_of, self._group_of = email_of, group_of
         width = self._width_for(wanted)
         if wanted != self._shown or width != self._width:
@@ -272,6 +271,32 @@ class MailboxList(OptionList):
         # Setting a border title repaints the whole list, and this runs every second.
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
+
+    def _archive_part(
+        self, groups: list[Group], opened: set[str], filtered: bool, live: dict[str, str]
+    ) -> tuple[list[Shown], dict[str, str], dict[str, str]]:
+        """The archive's options (headers, the open groups' boxes), the same while its groups,
+        the open ones and the live addresses are: a tick compares them by identity."""
+        key = (groups, frozenset(opened), filtered, frozenset(live))
+        if self._part is not None and self._part[0][0] is groups and self._part[0] == key:
+            return self._part[1]
+        shown: list[Shown] = []
+        email_of: dict[str, str] = {}
+        group_of: dict[str, str] = {}
+        for group in groups:
+            # A filter opens every group it leaves: what it found is in view.
+            collapsed = group.key not in opened and not filtered
+            shown.append((group.key, Header(group.title, len(group.rows), collapsed)))
+            if collapsed:
+                continue  # its boxes are not built at all
+            for row in group.rows:
+                taken = row.email in live or row.email in email_of
+                option_id = f"{row.email}\t{group.key}" if taken else row.email
+                email_of[option_id] = row.email
+                group_of[option_id] = group.key
+                shown.append((option_id, row))
+        self._part = (key, (shown, email_of, group_of))
+        return self._part[1]
 
     def _width_for(self, wanted: list[Shown]) -> int:
         """The width the options will have: less the scroll bar's if they will overflow."""
@@ -313,8 +338,9 @@ class MailboxList(OptionList):
             return header_prompt(source, width)
 
         if [i for i, _ in wanted] == [i for i, _ in self._shown]:
-            for (option_id, source), (_, old) in zip(wanted, self._shown, strict=True):
-                if source != old or width != self._width:
+            for new, (_, old) in zip(wanted, self._shown, strict=True):
+                option_id, source = new
+                if width != self._width or (source is not old and source != old):
                     self.replace_option_prompt(option_id, prompt(source))
         else:
             self.set_options(Option(prompt(source), id=option_id) for option_id, source in wanted)
