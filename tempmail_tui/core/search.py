@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from tempmail_tui.core.labels import has_label
-from tempmail_tui.core.store import SearchHit, Store, StoredMessage
+from tempmail_tui.core.store import SearchHit, Store
 
 #: How many results one search gives at most (the store's own default).
 SEARCH_LIMIT: Final = 200
@@ -46,36 +46,17 @@ def search_archive(
     parsed = parse_query(query)
     if not parsed.labels:
         return store.search(query, limit, offset=offset)
-    boxes = {
-        box.email.casefold()
+    boxes = [
+        box.email
         for box in store.mailboxes()
         if all(has_label(box.labels, label) for label in parsed.labels)
-    }
+    ]
     if not boxes:
         return []
-    found: list[SearchHit]
-    if parsed.words:
-        found = store.search(parsed.words, _LABELLED_LIMIT)
-    else:
-        found = sorted(
-            (hit_of(message) for email in boxes for message in store.messages(email)),
-            key=lambda m: (m.received_at, m.id),
-            reverse=True,
-        )
-    kept = [m for m in found if m.mailbox.casefold() in boxes]
+    if not parsed.words:
+        # Labels alone: the boxes' mail, newest first, paged in SQL and read without bodies.
+        return store.box_hits(boxes, limit, offset=offset)
+    wanted = {email.casefold() for email in boxes}
+    found = store.search(parsed.words, _LABELLED_LIMIT)
+    kept = [m for m in found if m.mailbox.casefold() in wanted]
     return kept[offset : offset + limit]
-
-
-def hit_of(message: StoredMessage) -> SearchHit:
-    """A stored message as a search lists it (without its body)."""
-    return SearchHit(
-        id=message.id,
-        mailbox=message.mailbox,
-        subject=message.subject,
-        from_name=message.from_name,
-        from_email=message.from_email,
-        received_at=message.received_at,
-        is_seen=message.is_seen,
-        is_html=message.is_html,
-        archived=message.archived,
-    )

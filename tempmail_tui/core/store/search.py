@@ -188,3 +188,16 @@ def _like_rows(conn: sqlite3.Connection, query: str, page: Page) -> list[sqlite3
         " ORDER BY m.received_at DESC, m.id LIMIT ? OFFSET ?",
         params,
     ).fetchall()
+
+
+def box_hits(conn: sqlite3.Connection, mailboxes: Sequence[str], page: Page) -> list[SearchHit]:
+    """The mail of these boxes as hits, newest first, one page of it; no body is read."""
+    if not mailboxes:
+        return []
+    marks = ", ".join("?" * len(mailboxes))
+    rows = conn.execute(
+        f"SELECT {_HIT_COLUMNS} FROM messages AS m WHERE m.mailbox IN ({marks})"
+        " ORDER BY m.received_at DESC, m.id DESC LIMIT ? OFFSET ?",
+        [*mailboxes, page.limit, page.offset],
+    ).fetchall()
+    return [_hit(row) for row in rows]

@@ -44,7 +44,13 @@ from tempmail_tui.core.store.records import (
     message_from_row,
     to_db,
 )
-from tempmail_tui.core.store.search import Page, SearchHit, find_messages, search_terms
+from tempmail_tui.core.store.search import (
+    Page,
+    SearchHit,
+    box_hits,
+    find_messages,
+    search_terms,
+)
 from tempmail_tui.core.store.sync import (
     ListingKey,
     RowStamp,
@@ -536,6 +542,13 @@ class Store:
         self._run(lambda conn: leave(conn, poller_id), write=True, mail=False)
 
     # -- search -------------------------------------------------------------------------
+
+    def box_hits(
+        self, mailboxes: Sequence[str], limit: int = 200, *, offset: int = 0
+    ) -> list[SearchHit]:
+        """The stored mail of these boxes as search hits, newest first; no body is read."""
+        page = Page(max(1, min(int(limit), 10_000)), max(0, int(offset)))
+        return self._run(lambda conn: box_hits(conn, list(mailboxes), page), write=False)
 
     def search(self, query: str, limit: int = 200, *, offset: int = 0) -> list[SearchHit]:
         """Messages in every box whose subject, sender or text contain all the query's words.
