@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
+from tempmail_tui.core import mail as core_mail
 from tempmail_tui.core.reading import filter_text
-from tempmail_tui.core.store import SearchHit, Store, StoredMessage
+from tempmail_tui.core.store import MessageSummary, SearchHit, Store, StoredMessage
 from tempmail_tui.sandbox.server import SandboxServer
-from tempmail_tui.ui.screens import main_view
 from tempmail_tui.ui.screens.dialogs import LinksDialog
 from tempmail_tui.ui.screens.search import ArchiveSearchScreen
 from tempmail_tui.ui.widgets.message_table import MessageTable
@@ -114,17 +114,18 @@ async def test_filter_narrows_the_list_as_you_type(sandbox: SandboxServer, tmp_p
         assert not field.display
 
 
-async def test_filter_reads_a_big_box_off_the_ui_thread_and_agrees_with_search(
+async def test_filter_reads_bodies_off_the_ui_thread_and_agrees_with_search(
     sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     readers: list[str] = []
 
-    def recording(message: StoredMessage) -> str:
+    def recording(message: MessageSummary, content: str) -> str:
         readers.append(threading.current_thread().name)
-        return filter_text(message)
+        return filter_text(message, content)
 
-    monkeypatch.setattr(main_view, "filter_text", recording)
-    count = main_view.FILTER_INLINE + 15
+    # The list holds no bodies: the core reads them (store thread) and converts them.
+    monkeypatch.setattr(core_mail, "filter_text", recording)
+    count = 40
     app = make_app(sandbox, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         email = await start_with_box(app, pilot)
@@ -184,9 +185,10 @@ async def test_search_all_finds_mail_in_another_box(
         await pilot.press("enter")
         await wait_for(pilot, lambda: table(app).mailbox == first, what="back in first box")
         reader = app.main.query_one(ReaderPane)
-        await wait_for(pilot, lambda: reader.message is not None, what="opened")
-        assert reader.message is not None and "kumquat" in reader.message.subject
-        assert "fruit" in reader.message.content  # a hit has no body: the opened mail has
+        # A hit has no body, nor has the list: the opened mail has, read through the core.
+        await wait_for(pilot, lambda: isinstance(reader.message, StoredMessage), what="opened")
+        assert isinstance(reader.message, StoredMessage) and "kumquat" in reader.message.subject
+        assert "fruit" in reader.message.content
         assert searched_on and threading.main_thread().name not in searched_on
 
 

@@ -103,7 +103,7 @@ async def test_the_mail_is_given_before_it_is_written(server: SandboxServer, set
     assert [m.id for m in again.messages] == [second.id, first.id]
     # What was shown is what the store now reads, field for field, and the very objects:
     # the list compares rows by identity first.
-    read = await service.messages(email)
+    read = await service.summaries(email)
     assert list(again.messages) == read
     assert all(shown is kept for shown, kept in zip(again.messages, read, strict=True))
     assert stored_ids(setup.path) == {first.id, second.id}

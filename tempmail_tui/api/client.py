@@ -24,7 +24,7 @@ from .checks import (
 )
 from .download import DEFAULT_CHUNK, AttachmentStream, feed, open_stream
 from .errors import ApiError, InputError, RequestTimeoutError
-from .listing import ListingDecoder
+from .listing import decode_listing
 from .models import Attachment, DomainList, Mailbox, Message, MessageList, Quota
 from .parse import (
     decode_json,
@@ -94,7 +94,6 @@ class TempMailClient:
         self._on_quota = on_quota
         self._quota: Quota | None = None
         # The last listing of each box, so mail listed unchanged is not decoded twice.
-        self._listings = ListingDecoder()
         self._http = httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout),
@@ -188,7 +187,7 @@ class TempMailClient:
         )
         # A large box is listed every few seconds: a body exactly as documented is decoded
         # in one pass; anything else is read field by field, as every other response is.
-        fast = self._listings.decode(raw, email)
+        fast = decode_listing(raw)
         if fast is not None:
             return fast
         return self._parse(parse_message_list, decode_json(raw))

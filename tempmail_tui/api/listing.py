@@ -4,15 +4,13 @@ A poll of a large box decodes megabytes of JSON every few seconds. ``json.loads`
 dict per message and ``parse_message_list`` then checks each field in Python; for a body
 that is exactly as documented, msgspec does both in one pass in C. Anything else (a null
 where a string belongs, a lenient ``"1"`` for a boolean, a malformed message, bad JSON)
-makes ``ListingDecoder.decode`` return None, and the careful path in ``parse.py`` reads the body:
+makes ``decode_listing`` return None, and the careful path in ``parse.py`` reads the body:
 so this path never reads anything differently, and refuses what that one refuses, but
 for one thing: an integer of over 4,300 digits in a field neither reads, which Python's
 ``json`` refuses (a guard of its own against slow conversion) and msgspec skips.
 """
 
 from __future__ import annotations
-
-from collections import OrderedDict
 
 import msgspec
 
@@ -49,44 +47,26 @@ class _Listing(msgspec.Struct):
 
 _DECODER = msgspec.json.Decoder(_Listing)
 
-#: Boxes whose last listing is remembered (see ``ListingDecoder``).
-REMEMBERED_BOXES = 16
 
+def decode_listing(body: bytes | bytearray) -> MessageList | None:
+    """The listing in ``body`` if it is exactly as documented, else None.
 
-class ListingDecoder:
-    """Decodes listings, handing back the very ``Message`` of a message listed unchanged.
-
-    A quiet box lists the same mail every poll: reusing the last poll's record skips
-    building it again, and lets what follows (fingerprints, the list) see it unchanged.
+    Nothing of a listing is kept here: a 5,000-mail box lists ten megabytes of bodies every
+    poll, and holding the last one would double what the process holds. The store tells
+    mail listed unchanged by small keys of its own (``core/store/sync.py``).
     """
-
-    def __init__(self) -> None:
-        self._last: OrderedDict[str, dict[str, tuple[_Message, Message]]] = OrderedDict()
-
-    def decode(self, body: bytes | bytearray, box: str) -> MessageList | None:
-        """The listing of ``box`` in ``body`` if it is exactly as documented, else None."""
-        try:
-            listing = _DECODER.decode(body)
-        except (msgspec.DecodeError, RecursionError):
-            return None
-        if listing.status is not True or len(listing.messages) > MAX_ITEMS:
-            return None
-        key = box.casefold()
-        last = self._last.pop(key, {})
-        seen: dict[str, tuple[_Message, Message]] = {}
-        messages: list[Message] = []
-        try:
-            for raw in listing.messages:
-                hit = last.get(raw.id)
-                message = hit[1] if hit is not None and hit[0] == raw else _message(raw)
-                seen[raw.id] = (raw, message)
-                messages.append(message)
-        except (ProtocolError, _Unusual):
-            return None
-        self._last[key] = seen
-        while len(self._last) > REMEMBERED_BOXES:
-            self._last.popitem(last=False)
-        return MessageList(mailbox=listing.mailbox or "", messages=tuple(messages), unreadable=())
+    try:
+        listing = _DECODER.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if listing.status is not True or len(listing.messages) > MAX_ITEMS:
+        return None
+    try:
+        # A message shares its strings with the decoded record: no second copy of a body.
+        messages = tuple(_message(raw) for raw in listing.messages)
+    except (ProtocolError, _Unusual):
+        return None
+    return MessageList(mailbox=listing.mailbox or "", messages=messages, unreadable=())
 
 
 class _Unusual(Exception):

@@ -6,9 +6,12 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from tempmail_tui.api.models import Message
-from tempmail_tui.core.store import StoredMessage, SyncResult
+from tempmail_tui.core.store import MessageSummary, StoredMessage, SyncResult
+
+_Listed = TypeVar("_Listed", bound=MessageSummary)
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +23,8 @@ class HeldMail:
         self._boxes: dict[str, dict[str, StoredMessage]] = {}
 
     def hold(
-        self, email: str, listing: Iterable[Message], stored: list[StoredMessage]
-    ) -> tuple[SyncResult, tuple[StoredMessage, ...]]:
+        self, email: str, listing: Iterable[Message], stored: list[MessageSummary]
+    ) -> tuple[SyncResult, tuple[MessageSummary, ...]]:
         """Keep what the store lacks of a listing: what is new since the last hold, and the box."""
         known = {m.id for m in stored}
         before = self._boxes.get(email, {})
@@ -71,10 +74,10 @@ class HeldMail:
                 counts[email] = extra
         return counts
 
-    def merged(self, email: str, stored: list[StoredMessage]) -> list[StoredMessage]:
-        """A box's stored messages plus its held ones, in the store's order."""
+    def merged(self, email: str, stored: list[_Listed]) -> list[_Listed | StoredMessage]:
+        """A box's stored messages plus its held ones (with bodies), in the store's order."""
         held = self._boxes.get(email)
-        return _merged(stored, held) if held else stored
+        return _merged(stored, held) if held else list(stored)
 
     def message(self, message_id: str) -> StoredMessage | None:
         """A message shown from memory (not stored yet), or None."""
@@ -113,10 +116,12 @@ class HeldMail:
             held.pop(message_id, None)
 
 
-def _merged(stored: list[StoredMessage], held: Mapping[str, StoredMessage]) -> list[StoredMessage]:
+def _merged(
+    stored: list[_Listed], held: Mapping[str, StoredMessage]
+) -> list[_Listed | StoredMessage]:
     """Stored messages plus held ones not stored, in the store's order (newest first, id)."""
     ids = {m.id for m in stored}
     extra = [m for m in held.values() if m.id not in ids]
     if not extra:
-        return stored
+        return list(stored)
     return sorted([*stored, *extra], key=lambda m: (-m.received_at.timestamp(), m.id))

@@ -21,10 +21,12 @@ from tempmail_tui.core.archive import Archive
 from tempmail_tui.core.held import HeldMail
 from tempmail_tui.core.labels import clean_labels, has_label
 from tempmail_tui.core.messages import MessageCases
+from tempmail_tui.core.reading import filter_text
 from tempmail_tui.core.render import HtmlRenderer, RenderCache
 from tempmail_tui.core.results import Fetched, PollResult
 from tempmail_tui.core.schedule import SharedUse
 from tempmail_tui.core.store import (
+    MessageSummary,
     PollerBeat,
     SearchHit,
     Store,
@@ -41,6 +43,9 @@ if TYPE_CHECKING:
     from tempmail_tui.core.extract import CodeRule
 
 log = logging.getLogger(__name__)
+
+#: Messages whose bodies the filter reads per store call (see ``filter_texts``).
+FILTER_BATCH = 250
 
 #: Seconds a poll's write waits for the screen to draw the mail it brought (see poll).
 WRITE_DELAY = 0.25
@@ -62,6 +67,11 @@ def to_sync(store: Store, email: str, listing: MessageList) -> list[Message]:
             messages.append(stored.to_message())
             listed.add(entry.id)
     return messages
+
+
+def _filter_batch(messages: Sequence[MessageSummary], bodies: dict[str, str]) -> dict[str, str]:
+    """The filter texts of these messages, by id, from their bodies (absent: empty)."""
+    return {m.id: filter_text(m, bodies.get(m.id, "")) for m in messages}
 
 
 def newest_first(messages: Iterable[Message]) -> tuple[Message, ...]:
@@ -396,11 +406,12 @@ class MailService(MessageCases):
 
     async def _hold(
         self, email: str, listing: Iterable[Message], error: StoreError
-    ) -> tuple[SyncResult, tuple[StoredMessage, ...]]:
+    ) -> tuple[SyncResult, tuple[MessageSummary, ...]]:
         """Keep a listing the store could not take in memory: what is new, and the box as shown."""
         log.warning("%s: the mail of %s is kept in memory until it can be stored", error, email)
+        stored: list[MessageSummary]
         try:
-            stored = await self._db.run(self.store.messages, email)
+            stored = await self._db.run(self.store.summaries, email)
         except StoreError:
             stored = []
         return self._held.hold(email, listing, stored)
@@ -411,6 +422,30 @@ class MailService(MessageCases):
         """The stored messages of a mailbox, newest first, with any the store could not take."""
         stored = await self._db.run(self.store.messages, email)
         return self._held.merged(email, stored)
+
+    async def summaries(self, email: str) -> list[MessageSummary]:
+        """The messages of a mailbox as a list shows them (no bodies), as ``messages`` orders them.
+
+        Open one with ``open_message`` (or ``load_message``) to read its body.
+        """
+        stored = await self._db.run(self.store.summaries, email)
+        return self._held.merged(email, stored)
+
+    async def filter_texts(self, messages: Sequence[MessageSummary]) -> dict[str, str]:
+        """The text the list filter matches for each of these messages, by id (see ``filter_text``).
+
+        Bodies are read on the store thread in batches and converted in an executor
+        thread, so a big box costs neither the UI thread nor one long store call.
+        """
+        loop = asyncio.get_running_loop()
+        texts: dict[str, str] = {}
+        for start in range(0, len(messages), FILTER_BATCH):
+            batch = messages[start : start + FILTER_BATCH]
+            held = {m.id: m.content for m in batch if isinstance(m, StoredMessage)}
+            wanted = [m.id for m in batch if m.id not in held]
+            bodies = {**(await self._db.run(self.store.bodies, wanted) if wanted else {}), **held}
+            texts.update(await loop.run_in_executor(None, _filter_batch, batch, bodies))
+        return texts
 
     async def search(self, query: str, *, limit: int = 200, offset: int = 0) -> list[SearchHit]:
         """Stored messages of every box matching the query, best first (see ``core.search``).

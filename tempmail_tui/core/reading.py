@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from tempmail_tui.core.html.text import document_text
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.core.store import MessageSummary
 
 if TYPE_CHECKING:
     from tempmail_tui.core.extract import CodeRule
@@ -77,9 +77,9 @@ def reading_aids(
     )
 
 
-def filter_text(message: StoredMessage) -> str:
+def filter_text(message: MessageSummary, content: str) -> str:
     """The case-folded text the list filter matches: sender, subject and the body as read."""
     # The body as search indexes it (core/html/text.py), so the filter and the archive
     # search find the same words, and neither a tag name nor a script.
-    body = document_text(message.content, is_html=message.is_html)
+    body = document_text(content, is_html=message.is_html)
     return " ".join((message.from_name, message.from_email, message.subject, body)).casefold()

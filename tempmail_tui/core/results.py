@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from tempmail_tui.api.models import Message, UnreadableMessage
     from tempmail_tui.core.reading import ReadingAids
     from tempmail_tui.core.render import Rendered
-    from tempmail_tui.core.store import StoredMessage, StoreError, SyncResult
+    from tempmail_tui.core.store import MessageSummary, StoredMessage, StoreError, SyncResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +21,9 @@ class PollResult:
 
     email: str
     sync: SyncResult
-    # None when nothing changed, so the UI has nothing to rebuild.
-    messages: tuple[StoredMessage, ...] | None
+    # The box as a list shows it (no bodies: open one to read it); None when nothing
+    # changed, so the UI has nothing to rebuild.
+    messages: tuple[MessageSummary, ...] | None
     # The first fill of a box the store knew nothing of: its mail is not "new".
     initial: bool
     # Messages the server listed that could not be read (the others are in ``messages``).

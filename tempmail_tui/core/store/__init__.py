@@ -14,7 +14,13 @@ from tempmail_tui.core.store.opening import (
     OpeningNotify,
 )
 from tempmail_tui.core.store.pollers import OtherPollers, PollerBeat
-from tempmail_tui.core.store.records import MailboxState, StoredMailbox, StoredMessage, SyncResult
+from tempmail_tui.core.store.records import (
+    MailboxState,
+    MessageSummary,
+    StoredMailbox,
+    StoredMessage,
+    SyncResult,
+)
 from tempmail_tui.core.store.schema import SCHEMA_VERSION
 from tempmail_tui.core.store.search import INDEX_MAX_CHARS, SearchHit
 from tempmail_tui.core.store.store import LISTING_CACHE_BOXES, Store
@@ -28,6 +34,7 @@ __all__ = [
     "STORE_FULL_MESSAGE",
     "STORE_READ_ONLY_MESSAGE",
     "MailboxState",
+    "MessageSummary",
     "OpeningNotice",
     "OpeningNotify",
     "OtherPollers",

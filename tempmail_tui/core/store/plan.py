@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 
 from tempmail_tui.api.models import Message
 from tempmail_tui.core.store.records import (
-    MESSAGE_COLUMNS,
-    StoredMessage,
+    SUMMARY_COLUMNS,
+    MessageSummary,
     SyncResult,
     from_db,
-    message_from_row,
+    summary_from_row,
 )
 from tempmail_tui.core.store.sync import READ_BATCH, RowStamp
 
@@ -41,7 +41,7 @@ class SyncPlan:
     # The fetch time written for new and changed rows (``to_db`` form).
     now: str
     # The box as the store will read it once the plan is written (None when not asked for).
-    view: dict[str, tuple[RowStamp, StoredMessage]] | None
+    view: dict[str, tuple[RowStamp, MessageSummary]] | None
     # When the stamps were true: the store's count of mail writes and the file's
     # data_version (see ``Store.plan_sync``).
     when: tuple[int, int | None] = (-1, None)
@@ -101,17 +101,17 @@ def compare(
 def box_view(
     conn: sqlite3.Connection,
     plan: SyncPlan,
-    known: dict[str, tuple[RowStamp, StoredMessage]],
-) -> dict[str, tuple[RowStamp, StoredMessage]]:
+    known: dict[str, tuple[RowStamp, MessageSummary]],
+) -> dict[str, tuple[RowStamp, MessageSummary]]:
     """The box as ``Store.messages`` will read it after the write, newest first, with row states.
 
-    Listed messages come from the listing (their bodies are the listing's strings, not a
-    second copy); a message whose row will read as ``known`` has it is that same object,
-    so the list sees it unchanged. Only stored rows the listing lacks (archived) are read.
+    Listed messages come from the listing, without their bodies (the list holds none); a
+    message whose row will read as ``known`` has it is that same object, so the list sees
+    it unchanged. Only stored rows the listing lacks (archived) are read.
     """
     mailbox, stamps = plan.mailbox, plan.stamps
     fetched_now = from_db(plan.now)
-    entries: list[tuple[RowStamp, StoredMessage]] = []
+    entries: list[tuple[RowStamp, MessageSummary]] = []
     for mid, msg in plan.incoming.items():
         old = stamps.get(mid)
         # A new row's fingerprint is filled in by the write (``Store.apply_sync``).
@@ -125,7 +125,7 @@ def box_view(
         if hit is not None and hit[0] == stamp:
             entries.append(hit)
             continue
-        stored = StoredMessage(
+        stored = MessageSummary(
             id=mid,
             subject=msg.subject,
             from_name=msg.from_name,
@@ -134,7 +134,6 @@ def box_view(
             received_at=msg.received_at,
             is_seen=bool(seen),
             is_html=msg.is_html,
-            content=msg.content,
             attachments=msg.attachments,
             mailbox=mailbox,
             fetched_at=fetched_now if fetched == plan.now else from_db(fetched),
@@ -160,16 +159,16 @@ def box_view(
     return {message.id: (stamp, message) for stamp, message in entries}
 
 
-def _read_rows(conn: sqlite3.Connection, ids: Sequence[str]) -> list[StoredMessage]:
-    """Full rows of these ids, with the archived flag the write will give them."""
-    rows: list[StoredMessage] = []
+def _read_rows(conn: sqlite3.Connection, ids: Sequence[str]) -> list[MessageSummary]:
+    """Rows of these ids (no bodies), with the archived flag the write will give them."""
+    rows: list[MessageSummary] = []
     for start in range(0, len(ids), READ_BATCH):
         batch = ids[start : start + READ_BATCH]
         marks = ", ".join("?" * len(batch))
         for row in conn.execute(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", batch
+            f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id IN ({marks})", batch
         ):
-            message = message_from_row(row)
+            message = summary_from_row(row)
             # Missing from the listing: archived by the write.
             rows.append(message if message.archived else replace(message, archived=True))
     return rows

@@ -6,11 +6,11 @@ import json
 import re
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, cast
 
-from tempmail_tui.api.models import Attachment, Message
+from tempmail_tui.api.models import Attachment, Message, display_sender
 
 #: ``live`` until the server says otherwise; the others are "gone": mail kept, archived.
 MailboxState = Literal["live", "expired", "deleted", "renamed"]
@@ -50,8 +50,11 @@ class StoredMailbox:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredMessage:
-    """A message as kept locally: the API fields plus where it lives and its local state."""
+class MessageSummary:
+    """A stored message as a list shows it: everything but the body, read when it is opened.
+
+    A box of 5,000 newsletters holds megabytes of bodies: the list keeps none of them.
+    """
 
     id: str
     subject: str
@@ -61,7 +64,6 @@ class StoredMessage:
     received_at: datetime
     is_seen: bool
     is_html: bool
-    content: str
     attachments: tuple[Attachment, ...]
     mailbox: str
     fetched_at: datetime
@@ -70,7 +72,14 @@ class StoredMessage:
     @property
     def sender(self) -> str:
         """The display form of the sender: name and address."""
-        return self.to_message().sender
+        return display_sender(self.from_name, self.from_email)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage(MessageSummary):
+    """A message as kept locally: the API fields plus where it lives and its local state."""
+
+    content: str
 
     @classmethod
     def from_message(
@@ -93,6 +102,15 @@ class StoredMessage:
             archived=False,
         )
 
+    @classmethod
+    def of(cls, summary: MessageSummary, content: str) -> StoredMessage:
+        """A summary with its body (as the store holds it for that row)."""
+        return cls(**_summary_fields(summary), content=content)
+
+    def summary(self) -> MessageSummary:
+        """The same message without its body, as the list holds it."""
+        return MessageSummary(**_summary_fields(self))
+
     def to_message(self) -> Message:
         """The same message as an API ``Message`` record."""
         return Message(
@@ -107,6 +125,14 @@ class StoredMessage:
             content=self.content,
             attachments=self.attachments,
         )
+
+
+_SUMMARY_FIELDS: Final = tuple(f.name for f in fields(MessageSummary))
+
+
+def _summary_fields(message: MessageSummary) -> dict[str, Any]:
+    """A message's fields but the body, by name."""
+    return {name: getattr(message, name) for name in _SUMMARY_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +223,11 @@ MESSAGE_COLUMNS: Final = (
     "id, mailbox, subject, from_name, from_email, to_addr, received_at, is_seen, is_html, "
     "content, attachments, fetched_at, archived"
 )
+#: The columns ``summary_from_row`` reads, in its order: those of ``MESSAGE_COLUMNS`` but the body.
+SUMMARY_COLUMNS: Final = (
+    "id, mailbox, subject, from_name, from_email, to_addr, received_at, is_seen, is_html, "
+    "attachments, fetched_at, archived"
+)
 #: The columns ``mailbox_from_row`` reads, in its order.
 MAILBOX_COLUMNS: Final = (
     "email, id, domain, created_at, expire_at, email_token, added_at, state, renamed_to, manual, "
@@ -256,4 +287,22 @@ def message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> StoredMessage:
         attachments=_decode_attachments(row[10]),
         fetched_at=from_db(row[11]),
         archived=bool(row[12]),
+    )
+
+
+def summary_from_row(row: sqlite3.Row | tuple[Any, ...]) -> MessageSummary:
+    """A message without its body from a row of ``SUMMARY_COLUMNS``."""
+    return MessageSummary(
+        id=row[0],
+        mailbox=row[1],
+        subject=row[2],
+        from_name=row[3],
+        from_email=row[4],
+        to=row[5],
+        received_at=from_db(row[6]),
+        is_seen=bool(row[7]),
+        is_html=bool(row[8]),
+        attachments=_decode_attachments(row[9]),
+        fetched_at=from_db(row[10]),
+        archived=bool(row[11]),
     )

@@ -38,6 +38,7 @@ from tempmail_tui.core.store.pollers import OtherPollers, PollerBeat, beat, leav
 from tempmail_tui.core.store.records import (
     GONE_STATES,
     MESSAGE_COLUMNS,
+    MessageSummary,
     StoredMailbox,
     StoredMessage,
     SyncResult,
@@ -52,6 +53,7 @@ from tempmail_tui.core.store.search import (
     search_terms,
 )
 from tempmail_tui.core.store.sync import (
+    READ_BATCH,
     ListingKey,
     RowStamp,
     fingerprint,
@@ -103,9 +105,9 @@ class Store:
         # recently synced last, and bounded: mailboxes come and go over a long session.
         self._last_listing: OrderedDict[str, dict[str, tuple[ListingKey, str]]] = OrderedDict()
         self._listing_lock = threading.Lock()
-        # The messages last read per mailbox, with the row state they were read at: see
-        # messages. Most recently used last; a few boxes only (they hold whole bodies).
-        self._read_cache: OrderedDict[str, dict[str, tuple[RowStamp, StoredMessage]]] = (
+        # The messages (no bodies) last read per mailbox, with the row state they were read
+        # at: see summaries. Most recently used last; a few boxes only.
+        self._read_cache: OrderedDict[str, dict[str, tuple[RowStamp, MessageSummary]]] = (
             OrderedDict()
         )
         #: The database file, or None when running on the in-memory fallback.
@@ -459,22 +461,47 @@ class Store:
         self._run(lambda conn: write_message(conn, mailbox, params), write=True)
 
     def messages(self, mailbox: str) -> list[StoredMessage]:
-        """A mailbox's messages, archived ones included, newest first.
+        """A mailbox's messages with their bodies, archived ones included, newest first."""
+        query = (
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE mailbox = ?"
+            " ORDER BY received_at DESC, id"
+        )
+        return self._run(
+            lambda conn: [message_from_row(row) for row in conn.execute(query, (mailbox,))],
+            write=False,
+        )
+
+    def summaries(self, mailbox: str) -> list[MessageSummary]:
+        """A mailbox's messages without their bodies, archived ones included, newest first.
 
         A large box is re-read after every poll that changed it, so the rows read last time
         are kept with their state (fingerprint, seen, archived, fetch time, mailbox) and only
-        rows whose state differs are read again in full, in the same transaction.
+        rows whose state differs are read again, in the same transaction.
         """
         key = mailbox.casefold()
 
-        def work(conn: sqlite3.Connection) -> list[StoredMessage]:
+        def work(conn: sqlite3.Connection) -> list[MessageSummary]:
             entries = read_box(conn, mailbox, self._read_cache.get(key, {}))
             self._cache_read(key, entries)
             return [message for _, message in entries.values()]
 
         return self._run(work, write=False)
 
-    def _cache_read(self, key: str, entries: dict[str, tuple[RowStamp, StoredMessage]]) -> None:
+    def bodies(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """The bodies of these stored messages by id (those not stored are left out)."""
+
+        def work(conn: sqlite3.Connection) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for start in range(0, len(message_ids), READ_BATCH):
+                batch = list(message_ids[start : start + READ_BATCH])
+                marks = ", ".join("?" * len(batch))
+                query = f"SELECT id, content FROM messages WHERE id IN ({marks})"
+                found.update(conn.execute(query, batch).fetchall())
+            return found
+
+        return self._run(work, write=False)
+
+    def _cache_read(self, key: str, entries: dict[str, tuple[RowStamp, MessageSummary]]) -> None:
         """Keep a box's rows as last read (or planned) for the next read to reuse."""
         self._read_cache[key] = entries
         self._read_cache.move_to_end(key)

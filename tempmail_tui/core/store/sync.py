@@ -15,12 +15,12 @@ from typing import Final
 from tempmail_tui.api.models import Attachment, Message
 from tempmail_tui.core.store.errors import StoreError
 from tempmail_tui.core.store.records import (
-    MESSAGE_COLUMNS,
-    StoredMessage,
+    SUMMARY_COLUMNS,
+    MessageSummary,
     SyncResult,
     encode_attachments,
-    message_from_row,
     storable,
+    summary_from_row,
     to_db,
 )
 from tempmail_tui.core.store.search import index_text
@@ -210,14 +210,14 @@ def write_message(conn: sqlite3.Connection, mailbox: str, params: dict[str, obje
 
 
 def read_box(
-    conn: sqlite3.Connection, mailbox: str, known: dict[str, tuple[RowStamp, StoredMessage]]
-) -> dict[str, tuple[RowStamp, StoredMessage]]:
-    """A mailbox's messages with their row state, newest first, reusing ``known`` ones.
+    conn: sqlite3.Connection, mailbox: str, known: dict[str, tuple[RowStamp, MessageSummary]]
+) -> dict[str, tuple[RowStamp, MessageSummary]]:
+    """A mailbox's messages (no bodies) with their row state, newest first, reusing ``known``.
 
     Only rows whose state (fingerprint, seen, archived, fetch time, mailbox) differs from
     the one ``known`` was read at are read again in full.
     """
-    entries: dict[str, tuple[RowStamp, StoredMessage]] = {}
+    entries: dict[str, tuple[RowStamp, MessageSummary]] = {}
     stamps: list[tuple[str, RowStamp]] = []
     if known:
         stamps = [
@@ -232,21 +232,21 @@ def read_box(
     if not known or len(stale) > len(stamps) // 2:
         # Nothing (or little) to reuse: one scan of the box is cheaper than lookups.
         for row in conn.execute(
-            f"SELECT {MESSAGE_COLUMNS}, fingerprint FROM messages WHERE mailbox = ?"
+            f"SELECT {SUMMARY_COLUMNS}, fingerprint FROM messages WHERE mailbox = ?"
             " ORDER BY received_at DESC, id",
             (mailbox,),
         ):
-            read = message_from_row(row)
-            entries[read.id] = ((row[13], row[7], row[12], row[11], row[1]), read)
+            read = summary_from_row(row)
+            entries[read.id] = ((row[12], row[7], row[11], row[10], row[1]), read)
         return entries
-    fresh: dict[str, StoredMessage] = {}
+    fresh: dict[str, MessageSummary] = {}
     for start in range(0, len(stale), READ_BATCH):
         batch = stale[start : start + READ_BATCH]
         marks = ", ".join("?" * len(batch))
         for row in conn.execute(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", batch
+            f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id IN ({marks})", batch
         ):
-            fresh[row[0]] = message_from_row(row)
+            fresh[row[0]] = summary_from_row(row)
     for mid, stamp in stamps:
         again = fresh.get(mid)
         entries[mid] = (stamp, again) if again is not None else known[mid]

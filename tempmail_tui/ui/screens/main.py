@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
 from tempmail_tui.core.render import Rendered
-from tempmail_tui.core.store import SearchHit, StoredMessage
+from tempmail_tui.core.store import MessageSummary, SearchHit
 from tempmail_tui.ui.events import ActionFailed, MessageOpened
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.keys import bindings_in_force
@@ -122,7 +122,7 @@ class MainScreen(MailActions, MailPolling):
         self.query_one(ReaderPane).show_message(message, self._cached_render(message))
         self.open_message(message.id)
 
-    def _cached_render(self, message: StoredMessage) -> Rendered | None:
+    def _cached_render(self, message: MessageSummary) -> Rendered | None:
         service = self.host.service
         return service.cache.get(message.id) if service is not None else None
 
@@ -157,7 +157,8 @@ class MainScreen(MailActions, MailPolling):
         was_unread = (
             self.messages.get(message.id) is not None and not self.messages[message.id].is_seen
         )
-        self.messages[message.id] = message
+        # The list keeps no body: the reader has it.
+        self.messages[message.id] = message.summary()
         if was_unread and message.mailbox in self.unread:
             self.set_unread(message.mailbox, max(0, self.unread[message.mailbox] - 1))
         if message.mailbox == self.query_one(MessageTable).mailbox:
@@ -345,7 +346,7 @@ class MainScreen(MailActions, MailPolling):
             return
         if found.mailbox != self.selected_email:
             self.refresh_sidebar(select=found.mailbox)
-            messages = await self.host.io.run(service.messages(found.mailbox))
+            messages = await self.host.io.run(service.summaries(found.mailbox))
             self.show_messages(found.mailbox, messages)
         table = self.query_one(MessageTable)
         if found.id in self.messages:

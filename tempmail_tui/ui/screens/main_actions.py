@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from tempmail_tui.core.format import display_path, human_size
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.core.store import MessageSummary
 from tempmail_tui.ui.events import BoxesChanged, SaveProgress
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.screens.main_view import MailView
@@ -306,7 +306,7 @@ class MailActions(MailView):
             self.toast(f"Saved {names} in {display_path(directory)}", timeout=8)
         self.refresh_quota()
 
-    def _attachments_gone(self, message: StoredMessage) -> str | None:
+    def _attachments_gone(self, message: MessageSummary) -> str | None:
         """Why a message's attachments can no longer be fetched (None: they can)."""
         if not self.is_live(message.mailbox):
             return (

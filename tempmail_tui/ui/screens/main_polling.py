@@ -123,7 +123,7 @@ class MailPolling(MailView):
         if service is None:
             return
         try:
-            messages = await self.host.io.run(service.messages(email)) if email else []
+            messages = await self.host.io.run(service.summaries(email)) if email else []
         finally:
             # Shown or failed, it is no longer on its way: selecting it again loads it.
             if self.wanted_box == email:
@@ -387,7 +387,7 @@ class MailPolling(MailView):
         if service is None:
             return
         try:
-            messages = await self.host.io.run(service.messages(email))
+            messages = await self.host.io.run(service.summaries(email))
         except StoreError as error:
             self.report("Reading the local store", error)
             return

@@ -12,11 +12,10 @@ from textual import on, work
 from textual.screen import Screen
 
 from tempmail_tui.api.errors import ApiError, AuthenticationError, NetworkError, RateLimitError
-from tempmail_tui.core.reading import filter_text
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo
-from tempmail_tui.core.store import StoredMailbox, StoredMessage, StoreError
-from tempmail_tui.ui.events import FilterTextsRead
+from tempmail_tui.core.store import MessageSummary, StoredMailbox, StoreError
+from tempmail_tui.ui.events import ActionFailed, FilterTextsRead
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.host import MailHost, host_of
 from tempmail_tui.ui.widgets.box_groups import SidebarRows
@@ -27,10 +26,6 @@ from tempmail_tui.ui.widgets.reader import ReaderPane
 
 if TYPE_CHECKING:
     from tempmail_tui.api.models import UnreadableMessage
-
-#: Up to this many messages have their filter text read on the UI thread; a larger box is
-#: read by a worker while the list filters by sender and subject alone.
-FILTER_INLINE = 25
 
 # One logger for the screen and its parts, named as before they were split: the log reads
 # the same, and filters set on it still apply.
@@ -71,7 +66,8 @@ class MailView(Screen[None]):
         self._unread: dict[str, int] = {}
         # Bumped on every change of the unread counts: the sidebar's archive is kept by it.
         self._unread_version = 0
-        self.messages: dict[str, StoredMessage] = {}
+        # The listed box's messages, without their bodies (an opened one is read anew).
+        self.messages: dict[str, MessageSummary] = {}
         # Current failures by cause (a box, or the action that failed), oldest first: the
         # status line shows the newest, and each goes when its own cause is gone.
         self._problems: dict[str, Problem] = {}
@@ -133,7 +129,7 @@ class MailView(Screen[None]):
         email = self.selected_email
         return next((b for b in self.boxes if b.email == email), None)
 
-    def current_message(self) -> StoredMessage | None:
+    def current_message(self) -> MessageSummary | None:
         """The message under the list cursor."""
         key = self.query_one(MessageTable).current_id
         return self.messages.get(key) if key else None
@@ -271,7 +267,7 @@ class MailView(Screen[None]):
         unread = sum(self.unread.get(email, 0) for email in emails)
         self.host.set_terminal_title(f"({unread}) tempmail-tui" if unread else "tempmail-tui")
 
-    def show_messages(self, email: str | None, messages: Iterable[StoredMessage]) -> None:
+    def show_messages(self, email: str | None, messages: Iterable[MessageSummary]) -> None:
         """Put a mailbox's messages in the list (in place when it is the same box)."""
         listed = list(messages)
         self.messages = {m.id: m for m in listed}
@@ -288,50 +284,52 @@ class MailView(Screen[None]):
         table.border_title = title
         reader = self.query_one(ReaderPane)
         if reader.message is not None and reader.message.id in self.messages:
-            reader.message = self.messages[reader.message.id]
+            reader.update_summary(self.messages[reader.message.id])
         elif reader.message is not None and reader.message.mailbox != email:
             reader.clear_message()
 
     # Order and filter ------------------------------------------------------------------
 
-    def _ordered_all(self) -> list[StoredMessage]:
+    def _ordered_all(self) -> list[MessageSummary]:
         """Every message of the box in the store's order: newest first, then by id."""
         return sorted(self.messages.values(), key=lambda m: (-m.received_at.timestamp(), m.id))
 
-    def _ordered(self) -> list[StoredMessage]:
+    def _ordered(self) -> list[MessageSummary]:
         """The current messages in list order (newest first), filtered as the user asked."""
         return self._filtered(self._ordered_all())
 
-    def _filtered(self, messages: list[StoredMessage]) -> list[StoredMessage]:
+    def _filtered(self, messages: list[MessageSummary]) -> list[MessageSummary]:
         """The messages matching every word of the filter in sender, subject or body."""
         words = self.filter_text.casefold().split()
         if not words:
             return messages
         unread = [m for m in messages if m.id not in self._haystacks]
-        if len(unread) > FILTER_INLINE:
-            # Reading a body costs up to milliseconds: a big box is read by a worker,
-            # and until then its unread messages match on sender and subject.
-            if not self.reading_texts:
-                self.reading_texts = True
-                self.read_filter_texts(unread)
-        else:
-            self._haystacks.update((m.id, filter_text(m)) for m in unread)
+        if unread and not self.reading_texts:
+            # The list holds no bodies: the core reads them off the UI thread, and until
+            # then the messages not read yet match on sender and subject.
+            self.reading_texts = True
+            self.read_filter_texts(unread)
         return [m for m in messages if all(w in self._haystack(m) for w in words)]
 
-    def _haystack(self, message: StoredMessage) -> str:
+    def _haystack(self, message: MessageSummary) -> str:
         """The lower-cased text the filter looks in: all of it once read, else the headers."""
         text = self._haystacks.get(message.id)
         if text is None:
             text = " ".join((message.from_name, message.from_email, message.subject)).casefold()
         return text
 
-    @work(thread=True, group="filter-texts")
-    def read_filter_texts(self, messages: list[StoredMessage]) -> None:
-        """Read these messages' filter texts off the UI thread and post them."""
+    @work(group="filter-texts")
+    async def read_filter_texts(self, messages: list[MessageSummary]) -> None:
+        """Have the core read these messages' filter texts (store and worker threads); post them."""
         texts: dict[str, str] = {}
         try:
-            for message in messages:
-                texts[message.id] = filter_text(message)
+            service = self.host.service
+            if service is not None:
+                texts = await self.host.io.run(service.filter_texts(messages))
+        except Exception as error:
+            self.post_message(ActionFailed("Reading the bodies for the filter", error))
+            # They match on sender and subject: asking again at every key would fail again.
+            texts = {m.id: self._haystack(m) for m in messages}
         finally:
             # Posted even after a failure, so the list stops waiting for the rest.
             self.post_message(FilterTextsRead(texts))

@@ -21,7 +21,7 @@ from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 from tempmail_tui.api.models import UnreadableMessage
 from tempmail_tui.core.format import local_time
 from tempmail_tui.core.sanitize import clean_line
-from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.core.store import MessageSummary
 from tempmail_tui.ui import interpreter
 from tempmail_tui.ui.keys import TABLE_KEYS
 
@@ -70,7 +70,7 @@ class RowView:
         return (self.flags, self.sender, self.subject, self.date)
 
 
-def row_view(message: StoredMessage, now: datetime | None = None) -> RowView:
+def row_view(message: MessageSummary, now: datetime | None = None) -> RowView:
     """Build the row for a message; everything from the server is cleaned and kept as Text."""
     style = "" if message.is_seen else "bold"
     if message.archived:
@@ -110,7 +110,7 @@ def _mark_key(entry: UnreadableMessage) -> str:
     return _MARK_PREFIX + (f"id:{entry.id}" if entry.id is not None else f"#{entry.index}")
 
 
-def _row_inputs(message: StoredMessage) -> _RowInputs:
+def _row_inputs(message: MessageSummary) -> _RowInputs:
     """The fields ``row_view`` reads, to tell whether a cached row is still right."""
     return (
         message.is_seen,
@@ -123,7 +123,7 @@ def _row_inputs(message: StoredMessage) -> _RowInputs:
     )
 
 
-def date_width(messages: Sequence[StoredMessage], now: datetime | None = None) -> int:
+def date_width(messages: Sequence[MessageSummary], now: datetime | None = None) -> int:
     """The width of the widest Received cell these messages show (``local_time``'s forms).
 
     One message of each form (today, this year, earlier) is formatted; the rest are only
@@ -181,10 +181,10 @@ class MessageTable(DataTable[Text]):
         self._day: date | None = None
         # Rows still to add while a large list fills, and the messages they are made from.
         self._pending: list[str] = []
-        self._later: dict[str, StoredMessage] = {}
+        self._later: dict[str, MessageSummary] = {}
         self._now: datetime | None = None
         # The messages last shown, by id: the same object again needs no comparing.
-        self._messages: dict[str, StoredMessage] = {}
+        self._messages: dict[str, MessageSummary] = {}
         # Unreadable messages shown as warning rows above the mail, by row key.
         self._marks: dict[str, tuple[UnreadableMessage, RowView]] = {}
         self.mailbox: str | None = None
@@ -324,7 +324,7 @@ class MessageTable(DataTable[Text]):
     def show(
         self,
         mailbox: str | None,
-        messages: Sequence[StoredMessage],
+        messages: Sequence[MessageSummary],
         now: datetime | None = None,
         unreadable: Sequence[UnreadableMessage] | None = None,
     ) -> None:
@@ -381,8 +381,8 @@ class MessageTable(DataTable[Text]):
         self._update_subtitle()
 
     def _views_for(
-        self, messages: Sequence[StoredMessage], now: datetime | None, *, lazy: bool
-    ) -> tuple[dict[str, RowView | None], dict[str, _RowInputs], dict[str, StoredMessage]]:
+        self, messages: Sequence[MessageSummary], now: datetime | None, *, lazy: bool
+    ) -> tuple[dict[str, RowView | None], dict[str, _RowInputs], dict[str, MessageSummary]]:
         """The row of each message in order, reusing rows whose inputs did not change.
 
         With ``lazy``, rows past the first fill step are left to make as they are added
@@ -396,7 +396,7 @@ class MessageTable(DataTable[Text]):
         old_views, old_inputs, old_messages = self._views, self._inputs, self._messages
         views: dict[str, RowView | None] = {}
         inputs: dict[str, _RowInputs] = {}
-        later: dict[str, StoredMessage] = {}
+        later: dict[str, MessageSummary] = {}
         for message in messages:
             key = message.id
             if key in views:
@@ -493,7 +493,7 @@ class MessageTable(DataTable[Text]):
         inputs: dict[str, _RowInputs],
         *,
         keep: str | None,
-        later: dict[str, StoredMessage],
+        later: dict[str, MessageSummary],
         now: datetime | None,
     ) -> None:
         """Fill the table from scratch, keeping the cursor on ``keep`` and the scroll offset."""

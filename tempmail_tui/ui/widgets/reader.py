@@ -21,7 +21,7 @@ from tempmail_tui.core.format import full_local_time, human_size
 from tempmail_tui.core.reading import ReadingAids
 from tempmail_tui.core.render import Mark, Rendered, terminal_link
 from tempmail_tui.core.sanitize import clean_line, clean_text
-from tempmail_tui.core.store import StoredMessage
+from tempmail_tui.core.store import MessageSummary, StoredMessage
 from tempmail_tui.ui.keys import SCROLL_KEYS
 
 # Beyond this the pane shows a cut body: laying out megabytes of text would stall the UI.
@@ -40,7 +40,7 @@ MARK_STYLES = {
 }
 
 
-def header_text(message: StoredMessage) -> Text:
+def header_text(message: MessageSummary) -> Text:
     """The header block of a message, every field cleaned."""
     text = Text()
     rows = (
@@ -62,7 +62,7 @@ def header_text(message: StoredMessage) -> Text:
     return text
 
 
-def attachments_text(message: StoredMessage) -> Text:
+def attachments_text(message: MessageSummary) -> Text:
     """The attachment list with sizes, or an empty text."""
     text = Text()
     if not message.attachments:
@@ -407,7 +407,8 @@ class ReaderPane(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.message: StoredMessage | None = None
+        # The message shown: its summary from the list until it is read, then with its body.
+        self.message: MessageSummary | None = None
         self.rendered: Rendered | None = None
         self.aids: ReadingAids | None = None
         self.show_source = False
@@ -433,7 +434,7 @@ class ReaderPane(VerticalScroll):
 
     def show_message(
         self,
-        message: StoredMessage,
+        message: MessageSummary,
         rendered: Rendered | None,
         aids: ReadingAids | None = None,
         prepared: PreparedBody | None = None,
@@ -449,6 +450,14 @@ class ReaderPane(VerticalScroll):
         if not same:
             self.show_source = False
         self._refresh_view(scroll_home=not same)
+
+    def update_summary(self, summary: MessageSummary) -> None:
+        """The shown message as the list has it now (seen, archived), its body kept."""
+        message = self.message
+        if isinstance(message, StoredMessage) and message.id == summary.id:
+            self.message = StoredMessage.of(summary, message.content)
+        else:
+            self.message = summary
 
     def toggle_source(self) -> bool:
         """Switch between the readable body and the raw source; True if now showing source."""
@@ -496,8 +505,13 @@ class ReaderPane(VerticalScroll):
         )
         self._body_from = made_from
         if self.show_source:
-            if not unchanged:
+            if unchanged:
+                pass
+            elif isinstance(message, StoredMessage):
                 body.show(*source_parts(message))
+            else:
+                # The list holds no bodies: the source shows once the message is read.
+                body.update(Text("Reading the message…", style="dim italic"))
             self.border_subtitle = "source · v for text"
         elif self.rendered is None:
             if not unchanged:
