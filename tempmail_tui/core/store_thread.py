@@ -41,6 +41,8 @@ class StoreThread:
                 future.set_result(work())
             except BaseException as exc:  # handed to the caller, who reports it
                 future.set_exception(exc)
+            # Not kept until the next call: a poll's write holds the whole listing.
+            del job, future, work
 
     def submit(
         self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs

@@ -160,6 +160,7 @@ class TempMailApp(App[int]):
     def on_mount(self) -> None:
         """After the first frame: load the main screen, then open the store and find the key."""
         interpreter.favour_the_screen()
+        interpreter.keep_big_blocks_apart()
         # Not before the first paint: the main screen's modules and the thread's imports
         # (keyring, sqlite) would compete with it for the interpreter lock.
         self.call_after_refresh(self._after_first_paint)

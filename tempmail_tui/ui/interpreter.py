@@ -11,6 +11,11 @@ log = logging.getLogger(__name__)
 
 #: Rows from which a load counts as large: below it, full collections are short anyway.
 LARGE_LOAD: Final = 1_000
+#: Allocations from this many bytes get pages of their own, given back when freed (glibc).
+BIG_BLOCK: Final = 256 * 1024
+# glibc's mallopt parameter for that threshold.
+_M_MMAP_THRESHOLD: Final = -3
+
 #: Seconds a thread holding the interpreter lock runs before the screen's thread may take it.
 SWITCH_INTERVAL: Final = 0.001
 
@@ -24,6 +29,26 @@ def favour_the_screen() -> None:
     for 70 ms. A shorter interval costs the workers a little throughput.
     """
     sys.setswitchinterval(SWITCH_INTERVAL)
+
+
+def keep_big_blocks_apart() -> None:
+    """Give every big block (a poll's response, its decoded listing) pages of its own.
+
+    glibc raises its threshold for that to the size of the last such block freed: after
+    the first 10 MB listing, the next ones were carved out of the heap, whose freed pages
+    stay in the process between polls, and the peak of a big box's first fill grew by
+    tens of MB. A fixed threshold keeps them apart (memory only: allocators other than
+    glibc's, which lack ``mallopt``, are left as they are).
+    """
+    import ctypes  # only here: not on the way to the first frame
+
+    try:
+        # The process's own symbols: the C library it runs on, with no search for it.
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        mallopt = None
+    if mallopt is None or not mallopt(_M_MMAP_THRESHOLD, BIG_BLOCK):
+        log.debug("the allocator's threshold for big blocks is left as it is")
 
 
 def settle_start() -> None:

@@ -55,6 +55,7 @@ from tempmail_tui.core.store.search import (
 from tempmail_tui.core.store.sync import (
     READ_BATCH,
     ListingKey,
+    RowParams,
     RowStamp,
     fingerprint,
     listing_fingerprints,
@@ -407,7 +408,7 @@ class Store:
             for mid in plan.rewrites()
         }
 
-        def row(mid: str) -> dict[str, object]:
+        def row(mid: str) -> RowParams:
             if mid not in params:
                 # Another process changed the row since the plan; rare.
                 params[mid] = message_params(mailbox, incoming[mid], prints[mid], plan.now)
