@@ -329,6 +329,11 @@ class MailService(MessageCases):
         read and before any later store call; ``PollResult.storing`` says how it went. If
         it fails the mail is held in memory and still shown.
         """
+        if self._storing:
+            # A poll's plan waits for the writes before it anyway (a first fill of a big
+            # box takes seconds): asking only after them keeps one listing in memory, not
+            # two, and this one is fresher.
+            await asyncio.wait(list(self._storing))
         # One request per poll: the schedule owns the back-off between polls, and
         # retries inside one would hide a silent server for minutes.
         listing = await self._list(email, retries=0)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
 from typing import Final
 
-from tempmail_tui.api.models import Attachment, Message
+from tempmail_tui.api.models import Message
 from tempmail_tui.core.store.errors import StoreError
 from tempmail_tui.core.store.records import (
     SUMMARY_COLUMNS,
@@ -33,7 +32,7 @@ READ_BATCH: Final = 500
 RowStamp = tuple[str, int, int, str, str]
 
 #: What a listed message is remembered by between syncs (see ``_listing_key``).
-ListingKey = tuple[str, str, str, str, datetime, bool, tuple[Attachment, ...], int, int]
+ListingKey = int
 
 #: One message row as ``message_params`` gives it, in the order of the upsert's ``?``s.
 RowParams = tuple[object, ...]
@@ -87,19 +86,21 @@ def fingerprint(msg: Message) -> str:
 def _listing_key(msg: Message) -> ListingKey:
     """A small stand-in for a listed message: the same key means the same fingerprint.
 
-    It covers what the fingerprint covers; the body is held as its length and Python's
-    hash of it, so remembering a large box's listing costs no second copy of every body.
+    It covers what the fingerprint covers, as one hash: remembering a large box's listing
+    costs neither a second copy of every body nor the listing's other strings.
     """
-    return (
-        msg.subject,
-        msg.from_name,
-        msg.from_email,
-        msg.to,
-        msg.received_at,
-        msg.is_html,
-        msg.attachments,
-        len(msg.content),
-        hash(msg.content),
+    return hash(
+        (
+            msg.subject,
+            msg.from_name,
+            msg.from_email,
+            msg.to,
+            msg.received_at,
+            msg.is_html,
+            msg.attachments,
+            len(msg.content),
+            msg.content,
+        )
     )
 
 
