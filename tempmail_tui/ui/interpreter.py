@@ -51,6 +51,22 @@ def keep_big_blocks_apart() -> None:
         log.debug("the allocator's threshold for big blocks is left as it is")
 
 
+def give_back_freed() -> None:
+    """Hand the pages a poll freed back to the system (glibc's ``malloc_trim``; else nothing).
+
+    A big box's listing is freed once written, but its pages stay with the process: the
+    next poll's response then comes on top of them, and the peak with it. Called from a
+    worker thread: it walks the allocator's free lists.
+    """
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
+
+
 def settle_start() -> None:
     """Once start-up has loaded what the app runs on, take it out of the collector's sweeps.
 

@@ -15,6 +15,7 @@ from tempmail_tui.api.models import Message
 from tempmail_tui.core.store.records import (
     SUMMARY_COLUMNS,
     MessageSummary,
+    SharedValues,
     SyncResult,
     from_db,
     summary_from_row,
@@ -62,8 +63,9 @@ class SyncPlan:
 
 def read_stamps(conn: sqlite3.Connection, mailbox: str) -> dict[str, Stamp]:
     """The state of every stored row of a box (one indexed read, no bodies)."""
+    text = SharedValues().text
     return {
-        mid: (fp, seen, archived, fetched)
+        mid: (fp, seen, archived, text(fetched))
         for mid, fp, seen, archived, fetched in conn.execute(
             "SELECT id, fingerprint, is_seen, archived, fetched_at FROM messages WHERE mailbox = ?",
             (mailbox,),
@@ -111,6 +113,8 @@ def box_view(
     """
     mailbox, stamps = plan.mailbox, plan.stamps
     fetched_now = from_db(plan.now)
+    shared = SharedValues()
+    text = shared.text
     entries: list[tuple[RowStamp, MessageSummary]] = []
     for mid, msg in plan.incoming.items():
         old = stamps.get(mid)
@@ -128,15 +132,15 @@ def box_view(
         stored = MessageSummary(
             id=mid,
             subject=msg.subject,
-            from_name=msg.from_name,
-            from_email=msg.from_email,
-            to=msg.to,
+            from_name=text(msg.from_name),
+            from_email=text(msg.from_email),
+            to=text(msg.to),
             received_at=msg.received_at,
             is_seen=bool(seen),
             is_html=msg.is_html,
             attachments=msg.attachments,
             mailbox=mailbox,
-            fetched_at=fetched_now if fetched == plan.now else from_db(fetched),
+            fetched_at=fetched_now if fetched == plan.now else shared.moment(fetched),
             archived=False,
         )
         entries.append((stamp, stored))
@@ -150,7 +154,7 @@ def box_view(
             entries.append(hit)
         else:
             missing.append(mid)
-    for message in _read_rows(conn, missing):
+    for message in _read_rows(conn, missing, shared):
         old = stamps[message.id]
         entries.append(((old[0], old[1], 1, old[3], message.mailbox), message))
     # The store's order: received_at descending, then id (two stable sorts).
@@ -159,7 +163,9 @@ def box_view(
     return {message.id: (stamp, message) for stamp, message in entries}
 
 
-def _read_rows(conn: sqlite3.Connection, ids: Sequence[str]) -> list[MessageSummary]:
+def _read_rows(
+    conn: sqlite3.Connection, ids: Sequence[str], shared: SharedValues
+) -> list[MessageSummary]:
     """Rows of these ids (no bodies), with the archived flag the write will give them."""
     rows: list[MessageSummary] = []
     for start in range(0, len(ids), READ_BATCH):
@@ -168,7 +174,7 @@ def _read_rows(conn: sqlite3.Connection, ids: Sequence[str]) -> list[MessageSumm
         for row in conn.execute(
             f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id IN ({marks})", batch
         ):
-            message = summary_from_row(row)
+            message = summary_from_row(row, shared)
             # Missing from the listing: archived by the write.
             rows.append(message if message.archived else replace(message, archived=True))
     return rows

@@ -290,19 +290,45 @@ def message_from_row(row: sqlite3.Row | tuple[Any, ...]) -> StoredMessage:
     )
 
 
-def summary_from_row(row: sqlite3.Row | tuple[Any, ...]) -> MessageSummary:
+class SharedValues:
+    """Values the rows of a box repeat (its address, senders, fetch times), one object each.
+
+    SQLite gives a new string for every column of every row: a list of 5,000 mails would
+    otherwise hold 5,000 copies of its own address.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._moments: dict[str, datetime] = {}
+
+    def text(self, value: str) -> str:
+        """The one copy of this text."""
+        return self._texts.setdefault(value, value)
+
+    def moment(self, text: str) -> datetime:
+        """The one datetime of this ``to_db`` text."""
+        found = self._moments.get(text)
+        if found is None:
+            found = self._moments[text] = from_db(text)
+        return found
+
+
+def summary_from_row(
+    row: sqlite3.Row | tuple[Any, ...], shared: SharedValues | None = None
+) -> MessageSummary:
     """A message without its body from a row of ``SUMMARY_COLUMNS``."""
+    values = shared if shared is not None else SharedValues()
     return MessageSummary(
         id=row[0],
-        mailbox=row[1],
+        mailbox=values.text(row[1]),
         subject=row[2],
-        from_name=row[3],
-        from_email=row[4],
-        to=row[5],
+        from_name=values.text(row[3]),
+        from_email=values.text(row[4]),
+        to=values.text(row[5]),
         received_at=from_db(row[6]),
         is_seen=bool(row[7]),
         is_html=bool(row[8]),
         attachments=_decode_attachments(row[9]),
-        fetched_at=from_db(row[10]),
+        fetched_at=values.moment(row[10]),
         archived=bool(row[11]),
     )

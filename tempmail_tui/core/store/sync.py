@@ -16,6 +16,7 @@ from tempmail_tui.core.store.errors import StoreError
 from tempmail_tui.core.store.records import (
     SUMMARY_COLUMNS,
     MessageSummary,
+    SharedValues,
     SyncResult,
     encode_attachments,
     storable,
@@ -228,9 +229,11 @@ def read_box(
     """
     entries: dict[str, tuple[RowStamp, MessageSummary]] = {}
     stamps: list[tuple[str, RowStamp]] = []
+    shared = SharedValues()
+    text = shared.text
     if known:
         stamps = [
-            (mid, (fp, seen, archived, fetched, box))
+            (mid, (fp, seen, archived, text(fetched), text(box)))
             for mid, fp, seen, archived, fetched, box in conn.execute(
                 "SELECT id, fingerprint, is_seen, archived, fetched_at, mailbox"
                 " FROM messages WHERE mailbox = ? ORDER BY received_at DESC, id",
@@ -245,8 +248,8 @@ def read_box(
             " ORDER BY received_at DESC, id",
             (mailbox,),
         ):
-            read = summary_from_row(row)
-            entries[read.id] = ((row[12], row[7], row[11], row[10], row[1]), read)
+            read = summary_from_row(row, shared)
+            entries[read.id] = ((row[12], row[7], row[11], text(row[10]), read.mailbox), read)
         return entries
     fresh: dict[str, MessageSummary] = {}
     for start in range(0, len(stale), READ_BATCH):
@@ -255,7 +258,7 @@ def read_box(
         for row in conn.execute(
             f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id IN ({marks})", batch
         ):
-            fresh[row[0]] = summary_from_row(row)
+            fresh[row[0]] = summary_from_row(row, shared)
     for mid, stamp in stamps:
         again = fresh.get(mid)
         entries[mid] = (stamp, again) if again is not None else known[mid]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from tempmail_tui.core.budget import BudgetShare
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import Outcome
 from tempmail_tui.core.store import StoreError, StoreReadOnlyError
+from tempmail_tui.ui import interpreter
 from tempmail_tui.ui.events import BoxesChanged, PollDone, PollFailed, PollStored
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.screens.main_view import MailView, log
@@ -207,6 +209,8 @@ class MailPolling(MailView):
             if result.storing is not None:
                 # The mail is on the screen; whether the store took it comes after.
                 self.post_message(PollStored(email, await self.host.io.run(service.stored(result))))
+            # The listing is let go of now: its pages go back before the next poll's come.
+            await asyncio.to_thread(interpreter.give_back_freed)
 
     @on(PollDone)
     @guarded("Showing the new mail")
