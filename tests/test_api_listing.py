@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tempmail_tui.api.errors import ProtocolError
-from tempmail_tui.api.listing import decode_listing
+from tempmail_tui.api.listing import ListingDecoder
 from tempmail_tui.api.models import MessageList
 from tempmail_tui.api.parse import decode_json, parse_body, parse_message_list
 
@@ -83,7 +83,7 @@ BODIES = {
 
 @pytest.mark.parametrize("raw", BODIES.values(), ids=BODIES.keys())
 def test_the_fast_path_agrees_with_the_careful_parser_or_steps_aside(raw: bytes) -> None:
-    fast = decode_listing(raw)
+    fast = ListingDecoder().decode(raw, "randombox@example.com")
     slow = careful(raw)
     if fast is not None:
         assert not isinstance(slow, ProtocolError), f"accepted what the parser refuses: {slow}"
@@ -95,8 +95,20 @@ def test_a_huge_number_in_a_field_nobody_reads_is_skipped() -> None:
     # guard against slow conversion); msgspec skips the field without converting it.
     raw = b'{"status": true, "messages": [], "x": ' + b"9" * 5000 + b"}"
     assert isinstance(careful(raw), ProtocolError)
-    assert decode_listing(raw) == careful(body(mailbox=None))
+    assert ListingDecoder().decode(raw, "randombox@example.com") == careful(body(mailbox=None))
 
 
 def test_the_documented_body_takes_the_fast_path() -> None:
-    assert decode_listing(BODIES["as documented"]) is not None
+    assert ListingDecoder().decode(BODIES["as documented"], "randombox@example.com") is not None
+
+
+def test_only_arrival_times_are_remembered_between_listings() -> None:
+    decoder = ListingDecoder()
+    first = decoder.decode(body(message(), message(id="b2")), "box@example.com")
+    again = decoder.decode(body(message(), message(id="b2")), "BOX@example.com")
+    assert first is not None and again is not None and again == first
+    # The same arrival text is read once per box; the messages (and bodies) are new.
+    assert again.messages[0].received_at is first.messages[0].received_at
+    assert again.messages[0] is not first.messages[0]
+    other = decoder.decode(body(message()), "other@example.com")
+    assert other is not None and other.messages[0].received_at is not first.messages[0].received_at

@@ -24,7 +24,7 @@ from .checks import (
 )
 from .download import DEFAULT_CHUNK, AttachmentStream, feed, open_stream
 from .errors import ApiError, InputError, RequestTimeoutError
-from .listing import decode_listing
+from .listing import ListingDecoder
 from .models import Attachment, DomainList, Mailbox, Message, MessageList, Quota
 from .parse import (
     decode_json,
@@ -94,6 +94,7 @@ class TempMailClient:
         self._on_quota = on_quota
         self._quota: Quota | None = None
         # The last listing of each box, so mail listed unchanged is not decoded twice.
+        self._listings = ListingDecoder()
         self._http = httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout),
@@ -187,7 +188,7 @@ class TempMailClient:
         )
         # A large box is listed every few seconds: a body exactly as documented is decoded
         # in one pass; anything else is read field by field, as every other response is.
-        fast = decode_listing(raw)
+        fast = self._listings.decode(raw, email)
         if fast is not None:
             return fast
         return self._parse(parse_message_list, decode_json(raw))
