@@ -110,6 +110,8 @@ class MailService(MessageCases):
         self._held = HeldMail()
         # Polls whose mail is shown and still being written (see poll).
         self._storing: set[asyncio.Future[StoreError | None]] = set()
+        # Polls waiting for those writes before their request (read by the store thread).
+        self._polls_waiting = 0
         self._domains: DomainList | None = None
         # Pollers of this process in the shared budget, removed when the service closes.
         self._pollers: set[str] = set()
@@ -332,8 +334,12 @@ class MailService(MessageCases):
         if self._storing:
             # A poll's plan waits for the writes before it anyway (a first fill of a big
             # box takes seconds): asking only after them keeps one listing in memory, not
-            # two, and this one is fresher.
-            await asyncio.wait(list(self._storing))
+            # two, and this one is fresher. The writes stop waiting for the screen.
+            self._polls_waiting += 1
+            try:
+                await asyncio.wait(list(self._storing))
+            finally:
+                self._polls_waiting -= 1
         # One request per poll: the schedule owns the back-off between polls, and
         # retries inside one would hide a silent server for minutes.
         listing = await self._list(email, retries=0)
@@ -373,11 +379,14 @@ class MailService(MessageCases):
 
         Extracting the text to index is pure Python: started at once, it would share the
         interpreter with the screen drawing the new rows and slow that by half. The wait
-        ends early when another store call is queued behind (it must not wait for nothing).
+        ends early when another store call is queued behind, or a poll waits for the write
+        before asking (it must not wait for nothing).
         """
         if plan.result.new or plan.result.changed:
             deadline = time.monotonic() + WRITE_DELAY
-            while time.monotonic() < deadline and not self._db.has_waiting:
+            while (
+                time.monotonic() < deadline and not self._db.has_waiting and not self._polls_waiting
+            ):
                 time.sleep(0.01)
         return self.store.apply_sync(plan)
 
