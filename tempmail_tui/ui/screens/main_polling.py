@@ -209,8 +209,10 @@ class MailPolling(MailView):
             if result.storing is not None:
                 # The mail is on the screen; whether the store took it comes after.
                 self.post_message(PollStored(email, await self.host.io.run(service.stored(result))))
-            # The listing is let go of now: its pages go back before the next poll's come.
-            await asyncio.to_thread(interpreter.give_back_freed)
+            if len(self.messages) >= interpreter.LARGE_LOAD and email == self.watched_email():
+                # A big listing is let go of now: its pages go back before the next poll's
+                # come (small boxes free too little to be worth the walk).
+                await asyncio.to_thread(interpreter.give_back_freed)
 
     @on(PollDone)
     @guarded("Showing the new mail")
