@@ -22,14 +22,16 @@ from .models import Attachment, Message, MessageList
 from .parse import INT_BOUND, MAX_ITEMS, received_at
 
 
-class _Attachment(msgspec.Struct):
+# gc=False: the decoded records hold only strings, numbers and lists of records, so no
+# cycle; untracked, the 5,000 records of a big box's listing set off no collections.
+class _Attachment(msgspec.Struct, gc=False):
     name: str
     size: int
     url: str
     extension: str | None = None
 
 
-class _Message(msgspec.Struct, rename={"from_name": "from", "received": "receivedAt"}):
+class _Message(msgspec.Struct, rename={"from_name": "from", "received": "receivedAt"}, gc=False):
     id: str
     received: str
     subject: str | None = None
@@ -42,7 +44,7 @@ class _Message(msgspec.Struct, rename={"from_name": "from", "received": "receive
     attachments: list[_Attachment] | None = None
 
 
-class _Listing(msgspec.Struct):
+class _Listing(msgspec.Struct, gc=False):
     status: bool
     messages: list[_Message]
     mailbox: str | None = None
