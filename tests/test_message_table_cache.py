@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 
@@ -102,3 +106,51 @@ async def test_new_mail_goes_on_top_drawn_as_datatable_draws_it() -> None:
         assert table.current_id == "m003"
         assert [row.value for row in table._row_locations] == [m.id for m in [stored(0), *messages]]
         assert mine == uncached(table)
+
+
+async def test_a_row_read_draws_only_its_own_line_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = ListApp()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(MessageTable)
+        messages = [stored(n) for n in range(1, 41)]
+        table.show("box@example.com", messages, NOW)
+        await pilot.pause()
+        drawn(table)  # every visible line cached
+        made: list[int] = []
+        render = DataTable._render_line
+
+        def counted(self: DataTable[Text], y: int, *args: object) -> Strip:
+            made.append(y)
+            return render(self, y, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(DataTable, "_render_line", counted)
+        unread = messages[1]
+        assert not unread.is_seen
+        read = replace(unread, is_seen=True)
+        table.show("box@example.com", [messages[0], read, *messages[2:]], NOW)
+        await pilot.pause()
+        width, style = table.size.width, table.rich_style
+        mine = [table._render_line(y, 0, width, style) for y in range(12)]
+        # Only the read row's line is made again (the header is line 0, the row line 2).
+        assert made == [2]
+        monkeypatch.setattr(DataTable, "_render_line", render)
+        assert mine == uncached(table)
+
+
+async def test_a_drawing_pass_draws_what_datatable_draws() -> None:
+    app = ListApp()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(MessageTable)
+        table.show("box@example.com", [stored(n) for n in range(40)], NOW)
+        await pilot.pause()
+        await pilot.press(*["down"] * 14)  # scrolled: line y shows row y - 1 + scroll
+        assert table.scroll_offset.y > 0
+        crop = Region(0, 0, table.size.width, table.size.height)
+        once = table.render_lines(crop)  # the table's style worked out once for the pass
+        assert table._drawing_style is None
+        table._styles_cache.clear()
+        each = DataTable.render_lines(table, crop)  # no pass: asked for on every line
+        assert once == each
+        assert [table.render_line(y) for y in range(table.size.height)] == [
+            DataTable.render_line(table, y) for y in range(table.size.height)
+        ]

@@ -16,6 +16,7 @@ from tempmail_tui.core.reading import filter_text
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo
 from tempmail_tui.core.store import StoredMailbox, StoredMessage, StoreError
+from tempmail_tui.ui.compositor import CroppedCompositor
 from tempmail_tui.ui.events import FilterTextsRead
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.host import MailHost, host_of
@@ -65,6 +66,8 @@ class MailView(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        # A cursor key repaints the list only: the rest of the screen is not drawn again.
+        self._compositor = CroppedCompositor()
         self._boxes: list[StoredMailbox] = []
         # The boxes in state "live" (some may have expired since): the rest never come back.
         self._live_state: list[StoredMailbox] = []
