@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import threading
@@ -15,6 +16,7 @@ from textual.widgets import Input
 from tempmail_tui.core.reading import filter_text
 from tempmail_tui.core.store import SearchHit, Store, StoredMessage
 from tempmail_tui.sandbox.server import SandboxServer
+from tempmail_tui.ui import interpreter
 from tempmail_tui.ui.screens import main_view
 from tempmail_tui.ui.screens.dialogs import LinksDialog
 from tempmail_tui.ui.screens.search import ArchiveSearchScreen
@@ -218,3 +220,22 @@ async def test_new_mail_updates_title_and_desktop_notification(
         await pilot.press("enter")
         await wait_for(pilot, lambda: app._terminal_title == "tempmail-tui", what="title cleared")
         assert isinstance(app.main.query_one(MessageTable), MessageTable)
+
+
+async def test_opening_holds_full_collections_off_until_the_body_is_shown(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    usual = gc.get_threshold()
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        email = await start_with_box(app, pilot)
+        sandbox.state.add_sample(email, "verification")
+        await open_first(app, pilot)
+        # Shown; the hold lasts a moment more (interpreter.COLLECTION_DELAY), then goes.
+        assert interpreter.FULL_COLLECTIONS.held
+        assert gc.get_threshold()[:2] == usual[:2] and gc.get_threshold()[2] > usual[2]
+        await wait_for(pilot, lambda: not interpreter.FULL_COLLECTIONS.held, what="the release")
+        assert gc.get_threshold() == usual
+        # The row was drawn read in a frame of its own, after the body's.
+        row = table(app).get_row_at(0)
+        assert "●" not in row[0].plain
