@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import threading
@@ -16,6 +17,7 @@ from tempmail_tui.core import mail as core_mail
 from tempmail_tui.core.reading import filter_text
 from tempmail_tui.core.store import MessageSummary, SearchHit, Store, StoredMessage
 from tempmail_tui.sandbox.server import SandboxServer
+from tempmail_tui.ui import interpreter
 from tempmail_tui.ui.screens.dialogs import LinksDialog
 from tempmail_tui.ui.screens.search import ArchiveSearchScreen
 from tempmail_tui.ui.widgets.message_table import MessageTable
@@ -220,3 +222,30 @@ async def test_new_mail_updates_title_and_desktop_notification(
         await pilot.press("enter")
         await wait_for(pilot, lambda: app._terminal_title == "tempmail-tui", what="title cleared")
         assert isinstance(app.main.query_one(MessageTable), MessageTable)
+
+
+async def test_opening_holds_full_collections_off_until_the_body_is_shown(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usual = gc.get_threshold()
+    thresholds: list[tuple[int, int, int]] = []
+    show = ReaderPane.show_message
+
+    def showing(self: ReaderPane, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("aids", args[2] if len(args) > 2 else None) is not None:
+            thresholds.append(gc.get_threshold())  # the opened body handed to the reader
+        show(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReaderPane, "show_message", showing)
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        email = await start_with_box(app, pilot)
+        sandbox.state.add_sample(email, "verification")
+        await open_first(app, pilot)
+        # Held while the body was drawn (the young generations' thresholds untouched) ...
+        assert thresholds and all(t[:2] == usual[:2] and t[2] > usual[2] for t in thresholds)
+        # ... and let go a moment later (interpreter.COLLECTION_DELAY).
+        await wait_for(pilot, lambda: not interpreter.FULL_COLLECTIONS.held, what="the release")
+        assert gc.get_threshold() == usual
+        # The row was drawn read in a frame of its own, after the body's.
+        await wait_for(pilot, lambda: "●" not in table(app).get_row_at(0)[0].plain, what="read")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 
@@ -102,3 +108,89 @@ async def test_new_mail_goes_on_top_drawn_as_datatable_draws_it() -> None:
         assert table.current_id == "m003"
         assert [row.value for row in table._row_locations] == [m.id for m in [stored(0), *messages]]
         assert mine == uncached(table)
+
+
+async def test_a_row_read_draws_only_its_own_line_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = ListApp()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(MessageTable)
+        messages = [stored(n) for n in range(1, 41)]
+        table.show("box@example.com", messages, NOW)
+        await pilot.pause()
+        drawn(table)  # every visible line cached
+        made: list[int] = []
+        render = DataTable._render_line
+
+        def counted(self: DataTable[Text], y: int, *args: object) -> Strip:
+            made.append(y)
+            return render(self, y, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(DataTable, "_render_line", counted)
+        unread = messages[1]
+        assert not unread.is_seen
+        read = replace(unread, is_seen=True)
+        table.show("box@example.com", [messages[0], read, *messages[2:]], NOW)
+        await pilot.pause()
+        width, style = table.size.width, table.rich_style
+        mine = [table._render_line(y, 0, width, style) for y in range(12)]
+        # Only the read row's line is made again (the header is line 0, the row line 2).
+        assert made == [2]
+        monkeypatch.setattr(DataTable, "_render_line", render)
+        assert mine == uncached(table)
+
+
+async def test_a_drawing_pass_draws_what_datatable_draws() -> None:
+    app = ListApp()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(MessageTable)
+        table.show("box@example.com", [stored(n) for n in range(40)], NOW)
+        await pilot.pause()
+        await pilot.press(*["down"] * 14)  # scrolled: line y shows row y - 1 + scroll
+        assert table.scroll_offset.y > 0
+        crop = Region(0, 0, table.size.width, table.size.height)
+        once = table.render_lines(crop)  # the table's style worked out once for the pass
+        assert table._drawing_style is None
+        table._styles_cache.clear()
+        each = DataTable.render_lines(table, crop)  # no pass: asked for on every line
+        assert once == each
+        assert [table.render_line(y) for y in range(table.size.height)] == [
+            DataTable.render_line(table, y) for y in range(table.size.height)
+        ]
+
+
+class Around(Vertical):
+    """A container that records what reaches it from the list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: list[str] = []
+        self.highlights = 0
+
+    def compose(self) -> ComposeResult:
+        yield MessageTable(id="list")
+
+    def on_key(self, event: events.Key) -> None:
+        self.keys.append(event.key)
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.highlights += 1
+
+
+class AroundApp(App[None]):
+    """The list inside that container."""
+
+    def compose(self) -> ComposeResult:
+        yield Around()
+
+
+async def test_the_lists_own_keys_run_at_the_list_and_others_still_bubble() -> None:
+    app = AroundApp()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = app.query_one(MessageTable)
+        table.show("box@example.com", [stored(n) for n in range(40)], NOW)
+        await pilot.pause()
+        around = app.query_one(Around)
+        await pilot.press("down", "down", "j", "x")
+        assert table.cursor_row == 3  # down, down and j (ui/keys.py) moved it
+        assert around.keys == ["x"]  # the list's keys went no further; the others do
+        assert around.highlights == 0  # nothing above the list listens to its cursor

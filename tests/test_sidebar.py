@@ -327,3 +327,29 @@ async def test_the_same_archived_rows_are_not_grouped_again(
         changed = [*archived[:5], gone("new@mailsink.test", 0), *archived[5:]]
         bar.show_parts(lives, changed, today=TODAY)
         assert len(grouped) == 4
+
+
+def rendered(bar: MailboxList) -> set[str | None]:
+    """The ids of the options whose rendering the list keeps."""
+    keys = bar._option_render_cache.keys()  # an LRUCache: no iteration of its own
+    return {key[0].id for key in keys}
+
+
+async def test_an_unread_count_changing_draws_that_box_again_not_the_sidebar() -> None:
+    rows = [live(f"box{i}@mailsink.test") for i in range(12)]
+    async with Sidebar().run_test(size=(40, 30)) as pilot:
+        bar = pilot.app.query_one(MailboxList)
+        bar.show(rows, today=TODAY)
+        await pilot.pause()
+        before = rendered(bar)
+        assert len(before) == 12
+        read = BoxRow("box3@mailsink.test", 1, "50 min left", True)
+        bar.show([*rows[:3], read, *rows[4:]], today=TODAY)
+        after = rendered(bar)
+        assert after == before - {"box3@mailsink.test"}  # the others' renderings are kept
+        await pilot.pause()
+        shown = [line.text for line in bar.render_lines(bar.region.reset_offset)]
+        at = next(n for n, line in enumerate(shown) if "box3@mailsink.test" in line)
+        assert "1 unread" in shown[at + 1]
+        assert sum("unread" in line for line in shown) == 1
+        assert rendered(bar) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,6 +15,7 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.store import MessageSummary, SearchHit
+from tempmail_tui.ui import interpreter
 from tempmail_tui.ui.events import ActionFailed, MessageOpened
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.keys import bindings_in_force
@@ -24,6 +26,10 @@ from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar
 from tempmail_tui.ui.widgets.reader import ReaderPane, prepare_body
+
+#: Seconds after an opened body is handed to the reader that the rest of the screen follows:
+#: past the next frame (a sixtieth of a second away, and a few hundredths long) on a busy box.
+AFTER_BODY_FRAME = 0.05
 
 
 class MainScreen(MailActions, MailPolling):
@@ -132,20 +138,40 @@ class MainScreen(MailActions, MailPolling):
         service = self.host.service
         if service is None:
             return
+        # No full collection while the body is converted and drawn (ui/interpreter.py);
+        # let go a while after it is shown, or after a failure or a newer open.
+        interpreter.FULL_COLLECTIONS.hold()
         try:
             opened = await self.host.io.run(service.open_message(message_id))
             # Spans and line breaks of a long body are made in a thread: laid out by the
             # handler, a newsletter would hold the screen for a tenth of a second.
             widths = self.query_one(ReaderPane).body_widths()
             prepared = await asyncio.to_thread(prepare_body, opened.rendered, widths)
-        except Exception as error:
+        except BaseException as error:
+            # Failed or cancelled by a newer open: nothing will be drawn, so let go here.
+            self._release_collections_later()
+            if not isinstance(error, Exception):
+                raise
             self.post_message(ActionFailed("Opening the message", error))
         else:
+            # The handler lets go once the body is drawn: a timer started here could run
+            # before a busy screen has handled the message.
             self.post_message(MessageOpened(opened, prepared))
+
+    def _release_collections_later(self) -> None:
+        """Let go of one open's hold on full collections a while from now, while the user reads."""
+        self.set_timer(interpreter.COLLECTION_DELAY, interpreter.FULL_COLLECTIONS.release)
 
     @on(MessageOpened)
     @guarded("Showing the message")
     def _message_opened(self, event: MessageOpened) -> None:
+        try:
+            self._show_opened(event)
+        finally:
+            self._release_collections_later()
+
+    def _show_opened(self, event: MessageOpened) -> None:
+        """Hand the opened body to the reader, then redraw its row and the counts later."""
         opened = event.opened
         message = opened.message
         reader = self.query_one(ReaderPane)
@@ -161,8 +187,17 @@ class MainScreen(MailActions, MailPolling):
         self.messages[message.id] = message.summary()
         if was_unread and message.mailbox in self.unread:
             self.set_unread(message.mailbox, max(0, self.unread[message.mailbox] - 1))
-        if message.mailbox == self.query_one(MessageTable).mailbox:
-            self.query_one(MessageTable).show(message.mailbox, self._ordered(), self.host.clock())
+        # The body's frame first: the list's row and the sidebar's count (now read) are drawn
+        # in a later one, so the two halves of the work never hold one frame together. (Not
+        # call_after_refresh: it can run before the reader's widgets have asked for a frame.)
+        self.set_timer(AFTER_BODY_FRAME, partial(self._redraw_after_open, message.mailbox))
+
+    @guarded("Showing the message")
+    def _redraw_after_open(self, mailbox: str | None) -> None:
+        """Draw what opening a message changed beside the reader: its row, counts and quota."""
+        table = self.query_one(MessageTable)
+        if mailbox is not None and mailbox == table.mailbox:
+            table.show(mailbox, self._ordered(), self.host.clock())
         self.refresh_sidebar()
         self.refresh_quota()
 

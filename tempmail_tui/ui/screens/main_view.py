@@ -15,6 +15,7 @@ from tempmail_tui.api.errors import ApiError, AuthenticationError, NetworkError,
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import BoxInfo
 from tempmail_tui.core.store import MessageSummary, StoredMailbox, StoreError
+from tempmail_tui.ui.compositor import CroppedCompositor
 from tempmail_tui.ui.events import ActionFailed, FilterTextsRead
 from tempmail_tui.ui.failures import guarded
 from tempmail_tui.ui.host import MailHost, host_of
@@ -60,6 +61,8 @@ class MailView(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        # A cursor key repaints the list only: the rest of the screen is not drawn again.
+        self._compositor = CroppedCompositor()
         self._boxes: list[StoredMailbox] = []
         # The boxes in state "live" (some may have expired since): the rest never come back.
         self._live_state: list[StoredMailbox] = []

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on
 from textual.actions import SkipAction
 from textual.binding import Binding
+from textual.visual import VisualType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
@@ -328,6 +329,22 @@ class MailboxList(OptionList):
             self._groups = archive_groups(archived, self.grouping, today)
             self._groups_key, self._grouped = key, archived
         return self._groups
+
+    def _replace_option_prompt(self, index: int, prompt: VisualType) -> None:
+        """Replace one option's prompt, dropping only that option's rendering.
+
+        OptionList drops every option's: an unread count going down (a mail read) drew the
+        whole sidebar again, beside the reader drawing the mail.
+        """
+        option = self.get_option_at_index(index)
+        option._set_prompt(prompt)
+        cache = self._option_render_cache
+        cached = cache.keys()  # an LRUCache is no mapping: it has no iteration of its own
+        for key in [key for key in cached if key[0] is option]:
+            cache.discard(key)
+        # Where each option's lines fall is worked out again from the (cached) renderings.
+        self._line_cache.clear()
+        self.refresh()
 
     def _redraw(self, wanted: list[Shown], width: int) -> None:
         """Put the wanted options in, in place when the same ones are shown (no scroll jump)."""

@@ -11,9 +11,11 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual._two_way_dict import TwoWayDict
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
@@ -191,6 +193,13 @@ class MessageTable(DataTable[Text]):
         self.border_title = "Messages"
         # The Received column's width: that of its widest cell, so the sender gets the rest.
         self._date_width = EMPTY_DATE_WIDTH
+        # The table's style while it draws its lines (see render_lines), else None.
+        self._drawing_style: Style | None = None
+        # DataTable's update count moves on with every changed cell, which would drop every
+        # cached line: the moves that came from one row's cells (see _update_row) are
+        # counted apart, and that row's lines are told apart by its version instead.
+        self._cell_updates = 0
+        self._row_versions: dict[object, int] = {}
 
     def _render_line_in_row(
         self,
@@ -246,7 +255,8 @@ class MessageTable(DataTable[Text]):
             self.hover_coordinate.row == row,
             base_style,
             self._show_hover_cursor,
-            self._update_count,
+            self._update_count - self._cell_updates,
+            self._row_versions.get(row_key.value, 0),
             self._pseudo_class_state,
         )
         strip = self._lines.get(key)
@@ -254,6 +264,46 @@ class MessageTable(DataTable[Text]):
             strip = super()._render_line(y, x1, x2, base_style)
             self._lines[key] = strip
         return strip
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Draw the lines in ``crop``, working out the table's own style once for all of them.
+
+        DataTable asks for it on every line, and each time it walks the widget's ancestors
+        for their backgrounds: a third of drawing a screenful of cached lines.
+        """
+        self._drawing_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing_style = None
+
+    def render_line(self, y: int) -> Strip:
+        """One line of the table as DataTable draws it, with the style of this drawing pass."""
+        style = self._drawing_style
+        if style is None or self.fixed_rows:
+            # Outside a drawing pass, or with fixed rows (this list has none): as DataTable.
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        if y >= (self.header_height if self.show_header else 0):
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + self.size.width, style)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Run the list's own binding of a key here, not once the key has bubbled to the app.
+
+        Textual offers a key to each ancestor of the focused widget, then the app finds the
+        focused widget's binding first anyway: four dispatches more on every cursor key.
+        """
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Keep a cursor move to the list: nothing above it listens (Enter opens a message)."""
+        event.stop()
 
     def on_mount(self) -> None:
         """Create the columns once and take the focus: the list is where reading starts."""
@@ -482,9 +532,15 @@ class MessageTable(DataTable[Text]):
             self._add_rows(self._pending, stepwise=False)
 
     def _update_row(self, key: str, view: RowView) -> None:
-        """Replace the cells of one row."""
+        """Replace the cells of one row; the other rows' cached lines stay (a read mail).
+
+        Only this row's lines are drawn again, not the screenful around it.
+        """
+        before = self._update_count
         for (column, _, _), cell in zip(COLUMNS, view.cells(), strict=True):
             self.update_cell(key, column, cell)
+        self._cell_updates += self._update_count - before
+        self._row_versions[key] = self._row_versions.get(key, 0) + 1
 
     def _rebuild(
         self,
