@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.widgets import OptionList
 
 from tempmail_tui.core.store import StoredMailbox
 from tempmail_tui.ui.widgets import box_groups
@@ -338,6 +339,20 @@ def month_of_boxes(count: int) -> list[BoxRow]:
     return rows
 
 
+class Listening(Sidebar):
+    """The sidebar alone, hearing what the main screen would: highlighted and chosen options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heard: list[str | None] = []
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.heard.append(event.option.id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.heard.append(event.option.id)
+
+
 async def test_an_open_group_lists_a_page_and_enter_on_more_lists_the_next(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -351,8 +366,9 @@ async def test_an_open_group_lists_a_page_and_enter_on_more_lists_the_next(
     monkeypatch.setattr("tempmail_tui.ui.widgets.mailbox_list.box_prompt", counting)
     rows = month_of_boxes(60)
     month, more = day_key(10), MORE_PREFIX + day_key(10)
-    async with Sidebar().run_test(size=(40, 30)) as pilot:
-        bar = pilot.app.query_one(MailboxList)
+    app = Listening()
+    async with app.run_test(size=(40, 30)) as pilot:
+        bar = app.query_one(MailboxList)
         bar.show(rows, today=TODAY)
         bar.focus()
         await pilot.pause()
@@ -376,6 +392,9 @@ async def test_an_open_group_lists_a_page_and_enter_on_more_lists_the_next(
         await pilot.press("space")
         assert more not in bar.shown_ids() and bar.option_count == 2 + 60
         assert bar.selected_email == rows[1 + 2 * GROUP_PAGE].email
+        # "more…" is no mailbox: the screen never hears of it, only of the boxes it lists.
+        await pilot.pause()
+        assert more not in app.heard and rows[1 + GROUP_PAGE].email in app.heard
         # Closed and opened again (Enter on its header), the group lists its first page.
         bar.highlighted = bar.get_option_index(month)
         await pilot.press("enter", "enter")
