@@ -237,7 +237,7 @@ def test_the_local_day_is_astimezones_across_the_zones_changes(
 
 async def test_addresses_are_fitted_again_when_the_scroll_bar_comes() -> None:
     # Enough boxes to need a scroll bar, with addresses longer than the list is wide: the
-    # bar takes two cells without a resize, and the addresses must fit what is left.
+    # bar's column is not the addresses', which must fit what is left.
     rows = [live(f"a-rather-long-name-{i:02}@longdomain.example") for i in range(30)]
     async with Sidebar().run_test(size=(40, 30)) as pilot:
         bar = pilot.app.query_one(MailboxList)
