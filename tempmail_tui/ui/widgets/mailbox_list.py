@@ -53,13 +53,15 @@ class MailboxList(OptionList):
         ),
     ]
 
-    # The scroll bar's column is always there, one cell wide, its track the list's own colour:
-    # nothing shows until the list is longer than the pane (then its thumb does), the addresses
-    # keep the same width as the archive grows, and a long list costs no second layout.
+    # The scroll bar's column is always there, one cell wide, in place of the right padding
+    # and in the list's own colour: nothing shows until the list is longer than the pane (then
+    # its thumb does), the addresses keep their width as the archive grows, and a long list
+    # costs no second layout.
     DEFAULT_CSS = """
     MailboxList {
         width: 1fr;
         height: 1fr;
+        padding: 0 0 0 1;
         overflow-y: scroll;
         scrollbar-size-vertical: 1;
         scrollbar-background: $surface;
