@@ -7,11 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.widgets import OptionList
 
 from tempmail_tui.core.store import StoredMailbox
 from tempmail_tui.ui.widgets import box_groups
 from tempmail_tui.ui.widgets.box_groups import (
+    GROUP_PAGE,
     GROUP_PREFIX,
+    MORE_PREFIX,
     BoxRow,
     SidebarRows,
     box_prompt,
@@ -234,7 +237,7 @@ def test_the_local_day_is_astimezones_across_the_zones_changes(
 
 async def test_addresses_are_fitted_again_when_the_scroll_bar_comes() -> None:
     # Enough boxes to need a scroll bar, with addresses longer than the list is wide: the
-    # bar takes two cells without a resize, and the addresses must fit what is left.
+    # bar's column is not the addresses', which must fit what is left.
     rows = [live(f"a-rather-long-name-{i:02}@longdomain.example") for i in range(30)]
     async with Sidebar().run_test(size=(40, 30)) as pilot:
         bar = pilot.app.query_one(MailboxList)
@@ -353,3 +356,90 @@ async def test_an_unread_count_changing_draws_that_box_again_not_the_sidebar() -
         assert "1 unread" in shown[at + 1]
         assert sum("unread" in line for line in shown) == 1
         assert rendered(bar) == before
+
+
+def month_of_boxes(count: int) -> list[BoxRow]:
+    """One live box and ``count`` archived ones, all in the month before this week's days."""
+    rows = [live("now@mailsink.test")]
+    rows += [gone(f"m{i:03}@mailsink.test", 10, ("site",)) for i in range(count)]
+    return rows
+
+
+class Listening(Sidebar):
+    """The sidebar alone, hearing what the main screen would: highlighted and chosen options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heard: list[str | None] = []
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.heard.append(event.option.id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.heard.append(event.option.id)
+
+
+async def test_an_open_group_lists_a_page_and_enter_on_more_lists_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[str] = []
+    real = box_groups.box_prompt
+
+    def counting(row: BoxRow, width: int) -> object:
+        built.append(row.email)
+        return real(row, width)
+
+    monkeypatch.setattr("tempmail_tui.ui.widgets.mailbox_list.box_prompt", counting)
+    rows = month_of_boxes(60)
+    month, more = day_key(10), MORE_PREFIX + day_key(10)
+    app = Listening()
+    async with app.run_test(size=(40, 30)) as pilot:
+        bar = app.query_one(MailboxList)
+        bar.show(rows, today=TODAY)
+        bar.focus()
+        await pilot.pause()
+        # The only group is the newest: open, a page of its boxes built, then "35 more…".
+        assert bar.open_groups == [month]
+        assert bar.shown_ids()[2 : 2 + GROUP_PAGE] == [r.email for r in rows[1 : 1 + GROUP_PAGE]]
+        assert bar.shown_ids()[-1] == more and len(built) == 1 + GROUP_PAGE
+        assert "35 more…" in str(bar.get_option(more).prompt)
+        assert "(60)" in str(bar.get_option(month).prompt)  # the header counts them all
+        # On "more…" no box is selected; Enter lists the next page and goes to its first box.
+        bar.highlighted = bar.get_option_index(more)
+        assert bar.on_header and bar.selected_email is None
+        built.clear()
+        await pilot.press("enter")
+        # The boxes listed are built, not the ten still behind "more…".
+        assert len(built) == 1 + 2 * GROUP_PAGE
+        assert bar.selected_email == rows[1 + GROUP_PAGE].email
+        assert "10 more…" in str(bar.get_option(more).prompt)
+        # Space on the last "more…" lists the rest; the row goes, the highlight stays put.
+        bar.highlighted = bar.get_option_index(more)
+        await pilot.press("space")
+        assert more not in bar.shown_ids() and bar.option_count == 2 + 60
+        assert bar.selected_email == rows[1 + 2 * GROUP_PAGE].email
+        # "more…" is no mailbox: the screen never hears of it, only of the boxes it lists.
+        await pilot.pause()
+        assert more not in app.heard and rows[1 + GROUP_PAGE].email in app.heard
+        # Closed and opened again (Enter on its header), the group lists its first page.
+        bar.highlighted = bar.get_option_index(month)
+        await pilot.press("enter", "enter")
+        assert bar.shown_ids()[-1] == more and bar.option_count == 2 + GROUP_PAGE + 1
+        # ← on "more…" goes to the group's header.
+        bar.highlighted = bar.get_option_index(more)
+        await pilot.press("left")
+        assert bar.highlighted == bar.get_option_index(month)
+
+
+async def test_the_box_asked_for_past_the_first_page_is_listed() -> None:
+    rows = month_of_boxes(80)
+    wanted = rows[60].email  # on the third page
+    async with Sidebar().run_test(size=(40, 30)) as pilot:
+        bar = pilot.app.query_one(MailboxList)
+        bar.show(rows, select=wanted, today=TODAY)
+        await pilot.pause()
+        assert bar.selected_email == wanted
+        assert bar.option_count == 2 + 3 * GROUP_PAGE + 1  # three pages and "5 more…"
+        # The ticks after keep it so.
+        bar.show(rows, today=TODAY)
+        assert bar.selected_email == wanted

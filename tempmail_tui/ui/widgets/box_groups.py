@@ -18,6 +18,11 @@ Grouping = Literal["day", "label"]
 
 #: Every group header's option id starts so; an address never does (it has no "@" after it).
 GROUP_PREFIX = "group:"
+#: The option id of a group's "N more…" row is this and the group's key.
+MORE_PREFIX = "more:"
+#: An open group lists this many boxes, then a "N more…" row that lists as many more: opening
+#: a month of 200 boxes costs what opening one of 20 does.
+GROUP_PAGE = 25
 ELLIPSIS = "…"
 
 
@@ -50,6 +55,13 @@ class Header:
     title: str
     count: int
     collapsed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class More:
+    """The last line of an open group whose boxes are not all listed: how many are not."""
+
+    hidden: int
 
 
 def box_rows(
@@ -296,3 +308,9 @@ def header_prompt(header: Header, width: int) -> Text:
     mark = "▸" if header.collapsed else "▾"
     line = f"{mark} {header.title} ({header.count})"
     return Text(fit_line(line, width), style="bold dim", no_wrap=True)
+
+
+def more_prompt(more: More, width: int) -> Text:
+    """A group's "N more…" line, under its last box listed."""
+    line = f"  {more.hidden:,} more… (Enter)"
+    return Text(fit_line(line, width), style="dim italic", no_wrap=True)
