@@ -11,6 +11,11 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with the Textual reader as its default command."""
+    from tempmail_tui.ui import interpreter
+
+    # Off from the start (the command line's modules too) until the reader's first frame is
+    # painted; a command turns it on again before it runs.
+    interpreter.pause_collection()
     # Neither front end imports the other: this module, above both, joins them.
     from tempmail_tui.cli import main as command_line
 
@@ -19,8 +24,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_reader(config: Config, *, demo: bool) -> tuple[int, str | None]:
     """Run the Textual reader; its exit status and, if it crashed, the one-line cause."""
-    # Imported only now: textual alone costs ~200 ms, and the commands never need it.
-    from tempmail_tui.ui.app import run_app
+    from tempmail_tui.ui import interpreter
 
-    ended = run_app(config, demo=demo)
+    try:
+        # Imported only now: textual alone costs ~200 ms, and the commands never need it.
+        from tempmail_tui.ui.app import run_app
+
+        ended = run_app(config, demo=demo)
+    finally:
+        interpreter.resume_collection()
     return ended.status, ended.crash

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import os
@@ -156,7 +157,12 @@ def main(argv: Sequence[str] | None = None, *, reader: Reader | None = None) -> 
         args.log_setup = logfile.configure(logfile.chosen_log_path(args.log, os.environ))
         log.debug("command line: %s", args.command or "(reader)")
         handler: Handler | None = getattr(args, "handler", None)
-        return handler(args) if handler is not None else run_tui(args, reader)
+        if handler is None:
+            return run_tui(args, reader)
+        # The console script starts with the collector off for the reader's first frame
+        # (console.py); a command may run for hours, with it on.
+        gc.enable()
+        return handler(args)
     except TempMailError as exc:
         failure = failure_of(exc)
         say(failure.message)

@@ -198,21 +198,22 @@ def _resolve_key(
 
 
 def _read_toml(path: Path) -> dict[str, object] | None:
-    # Imported here: --help and the scripting commands should not pay for the parser.
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"config file {path} cannot be read: {reason}") from None
+    # Imported only for a file to parse: the reader's first frame and --help do without it.
     import tomllib
 
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        return None
+        return tomllib.loads(data.decode())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"config file {path} cannot be read: {reason}") from None
 
 
 def _show(value: object) -> str:

@@ -20,23 +20,22 @@ from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.worker import Worker, WorkerFailed, active_worker
 
-from tempmail_tui.core.config import Config
-from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.ui import interpreter
-from tempmail_tui.ui.desktop import has_display, notify_desktop
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
-from tempmail_tui.ui.host import MailHost
 from tempmail_tui.ui.keys import bindings_in_force, keys_shown
 from tempmail_tui.ui.screens.first_frame import FirstFrame, HeldKeys, KeysReleased
 from tempmail_tui.ui.screens.main_keys import KEYS
 from tempmail_tui.ui.startup import Bootstrapped, StoreOpening, prepare
 
+# Not needed for the first frame: imported where used, after it.
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
+    from tempmail_tui.core.config import Config
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.schedule import PollScheduler
     from tempmail_tui.core.session import LocalStore
     from tempmail_tui.sandbox.server import SandboxServer
+    from tempmail_tui.ui.host import MailHost
     from tempmail_tui.ui.screens.main import MainScreen
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
@@ -165,6 +164,8 @@ class TempMailApp(App[int]):
         self.call_after_refresh(self._after_first_paint)
         wanted = self.config.theme
         if wanted is not None and wanted not in BUILTIN_THEMES:
+            from tempmail_tui.core.sanitize import clean_line
+
             self.notify(
                 f"Unknown theme {clean_line(wanted)!r} in the config file; using the default. "
                 "Pick one with ctrl+p, Change theme.",
@@ -176,6 +177,8 @@ class TempMailApp(App[int]):
         # Said on stderr too, but the full screen covers that at once: say them here.
         notes = [*self.config.warnings, *self._key_notes]
         if notes:
+            from tempmail_tui.core.sanitize import clean_line
+
             self.notify(
                 "\n".join(clean_line(note, max_chars=300) for note in notes),
                 title="config.toml",
@@ -211,6 +214,8 @@ class TempMailApp(App[int]):
 
     def _after_first_paint(self) -> None:
         """Give the terminal a moment to show the first frame before the heavy loading."""
+        # Start-up may have run with the collector off (console.py): the frame is out.
+        interpreter.resume_collection()
         # The frame is written; a terminal on a busy machine still has to draw it, and the
         # main screen's imports would take the CPU from it at once.
         if self._paints_first_frame():
@@ -413,11 +418,15 @@ class TempMailApp(App[int]):
         driver = self._driver
         if driver is None or self.is_headless:
             return
+        from tempmail_tui.core.sanitize import clean_line
+
         # Our own text, but clean it anyway: a title must not end the escape sequence.
         driver.write(f"\x1b]2;{clean_line(title, max_chars=80)}\x07")
 
     async def open_in_browser(self, url: str) -> bool:
         """Open a web link with the system browser where a display exists; False if none."""
+        from tempmail_tui.ui.desktop import has_display
+
         if not url.lower().startswith(("http://", "https://")) or not has_display():
             return False
         import webbrowser
@@ -426,6 +435,8 @@ class TempMailApp(App[int]):
 
     def desktop_notify(self, title: str, body: str) -> None:
         """Send a desktop notification with notify-send, where it exists and a display does."""
+        from tempmail_tui.ui.desktop import notify_desktop
+
         notify_desktop(title, body)
 
     # Command palette -------------------------------------------------------------------
@@ -506,7 +517,7 @@ class TempMailApp(App[int]):
             shutil.rmtree(self._demo_dir, ignore_errors=True)
 
 
-def _fits_host(app: TempMailApp) -> MailHost:
+def _fits_host(app: TempMailApp) -> MailHost:  # the host is imported for mypy only
     """Never called: mypy checks here that the app is all MailHost promises the screens."""
     return app
 
