@@ -25,7 +25,6 @@ from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.keys import bindings_in_force, keys_shown
 from tempmail_tui.ui.screens.first_frame import FirstFrame, HeldKeys, KeysReleased
 from tempmail_tui.ui.screens.main_keys import KEYS
-from tempmail_tui.ui.startup import Bootstrapped, StoreOpening, prepare
 
 # Not needed for the first frame: imported where used, after it.
 if TYPE_CHECKING:
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from tempmail_tui.sandbox.server import SandboxServer
     from tempmail_tui.ui.host import MailHost
     from tempmail_tui.ui.screens.main import MainScreen
+    from tempmail_tui.ui.startup import Bootstrapped, StoreOpening
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
 #: Seconds the terminal gets to draw the first frame before the main screen loads.
@@ -226,7 +226,7 @@ class TempMailApp(App[int]):
     async def _after_first_frame(self) -> None:
         """Start the bootstrap and put the main screen over the first frame meanwhile."""
         # The thread's store and key look-up overlap the main screen's loading; what it
-        # finds is taken over in `_bootstrapped`, a message handled once the push is done.
+        # finds is taken over in `on_bootstrapped`, a message handled once the push is done.
         self.bootstrap()
         if self.screen is not self.main:
             # Pushed, not switched: Textual cannot switch away from the default screen. The
@@ -239,7 +239,10 @@ class TempMailApp(App[int]):
     @work(thread=True)
     def bootstrap(self) -> None:
         """Slow start-up steps (keyring, SQLite, the demo sandbox) in a thread."""
-        # It only computes and posts: `_bootstrapped` assigns, on the UI thread (ui/events.py).
+        # Imported here, in the thread: the first frame does without start-up's records.
+        from tempmail_tui.ui.startup import prepare
+
+        # It only computes and posts: `on_bootstrapped` assigns, on the UI thread (ui/events.py).
         started = prepare(self.config, self.store_path, demo=self.demo, post=self.post_message)
         if not self.post_message(started):
             # The app is closing and no handler will take these over: let them go here.
@@ -252,8 +255,9 @@ class TempMailApp(App[int]):
 
         interpreter.settle_start()
 
-    @on(StoreOpening)
-    def _store_opening(self, event: StoreOpening) -> None:
+    # Handlers by name (on_ and the message's class), not @on: the classes load after the
+    # first frame, with the thread that posts them.
+    def on_store_opening(self, event: StoreOpening) -> None:
         """Say what holds the store up (a one-off upgrade) on the status line until it ends."""
         notice = event.notice
         waits = notice.kind in ("upgrading", "waiting")
@@ -261,9 +265,8 @@ class TempMailApp(App[int]):
         if notice.kind != "waited":
             self.notify(notice.text, timeout=8, markup=False)
 
-    @on(Bootstrapped)
     @guarded("Starting up")
-    def _bootstrapped(self, event: Bootstrapped) -> None:
+    def on_bootstrapped(self, event: Bootstrapped) -> None:
         if event.demo is not None:
             self.sandbox, self._demo_dir = event.demo.server, event.demo.directory
             self.config = event.demo.configure(self.config)
