@@ -42,6 +42,7 @@ AFTER_THE_FIRST_FRAME = (
     "tomllib",
     "tempmail_tui.core.sanitize",
     "tempmail_tui.core.format",
+    "tempmail_tui.api.errors",
     "tempmail_tui.ui.startup",
     "tempmail_tui.ui.desktop",
     "tempmail_tui.ui.host",
