@@ -42,6 +42,8 @@ AFTER_THE_FIRST_FRAME = (
     "tomllib",
     "tempmail_tui.core.sanitize",
     "tempmail_tui.core.format",
+    "argparse",
+    "tempmail_tui.cli.parser",
     "tempmail_tui.api.errors",
     "tempmail_tui.ui.startup",
     "tempmail_tui.ui.desktop",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from tempmail_tui.core.config import (
 
 # The service pulls in httpx, SQLite and the renderer: loaded when a command goes online.
 if TYPE_CHECKING:
+    import argparse
+
     from tempmail_tui.core.mail import MailService
 
 
