@@ -44,6 +44,7 @@ AFTER_THE_FIRST_FRAME = (
     "tempmail_tui.core.format",
     "argparse",
     "tempmail_tui.cli.parser",
+    "tempmail_tui.cli.online",
     "tempmail_tui.api.errors",
     "tempmail_tui.ui.startup",
     "tempmail_tui.ui.desktop",
