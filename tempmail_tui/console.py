@@ -14,23 +14,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tempmail_tui.ui import interpreter
 
     # Off from the start (the command line's modules too) until the reader's first frame is
-    # painted; a command turns it on again before it runs.
+    # painted (the app turns it on then); a command turns it on again before it runs.
     interpreter.pause_collection()
-    # Neither front end imports the other: this module, above both, joins them.
-    from tempmail_tui.cli import main as command_line
+    try:
+        # Neither front end imports the other: this module, above both, joins them.
+        from tempmail_tui.cli import main as command_line
 
-    return command_line(argv, reader=run_reader)
+        return command_line(argv, reader=run_reader)
+    finally:
+        # On after an early end too (a usage error, a bad config.toml), for a caller that
+        # goes on (the tests call this function).
+        interpreter.resume_collection()
 
 
 def run_reader(config: Config, *, demo: bool) -> tuple[int, str | None]:
     """Run the Textual reader; its exit status and, if it crashed, the one-line cause."""
-    from tempmail_tui.ui import interpreter
+    # Imported only now: textual alone costs ~200 ms, and the commands never need it.
+    from tempmail_tui.ui.app import run_app
 
-    try:
-        # Imported only now: textual alone costs ~200 ms, and the commands never need it.
-        from tempmail_tui.ui.app import run_app
-
-        ended = run_app(config, demo=demo)
-    finally:
-        interpreter.resume_collection()
+    ended = run_app(config, demo=demo)
     return ended.status, ended.crash

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import pty
@@ -12,6 +13,10 @@ import sys
 import termios
 import time
 from pathlib import Path
+
+import pytest
+
+from tempmail_tui.console import main as console_main
 
 # The real launch (console.main, no arguments) until the first frame is painted: the app
 # turns the collector back on right after it (ui/interpreter.py), where this reports.
@@ -109,3 +114,10 @@ def test_the_first_frame_is_painted_before_what_it_does_not_show_is_loaded(
     assert seen["collector_on"] is False, "the collector ran during start-up"
     early = sorted(set(AFTER_THE_FIRST_FRAME) & set(seen["loaded"]))
     assert early == [], f"loaded before the first frame: {early}"
+
+
+def test_the_collector_is_on_again_after_an_early_end(capsys: pytest.CaptureFixture[str]) -> None:
+    # A usage error ends the console script before any reader or command turned it back on.
+    assert console_main(["--poll-interval"]) == 2
+    assert "expected one argument" in capsys.readouterr().err
+    assert gc.isenabled()
