@@ -32,5 +32,4 @@ def run_reader(config: Config, *, demo: bool) -> tuple[int, str | None]:
     # Imported only now: textual alone costs ~200 ms, and the commands never need it.
     from tempmail_tui.ui.app import run_app
 
-    ended = run_app(config, demo=demo)
-    return ended.status, ended.crash
+    return run_app(config, demo=demo)

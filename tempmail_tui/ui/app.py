@@ -7,7 +7,7 @@ import functools
 import logging
 import shutil
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,14 +43,6 @@ DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
 FIRST_FRAME_PAUSE = 0.05
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AppExit:
-    """How the app ended: its exit status, and the one-line cause if it crashed."""
-
-    status: int
-    crash: str | None = None
 
 
 class TempMailApp(App[int]):
@@ -546,11 +538,14 @@ def describe_action(name: str) -> str:
     return action.replace("_", " ").strip().capitalize() or "An action"
 
 
-def run_app(config: Config, *, demo: bool = False) -> AppExit:
-    """Run the app in the terminal; how it ended (a crash is status 1 with its cause)."""
+def run_app(config: Config, *, demo: bool = False) -> tuple[int, str | None]:
+    """Run the app in the terminal; its exit status and, if it crashed, the one-line cause.
+
+    A crash is status 1 at least.
+    """
     app = TempMailApp(config, demo=demo)
     app.run()
     status = app.return_code or 0
     if app.crash is not None:
-        return AppExit(status or 1, app.crash)
-    return AppExit(status)
+        return status or 1, app.crash
+    return status, None
