@@ -50,6 +50,7 @@ AFTER_THE_FIRST_FRAME = (
     "argparse",
     "tempmail_tui.cli.parser",
     "tempmail_tui.cli.online",
+    "logging.handlers",
     "tempmail_tui.api.errors",
     "tempmail_tui.ui.startup",
     "tempmail_tui.ui.desktop",
