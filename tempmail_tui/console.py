@@ -11,10 +11,20 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with the Textual reader as its default command."""
-    # Neither front end imports the other: this module, above both, joins them.
-    from tempmail_tui.cli import main as command_line
+    from tempmail_tui.ui import interpreter
 
-    return command_line(argv, reader=run_reader)
+    # Off from the start (the command line's modules too) until the reader's first frame is
+    # painted (the app turns it on then); a command turns it on again before it runs.
+    interpreter.pause_collection()
+    try:
+        # Neither front end imports the other: this module, above both, joins them.
+        from tempmail_tui.cli import main as command_line
+
+        return command_line(argv, reader=run_reader)
+    finally:
+        # On after an early end too (a usage error, a bad config.toml), for a caller that
+        # goes on (the tests call this function).
+        interpreter.resume_collection()
 
 
 def run_reader(config: Config, *, demo: bool) -> tuple[int, str | None]:
@@ -22,5 +32,4 @@ def run_reader(config: Config, *, demo: bool) -> tuple[int, str | None]:
     # Imported only now: textual alone costs ~200 ms, and the commands never need it.
     from tempmail_tui.ui.app import run_app
 
-    ended = run_app(config, demo=demo)
-    return ended.status, ended.crash
+    return run_app(config, demo=demo)

@@ -3,8 +3,6 @@ and keys set in config.toml: the real app through Pilot against the real sandbox
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -373,31 +371,6 @@ async def test_the_first_frame_shows_the_panes_and_keys_then_gives_way_to_the_ma
         assert keys["N"] == "New box" and "n" not in keys and keys["L"] == "Label"
         await pilot.press("N")
         await wait_for(pilot, lambda: sidebar(app).option_count == 1, what="N made a box")
-
-
-def test_the_first_frame_loads_no_list_reader_store_or_network_module() -> None:
-    # What the command line and the app import before the first frame (the console script's
-    # path): the main screen, the core's records, SQLite and httpx all come after it.
-    code = (
-        "import sys, tempmail_tui.console, tempmail_tui.cli, tempmail_tui.ui.app\n"
-        "from tempmail_tui.ui.screens.first_frame import FirstFrame\n"
-        "print(' '.join(sorted(sys.modules)))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = set(done.stdout.split())
-    late = {
-        "tempmail_tui.ui.screens.main",
-        "tempmail_tui.ui.widgets.mailbox_list",
-        "tempmail_tui.ui.widgets.reader",
-        "tempmail_tui.core.store",
-        "tempmail_tui.core.schedule",
-        "tempmail_tui.api.models",
-        "textual.widgets._data_table",
-        "sqlite3",
-        "httpx",
-        "keyring",
-    }
-    assert not late & loaded, sorted(late & loaded)
 
 
 def test_held_keys_quit_at_once_and_give_the_rest_back_in_order() -> None:

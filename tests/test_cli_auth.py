@@ -21,7 +21,6 @@ from tempmail_tui.cli import main
 from tempmail_tui.console import main as console_main
 from tempmail_tui.core import credentials, logfile
 from tempmail_tui.core.config import DEFAULT_BASE_URL, Config
-from tempmail_tui.ui.app import AppExit
 
 CANARY = "canarykey-7f3a9c2e41d84b6f9a0e5c1d2b3a4f5e"
 REPO = Path(__file__).resolve().parent.parent
@@ -356,9 +355,9 @@ def test_tui_gets_the_merged_config(
     memory.set_password(credentials.KEYRING_SERVICE, credentials.KEYRING_USERNAME, CANARY)
     calls: list[tuple[Config, bool]] = []
 
-    def run_app(config: Config, *, demo: bool) -> AppExit:
+    def run_app(config: Config, *, demo: bool) -> tuple[int, str | None]:
         calls.append((config, demo))
-        return AppExit(7)
+        return 7, None
 
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
     monkeypatch.setenv("TEMPMAIL_POLL_INTERVAL", "30")
@@ -381,9 +380,9 @@ def test_demo_ignores_configured_key_and_url(
     keyring.set_keyring(UntouchableKeyring())
     calls: list[tuple[Config, bool]] = []
 
-    def run_app(config: Config, *, demo: bool) -> AppExit:
+    def run_app(config: Config, *, demo: bool) -> tuple[int, str | None]:
         calls.append((config, demo))
-        return AppExit(0)
+        return 0, None
 
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
     monkeypatch.setenv("TEMPMAIL_API_KEY", CANARY)
@@ -431,10 +430,10 @@ def test_unexpected_errors_are_one_line_without_the_key(
 def test_a_crashed_app_exits_non_zero_with_one_line_pointing_to_the_log(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def run_app(config: Config, *, demo: bool) -> AppExit:
+    def run_app(config: Config, *, demo: bool) -> tuple[int, str | None]:
         # What the app does when an error stops it: the traceback goes to the log.
         logging.getLogger("tempmail_tui.ui.app").critical("stopped", exc_info=ValueError("x"))
-        return AppExit(1, "ValueError: x")
+        return 1, "ValueError: x"
 
     _fake_module(monkeypatch, "tempmail_tui.ui.app", "run_app", run_app)
     assert console_main(["--demo"]) == 1

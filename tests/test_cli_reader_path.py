@@ -83,3 +83,12 @@ def test_anything_else_goes_to_the_full_parser(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "invalid choice: 'bogus'" in unknown.stderr
     labels = probe(tmp_path, "label", "nobody@example.test")
     assert '"loaded"' not in labels.stdout, "the reader ran for a command"
+
+
+def test_no_options_are_what_the_reader_parser_gives_for_none() -> None:
+    # The launch with no arguments skips the parser (cli._reader_args): it must not differ.
+    from tempmail_tui.cli import NO_OPTIONS, _reader_args
+    from tempmail_tui.cli.parser import reader_parser
+
+    assert vars(reader_parser().parse_args([])) == NO_OPTIONS
+    assert vars(_reader_args([])) == NO_OPTIONS

@@ -16,7 +16,7 @@ import pytest
 from tempmail_tui.core import credentials
 from tempmail_tui.core.config import Config
 from tempmail_tui.sandbox.server import SandboxServer
-from tempmail_tui.ui import app as app_module
+from tempmail_tui.ui import startup
 from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.startup import Bootstrapped, prepare
 
@@ -116,7 +116,7 @@ async def test_what_start_up_makes_for_an_app_already_closed_is_let_go(
         made.append(prepare(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(app_module, "prepare", noting)
+    monkeypatch.setattr(startup, "prepare", noting)
     app = TempMailApp(
         Config(download_dir=tmp_path / "downloads"),
         demo=True,

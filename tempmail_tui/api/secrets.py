@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 # A conventional key prefix such as "tmk_" names the kind of key, not the key itself.
-_PREFIX = re.compile(r"[a-z]{2,5}_")
+# As text: compiled (and cached by re) on first use, not when the package loads.
+_PREFIX = r"[a-z]{2,5}_"
 
 # Below this length even the last four characters would give away too much of the key.
 _MIN_LEN_FOR_TAIL = 20
@@ -17,7 +18,7 @@ def mask_secret(secret: str) -> str:
         return "<empty>"
     if len(secret) < _MIN_LEN_FOR_TAIL:
         return "…"
-    prefix_match = _PREFIX.match(secret)
+    prefix_match = re.match(_PREFIX, secret)
     prefix = prefix_match.group(0) if prefix_match else ""
     return f"{prefix}…{secret[-4:]}"
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tempmail_tui.cli.archive import confirmed
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, failure_of
+from tempmail_tui.cli.online import Online, online
 from tempmail_tui.cli.output import (
     PROG,
     box_row,
@@ -20,7 +21,7 @@ from tempmail_tui.cli.output import (
     stored_mailbox_record,
 )
 from tempmail_tui.cli.parser import json_flag, label_flag
-from tempmail_tui.cli.session import Online, online, settings
+from tempmail_tui.cli.session import settings
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.errors import TempMailError
 

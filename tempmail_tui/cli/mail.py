@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from tempmail_tui.cli.online import Online, online
 from tempmail_tui.cli.output import (
     Notes,
     headers,
@@ -17,7 +18,6 @@ from tempmail_tui.cli.output import (
     say,
 )
 from tempmail_tui.cli.parser import address, json_flag, message_id
-from tempmail_tui.cli.session import Online, online
 
 if TYPE_CHECKING:
     from tempmail_tui.core.mail import MailService

@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tempmail_tui.core import logfile
-from tempmail_tui.core.format import full_local_time, human_duration, human_size, local_minute
-from tempmail_tui.core.sanitize import clean_line
 
 if TYPE_CHECKING:
     from tempmail_tui.api.models import Mailbox, Message, UnreadableMessage
     from tempmail_tui.core.results import Fetched
     from tempmail_tui.core.store import OpeningNotice, StoredMailbox
+
+# The formatters and the sanitizer load in the functions that print records: the reader
+# starts through this module (say, log_pointer) and its first frame does without them.
 
 PROG = "tempmail-tui"
 
@@ -78,6 +79,8 @@ class Notes:
 
     def unreadable(self, unreadable: Sequence[UnreadableMessage]) -> None:
         """Say which messages could not be read, each once per run."""
+        from tempmail_tui.core.sanitize import clean_line
+
         fresh = [entry for entry in unreadable if entry.label not in self._said]
         if not fresh:
             return
@@ -135,6 +138,9 @@ def stored_mailbox_record(
 
 def box_row(box: StoredMailbox, unread: int, now: datetime) -> str:
     """One tab-separated line: address, state, expiry, unread count, labels (all cleaned)."""
+    from tempmail_tui.core.format import human_duration, local_minute
+    from tempmail_tui.core.sanitize import clean_line
+
     if box.state == "renamed" and box.renamed_to:
         expiry = f"renamed to {clean_line(box.renamed_to)}"
     elif not box.is_live:
@@ -153,6 +159,8 @@ def box_row(box: StoredMailbox, unread: int, now: datetime) -> str:
 
 def label_list(box: StoredMailbox) -> str:
     """A box's labels as one cleaned field, separated by commas ("-" for none)."""
+    from tempmail_tui.core.sanitize import clean_line
+
     # A label never holds a comma (core/labels.py), so the list reads back unambiguously.
     return ", ".join(clean_line(label) for label in box.labels) or "-"
 
@@ -179,6 +187,9 @@ def message_record(message: Message, mailbox: str | None) -> dict[str, object]:
 
 def message_row(message: Message) -> str:
     """One tab-separated line: id, local receive time, sender, subject (all cleaned)."""
+    from tempmail_tui.core.format import local_minute
+    from tempmail_tui.core.sanitize import clean_line
+
     # clean_line turns tabs into spaces, so the tabs here stay the only separators.
     return "\t".join(
         (
@@ -192,6 +203,9 @@ def message_row(message: Message) -> str:
 
 def headers(message: Message) -> str:
     """The header lines ``read`` prints above the body (all cleaned)."""
+    from tempmail_tui.core.format import full_local_time, human_size
+    from tempmail_tui.core.sanitize import clean_line
+
     lines = [
         f"From: {clean_line(message.sender)}",
         f"To: {clean_line(message.to)}",

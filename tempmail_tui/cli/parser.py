@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import NoReturn
 
 from tempmail_tui import __version__
+from tempmail_tui.cli.command import Command
 from tempmail_tui.cli.errors import EXIT_USAGE, CliError
 from tempmail_tui.cli.output import PROG
 from tempmail_tui.core import logfile, paths
@@ -20,18 +20,6 @@ from tempmail_tui.core.config import (
     TOML_KEYS,
     default_config_path,
 )
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-@dataclass(frozen=True)
-class Command:
-    """A subcommand: its name, one-line help, how to declare its arguments and how to run it."""
-
-    name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Handler | None = None
 
 
 class _Parser(argparse.ArgumentParser):

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 from tempmail_tui.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, failure_of
 from tempmail_tui.cli.mail import print_message
+from tempmail_tui.cli.online import Online, online
 from tempmail_tui.cli.output import PROG, message_record, out, out_json, say
 from tempmail_tui.cli.parser import json_flag, label_flag, pattern, positive_seconds
-from tempmail_tui.cli.session import Online, online
 from tempmail_tui.cli.wait import DEFAULT_TIMEOUT, observer
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.errors import TempMailError

@@ -1,15 +1,12 @@
-"""The settings a command runs with, and the session an online command works in."""
+"""The settings a command (or the reader) runs with; an online command's session is in online.py."""
 
 from __future__ import annotations
 
-import argparse
 import os
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tempmail_tui.cli.errors import EXIT_USAGE, CliError
-from tempmail_tui.cli.output import PROG, say, say_opening
+from tempmail_tui.cli.output import PROG, say
 from tempmail_tui.core.config import (
     API_KEY_ENV_VAR,
     DEFAULT_BASE_URL,
@@ -18,9 +15,8 @@ from tempmail_tui.core.config import (
     load_config,
 )
 
-# The service pulls in httpx, SQLite and the renderer: loaded when a command goes online.
 if TYPE_CHECKING:
-    from tempmail_tui.core.mail import MailService
+    import argparse
 
 
 def settings(args: argparse.Namespace, *, keyring: bool, reader: bool = False) -> Config:
@@ -52,30 +48,3 @@ def settings(args: argparse.Namespace, *, keyring: bool, reader: bool = False) -
     for warning in config.warnings:
         say(f"warning: {warning}")
     return config
-
-
-@dataclass(frozen=True)
-class Online:
-    """What an online command works with: its settings and the mail service."""
-
-    config: Config
-    service: MailService
-
-
-def online(args: argparse.Namespace, work: Callable[[Online], Awaitable[int]]) -> int:
-    """Run ``work`` in a mail session opened from the settings; its status is the command's."""
-    import asyncio
-
-    from tempmail_tui.core.session import open_mail
-
-    config = settings(args, keyring=True)
-
-    async def session() -> int:
-        async with open_mail(config, warn=_warn, notice=say_opening) as service:
-            return await work(Online(config, service))
-
-    return asyncio.run(session())
-
-
-def _warn(notice: str) -> None:
-    say(f"warning: {notice}")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tempmail_tui.cli.errors import EXIT_USAGE, CliError
 from tempmail_tui.cli.output import log_pointer, say
 from tempmail_tui.cli.session import settings
 from tempmail_tui.core.config import Config
+
+if TYPE_CHECKING:
+    import argparse
 
 
 class Reader(Protocol):

@@ -8,9 +8,9 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from tempmail_tui.cli.errors import EXIT_OK
+from tempmail_tui.cli.online import Online, online
 from tempmail_tui.cli.output import Notes, message_record, message_row, out, out_json, say
 from tempmail_tui.cli.parser import address, json_flag, pattern, positive_seconds
-from tempmail_tui.cli.session import Online, online
 from tempmail_tui.core.format import seconds_in_words
 
 # The schedule, asyncio and the extractors load when a wait starts, not with --help.

@@ -198,21 +198,22 @@ def _resolve_key(
 
 
 def _read_toml(path: Path) -> dict[str, object] | None:
-    # Imported here: --help and the scripting commands should not pay for the parser.
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"config file {path} cannot be read: {reason}") from None
+    # Imported only for a file to parse: the reader's first frame and --help do without it.
     import tomllib
 
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        return None
+        return tomllib.loads(data.decode())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"config file {path} cannot be read: {reason}") from None
 
 
 def _show(value: object) -> str:
@@ -315,11 +316,12 @@ def _sends_key_in_clear(url: str) -> bool:
         return True
 
 
-_THEME_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+# Patterns as text: re compiles (and caches) one on its first use, not at start-up.
+_THEME_NAME = r"[a-z0-9][a-z0-9_-]{0,63}"
 
 
 def _theme(value: object, where: str) -> object:
-    if not isinstance(value, str) or not _THEME_NAME.fullmatch(value.strip()):
+    if not isinstance(value, str) or not re.fullmatch(_THEME_NAME, value.strip()):
         raise ConfigError(f'{where} must be a theme name such as "nord", not {_show(value)}')
     return value.strip()
 
@@ -352,7 +354,7 @@ def _punctuation_name(character: str) -> str:
 
 
 _PUNCTUATION_NAMES = frozenset(_punctuation_name(c) for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-_FUNCTION_KEY = re.compile(r"f([1-9]|1[0-9]|2[0-4])")
+_FUNCTION_KEY = r"f([1-9]|1[0-9]|2[0-4])"
 
 
 def key_problem(key: str) -> str | None:
@@ -372,7 +374,7 @@ def key_problem(key: str) -> str | None:
             if base.isascii() and (base.islower() or base.isdigit())
             else ("after ctrl+ or shift+ write a lower-case letter or digit")
         )
-    if base in _NAMED_KEYS or base in _PUNCTUATION_NAMES or _FUNCTION_KEY.fullmatch(base):
+    if base in _NAMED_KEYS or base in _PUNCTUATION_NAMES or re.fullmatch(_FUNCTION_KEY, base):
         return None
     return "not a key name (a character, or enter, space, home, pagedown, f5, ctrl+n, ...)"
 

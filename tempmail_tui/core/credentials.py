@@ -29,7 +29,8 @@ NO_BACKEND = "no keyring backend is available (usual over SSH)"
 
 # Real keys are a few dozen characters; anything far longer is a paste accident.
 _MAX_KEY_LENGTH = 4096
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+# As text: compiled (and cached by re) on the first keyring error, not at start-up.
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+"
 _MAX_DETAIL = 160
 
 KeySource = Literal["env", "keyring"]
@@ -229,7 +230,7 @@ def _clean_detail(text: str, secret: str | None) -> str:
         from tempmail_tui.api.secrets import redact
 
         text = redact(text, secret)
-    text = _CONTROL.sub(" ", text).strip()
+    text = re.sub(_CONTROL, " ", text).strip()
     if len(text) > _MAX_DETAIL:
         text = text[: _MAX_DETAIL - 1] + "…"
     return text

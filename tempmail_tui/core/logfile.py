@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 from dataclasses import dataclass
-from io import TextIOWrapper
 from pathlib import Path
 
-from tempmail_tui.api.secrets import scrub
 from tempmail_tui.core import paths
 from tempmail_tui.errors import LocalError
 
@@ -17,10 +14,6 @@ from tempmail_tui.errors import LocalError
 LOG_ENV_VAR = "TEMPMAIL_LOG"
 #: The logger every module of the package logs under.
 ROOT_LOGGER = "tempmail_tui"
-
-# Large enough for a day of detailed logging, small enough to attach to a bug report.
-_MAX_BYTES = 2 * 1024 * 1024
-_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
 class LogFileError(LocalError):
@@ -42,29 +35,41 @@ class LogSetup:
             return False
 
 
-class _ScrubbingFormatter(logging.Formatter):
-    """A formatter whose whole output, tracebacks included, has every known secret masked."""
+class _OnFirstRecord(logging.Handler):
+    """The errors-only log until its first record, which makes the file's handler.
 
-    def format(self, record: logging.LogRecord) -> str:
-        return scrub(super().format(record))
+    Most runs log nothing: they load neither the handler nor logging.handlers (before the
+    reader's first frame, tests/bench cold_start), and leave no file.
+    """
 
+    def __init__(self, path: Path) -> None:
+        super().__init__(logging.WARNING)
+        self.path = path
+        self._file: logging.Handler | None = None
 
-class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log file created readable by its owner only (it names mailboxes)."""
+    def emit(self, record: logging.LogRecord) -> None:
+        # Called under this handler's lock: one file handler, whichever thread logs first.
+        if self._file is None:
+            from tempmail_tui.core.log_handler import file_handler
 
-    def _open(self) -> TextIOWrapper:
-        # Created first with owner-only permissions; the base class then appends to it. The
-        # directory too is made only now, so a run with nothing to log leaves no trace.
-        os.makedirs(os.path.dirname(self.baseFilename), exist_ok=True)
-        os.close(os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
-        return super()._open()
+            try:
+                self._file = file_handler(self.path, detailed=False)
+            except OSError:
+                return
+        self._file.handle(record)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
 
     def handleError(self, record: logging.LogRecord) -> None:
-        # Logging is a help, never a reason to fail: a full disk must not stop the app, and
-        # stderr belongs to the terminal UI. The crash message checks whether the log exists.
+        # As the file's own handler: logging never stops the app nor writes on its screen.
         return
 
 
+#: The handlers configure added to the package's logger (stop removes them).
+_handlers: list[logging.Handler] = []
 _current: LogSetup | None = None
 
 
@@ -85,20 +90,21 @@ def configure(detailed_path: Path | None) -> LogSetup:
     path = detailed_path if detailed_path is not None else paths.log_path()
     stop()
     logger = logging.getLogger(ROOT_LOGGER)
-    try:
-        # Opened now when asked for, so a wrong path is a clear error before the app starts;
-        # the default log is created only when there is something to say.
-        handler = _PrivateFileHandler(
-            path, maxBytes=_MAX_BYTES, backupCount=1, encoding="utf-8", delay=not detailed
-        )
-    except OSError as exc:
-        if detailed:
+    handler: logging.Handler
+    if detailed:
+        from tempmail_tui.core.log_handler import file_handler
+
+        try:
+            # Opened now, so a wrong path is a clear error before the app starts.
+            handler = file_handler(path, detailed=True)
+        except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise LogFileError(f"cannot write the log file {path}: {reason}") from None
-        return _remember(LogSetup(path, detailed=False))
-    handler.setFormatter(_ScrubbingFormatter(_FORMAT))
-    handler.setLevel(logging.DEBUG if detailed else logging.WARNING)
+    else:
+        # Created only when there is something to say.
+        handler = _OnFirstRecord(path)
     logger.addHandler(handler)
+    _handlers.append(handler)
     if detailed:
         logger.setLevel(logging.DEBUG)
         from tempmail_tui import __version__
@@ -111,7 +117,8 @@ def stop() -> None:
     """Close the log file this process writes, if any (configure calls it first)."""
     global _current
     logger = logging.getLogger(ROOT_LOGGER)
-    for handler in [h for h in logger.handlers if isinstance(h, _PrivateFileHandler)]:
+    while _handlers:
+        handler = _handlers.pop()
         logger.removeHandler(handler)
         handler.close()
     logger.setLevel(logging.NOTSET)

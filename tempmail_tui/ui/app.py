@@ -7,7 +7,7 @@ import functools
 import logging
 import shutil
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,38 +20,29 @@ from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.worker import Worker, WorkerFailed, active_worker
 
-from tempmail_tui.core.config import Config
-from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.ui import interpreter
-from tempmail_tui.ui.desktop import has_display, notify_desktop
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
-from tempmail_tui.ui.host import MailHost
 from tempmail_tui.ui.keys import bindings_in_force, keys_shown
 from tempmail_tui.ui.screens.first_frame import FirstFrame, HeldKeys, KeysReleased
 from tempmail_tui.ui.screens.main_keys import KEYS
-from tempmail_tui.ui.startup import Bootstrapped, StoreOpening, prepare
 
+# Not needed for the first frame: imported where used, after it.
 if TYPE_CHECKING:
     from tempmail_tui.core.background import BackgroundLoop
+    from tempmail_tui.core.config import Config
     from tempmail_tui.core.mail import MailService
     from tempmail_tui.core.schedule import PollScheduler
     from tempmail_tui.core.session import LocalStore
     from tempmail_tui.sandbox.server import SandboxServer
+    from tempmail_tui.ui.host import MailHost
     from tempmail_tui.ui.screens.main import MainScreen
+    from tempmail_tui.ui.startup import Bootstrapped, StoreOpening
 
 DEMO_SAMPLES = ("plain", "attachment", "newsletter", "verification")
 #: Seconds the terminal gets to draw the first frame before the main screen loads.
 FIRST_FRAME_PAUSE = 0.05
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AppExit:
-    """How the app ended: its exit status, and the one-line cause if it crashed."""
-
-    status: int
-    crash: str | None = None
 
 
 class TempMailApp(App[int]):
@@ -160,12 +151,13 @@ class TempMailApp(App[int]):
     def on_mount(self) -> None:
         """After the first frame: load the main screen, then open the store and find the key."""
         interpreter.favour_the_screen()
-        interpreter.keep_big_blocks_apart()
         # Not before the first paint: the main screen's modules and the thread's imports
         # (keyring, sqlite) would compete with it for the interpreter lock.
         self.call_after_refresh(self._after_first_paint)
         wanted = self.config.theme
         if wanted is not None and wanted not in BUILTIN_THEMES:
+            from tempmail_tui.core.sanitize import clean_line
+
             self.notify(
                 f"Unknown theme {clean_line(wanted)!r} in the config file; using the default. "
                 "Pick one with ctrl+p, Change theme.",
@@ -177,6 +169,8 @@ class TempMailApp(App[int]):
         # Said on stderr too, but the full screen covers that at once: say them here.
         notes = [*self.config.warnings, *self._key_notes]
         if notes:
+            from tempmail_tui.core.sanitize import clean_line
+
             self.notify(
                 "\n".join(clean_line(note, max_chars=300) for note in notes),
                 title="config.toml",
@@ -212,6 +206,10 @@ class TempMailApp(App[int]):
 
     def _after_first_paint(self) -> None:
         """Give the terminal a moment to show the first frame before the heavy loading."""
+        # Start-up may have run with the collector off (console.py): the frame is out.
+        interpreter.resume_collection()
+        # Loads ctypes: not on the way to the first frame.
+        interpreter.keep_big_blocks_apart()
         # The frame is written; a terminal on a busy machine still has to draw it, and the
         # main screen's imports would take the CPU from it at once.
         if self._paints_first_frame():
@@ -222,7 +220,7 @@ class TempMailApp(App[int]):
     async def _after_first_frame(self) -> None:
         """Start the bootstrap and put the main screen over the first frame meanwhile."""
         # The thread's store and key look-up overlap the main screen's loading; what it
-        # finds is taken over in `_bootstrapped`, a message handled once the push is done.
+        # finds is taken over in `on_bootstrapped`, a message handled once the push is done.
         self.bootstrap()
         if self.screen is not self.main:
             # Pushed, not switched: Textual cannot switch away from the default screen. The
@@ -235,7 +233,10 @@ class TempMailApp(App[int]):
     @work(thread=True)
     def bootstrap(self) -> None:
         """Slow start-up steps (keyring, SQLite, the demo sandbox) in a thread."""
-        # It only computes and posts: `_bootstrapped` assigns, on the UI thread (ui/events.py).
+        # Imported here, in the thread: the first frame does without start-up's records.
+        from tempmail_tui.ui.startup import prepare
+
+        # It only computes and posts: `on_bootstrapped` assigns, on the UI thread (ui/events.py).
         started = prepare(self.config, self.store_path, demo=self.demo, post=self.post_message)
         if not self.post_message(started):
             # The app is closing and no handler will take these over: let them go here.
@@ -248,8 +249,9 @@ class TempMailApp(App[int]):
 
         interpreter.settle_start()
 
-    @on(StoreOpening)
-    def _store_opening(self, event: StoreOpening) -> None:
+    # Handlers by name (on_ and the message's class), not @on: the classes load after the
+    # first frame, with the thread that posts them.
+    def on_store_opening(self, event: StoreOpening) -> None:
         """Say what holds the store up (a one-off upgrade) on the status line until it ends."""
         notice = event.notice
         waits = notice.kind in ("upgrading", "waiting")
@@ -257,9 +259,8 @@ class TempMailApp(App[int]):
         if notice.kind != "waited":
             self.notify(notice.text, timeout=8, markup=False)
 
-    @on(Bootstrapped)
     @guarded("Starting up")
-    def _bootstrapped(self, event: Bootstrapped) -> None:
+    def on_bootstrapped(self, event: Bootstrapped) -> None:
         if event.demo is not None:
             self.sandbox, self._demo_dir = event.demo.server, event.demo.directory
             self.config = event.demo.configure(self.config)
@@ -414,11 +415,15 @@ class TempMailApp(App[int]):
         driver = self._driver
         if driver is None or self.is_headless:
             return
+        from tempmail_tui.core.sanitize import clean_line
+
         # Our own text, but clean it anyway: a title must not end the escape sequence.
         driver.write(f"\x1b]2;{clean_line(title, max_chars=80)}\x07")
 
     async def open_in_browser(self, url: str) -> bool:
         """Open a web link with the system browser where a display exists; False if none."""
+        from tempmail_tui.ui.desktop import has_display
+
         if not url.lower().startswith(("http://", "https://")) or not has_display():
             return False
         import webbrowser
@@ -427,6 +432,8 @@ class TempMailApp(App[int]):
 
     def desktop_notify(self, title: str, body: str) -> None:
         """Send a desktop notification with notify-send, where it exists and a display does."""
+        from tempmail_tui.ui.desktop import notify_desktop
+
         notify_desktop(title, body)
 
     # Command palette -------------------------------------------------------------------
@@ -507,7 +514,7 @@ class TempMailApp(App[int]):
             shutil.rmtree(self._demo_dir, ignore_errors=True)
 
 
-def _fits_host(app: TempMailApp) -> MailHost:
+def _fits_host(app: TempMailApp) -> MailHost:  # the host is imported for mypy only
     """Never called: mypy checks here that the app is all MailHost promises the screens."""
     return app
 
@@ -533,11 +540,14 @@ def describe_action(name: str) -> str:
     return action.replace("_", " ").strip().capitalize() or "An action"
 
 
-def run_app(config: Config, *, demo: bool = False) -> AppExit:
-    """Run the app in the terminal; how it ended (a crash is status 1 with its cause)."""
+def run_app(config: Config, *, demo: bool = False) -> tuple[int, str | None]:
+    """Run the app in the terminal; its exit status and, if it crashed, the one-line cause.
+
+    A crash is status 1 at least.
+    """
     app = TempMailApp(config, demo=demo)
     app.run()
     status = app.return_code or 0
     if app.crash is not None:
-        return AppExit(status or 1, app.crash)
-    return AppExit(status)
+        return status or 1, app.crash
+    return status, None

@@ -8,7 +8,7 @@ itself, and never waits for the UI (``call_from_thread`` would hold the I/O loop
 poll with it, until the screen redrew). Async
 workers run on the UI thread's loop, so they may assign. The start-up is the model:
 ``TempMailApp.bootstrap`` posts ``Bootstrapped`` (ui/startup.py) with the store, the key and
-the demo sandbox, and ``_bootstrapped`` takes them over. tests/test_ui_threads.py checks it.
+the demo sandbox, and ``on_bootstrapped`` takes them over. tests/test_ui_threads.py checks it.
 """
 
 from __future__ import annotations

@@ -11,8 +11,6 @@ from typing import Any, TypeVar
 from textual.app import App
 from textual.dom import DOMNode
 
-from tempmail_tui.core.sanitize import clean_line
-
 log = logging.getLogger("tempmail_tui.ui")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -20,6 +18,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def one_line(error: BaseException) -> str:
     """The error's class and message on one cleaned line (messages may quote a stranger)."""
+    # Imported on the first failure: the first frame does without the sanitizer's patterns.
+    from tempmail_tui.core.sanitize import clean_line
+
     text = clean_line(str(error), max_chars=200)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
