@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from rich.text import Text
-from textual import events
 from textual.app import App, ComposeResult
-from textual.containers import Vertical
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -156,41 +154,3 @@ async def test_a_drawing_pass_draws_what_datatable_draws() -> None:
         assert [table.render_line(y) for y in range(table.size.height)] == [
             DataTable.render_line(table, y) for y in range(table.size.height)
         ]
-
-
-class Around(Vertical):
-    """A container that records what reaches it from the list."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.keys: list[str] = []
-        self.highlights = 0
-
-    def compose(self) -> ComposeResult:
-        yield MessageTable(id="list")
-
-    def on_key(self, event: events.Key) -> None:
-        self.keys.append(event.key)
-
-    def on_data_table_row_highlighted(self) -> None:
-        self.highlights += 1
-
-
-class AroundApp(App[None]):
-    """The list inside that container."""
-
-    def compose(self) -> ComposeResult:
-        yield Around()
-
-
-async def test_the_lists_own_keys_run_at_the_list_and_others_still_bubble() -> None:
-    app = AroundApp()
-    async with app.run_test(size=(90, 12)) as pilot:
-        table = app.query_one(MessageTable)
-        table.show("box@example.com", [stored(n) for n in range(40)], NOW)
-        await pilot.pause()
-        around = app.query_one(Around)
-        await pilot.press("down", "down", "j", "x")
-        assert table.cursor_row == 3  # down, down and j (ui/keys.py) moved it
-        assert around.keys == ["x"]  # the list's keys went no further; the others do
-        assert around.highlights == 0  # nothing above the list listens to its cursor

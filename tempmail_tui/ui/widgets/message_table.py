@@ -11,7 +11,6 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual._two_way_dict import TwoWayDict
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
@@ -287,23 +286,6 @@ class MessageTable(DataTable[Text]):
         if y >= (self.header_height if self.show_header else 0):
             y += scroll_y
         return self._render_line(y, scroll_x, scroll_x + self.size.width, style)
-
-    async def _on_key(self, event: events.Key) -> None:
-        """Run the list's own binding of a key here, not once the key has bubbled to the app.
-
-        Textual offers a key to each ancestor of the focused widget, then the app finds the
-        focused widget's binding first anyway: four dispatches more on every cursor key.
-        """
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if not binding.priority and await self.app.run_action(binding.action, self):
-                event.stop()
-                event.prevent_default()
-                return
-        await super()._on_key(event)
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """Keep a cursor move to the list: nothing above it listens (Enter opens a message)."""
-        event.stop()
 
     def on_mount(self) -> None:
         """Create the columns once and take the focus: the list is where reading starts."""
