@@ -248,6 +248,9 @@ class TempMailApp(App[int]):
         import tempmail_tui.core.extract  # noqa: F401
 
         interpreter.settle_start()
+        # Start-up's garbage (imports, parsing, the first frame) is freed; its pages go back
+        # now, or a big box's first listing would come on top of them.
+        interpreter.give_back_freed()
 
     # Handlers by name (on_ and the message's class), not @on: the classes load after the
     # first frame, with the thread that posts them.
