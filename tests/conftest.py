@@ -6,7 +6,9 @@ import gc
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
@@ -15,6 +17,9 @@ from keyring.backends import null
 from tempmail_tui.core import logfile
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui import interpreter
+
+if TYPE_CHECKING:
+    from tempmail_tui.core.mail import MailService
 
 # Local times on screen must not depend on the machine running the tests.
 os.environ["TZ"] = "UTC"
@@ -95,3 +100,29 @@ def no_keyring() -> Iterator[None]:
     keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
     yield
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    """A sandbox without SMTP for a module's core tests (files may define their own)."""
+    with SandboxServer(smtp_port=None) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+async def service(server: SandboxServer, tmp_path: Path) -> AsyncIterator[MailService]:
+    """The core's use cases over loopback HTTP to ``server``, with a fresh store."""
+    # Imported here: the conftest is loaded by every test, most of which need none of it.
+    from tempmail_tui.api.client import TempMailClient
+    from tempmail_tui.core.mail import MailService
+    from tempmail_tui.core.render import HtmlRenderer
+    from tempmail_tui.core.store import Store
+
+    store = Store.open(tmp_path / "store.sqlite3")
+    client = TempMailClient(server.api_key, base_url=server.base_url, retries=0)
+    mail = MailService(client, store, HtmlRenderer())
+    try:
+        yield mail
+    finally:
+        await mail.aclose()
+        store.close()

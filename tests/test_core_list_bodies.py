@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
-import pytest
-
-from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.core.mail import MailService
-from tempmail_tui.core.render import HtmlRenderer
-from tempmail_tui.core.store import MessageSummary, Store, StoredMessage
+from tempmail_tui.core.store import MessageSummary, StoredMessage
 from tempmail_tui.sandbox.server import SandboxServer
 
 #: Each mail's body: large enough that holding even one would show in the traced memory.
 BODY_CHARS = 400_000
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(smtp_port=None) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-async def service(server: SandboxServer, tmp_path: Path) -> AsyncIterator[MailService]:
-    store = Store.open(tmp_path / "store.sqlite3")
-    client = TempMailClient(server.api_key, base_url=server.base_url, retries=0)
-    mail = MailService(client, store, HtmlRenderer())
-    try:
-        yield mail
-    finally:
-        await mail.aclose()
-        store.close()
 
 
 def _body(n: int) -> str:

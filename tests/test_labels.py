@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.core.labels import (
     LABEL_MAX_CHARS,
     LabelError,
@@ -18,7 +16,6 @@ from tempmail_tui.core.labels import (
     parse_label_list,
 )
 from tempmail_tui.core.mail import MailService
-from tempmail_tui.core.render import HtmlRenderer
 from tempmail_tui.core.store import Store
 from tempmail_tui.core.store.schema import _SCHEMA_V1
 from tempmail_tui.errors import LocalError
@@ -77,24 +74,6 @@ def test_a_store_of_the_first_schema_gains_labels_and_keeps_its_boxes(tmp_path: 
         assert box.labels == ()
         assert store.set_labels(box.email, ("kept",)).labels == ("kept",)
     finally:
-        store.close()
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(smtp_port=None) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-async def service(server: SandboxServer, tmp_path: Path) -> AsyncIterator[MailService]:
-    store = Store.open(tmp_path / "store.sqlite3")
-    client = TempMailClient(server.api_key, base_url=server.base_url, retries=0)
-    mail = MailService(client, store, HtmlRenderer())
-    try:
-        yield mail
-    finally:
-        await mail.aclose()
         store.close()
 
 

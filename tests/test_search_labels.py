@@ -2,34 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
-import pytest
-
-from tempmail_tui.api.client import TempMailClient
 from tempmail_tui.core.mail import MailService
-from tempmail_tui.core.render import HtmlRenderer
-from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(smtp_port=None) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-async def service(server: SandboxServer, tmp_path: Path) -> AsyncIterator[MailService]:
-    store = Store.open(tmp_path / "store.sqlite3")
-    client = TempMailClient(server.api_key, base_url=server.base_url, retries=0)
-    mail = MailService(client, store, HtmlRenderer())
-    try:
-        yield mail
-    finally:
-        await mail.aclose()
-        store.close()
 
 
 async def test_the_readers_search_narrows_to_labelled_boxes(
