@@ -204,10 +204,19 @@ def add_live(path: Path, boxes: Sequence[SandboxMailbox]) -> None:
 
 
 def as_schema_2(path: Path) -> None:
-    """Turn a store back into schema 2's form: its search index without prefixes."""
+    """Turn a store back into schema 2's form: its search index without prefixes.
+
+    Schema 4's tables (the pollers and the mail version) and triggers go too, so the
+    upgrade runs every step from 2, as it does on a user's schema 2 store.
+    """
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
+        for table in ("mailboxes", "messages"):
+            for event in ("insert", "update", "delete"):
+                conn.execute(f"DROP TRIGGER IF EXISTS {table}_{event}_version")
+        conn.execute("DROP TABLE IF EXISTS pollers")
+        conn.execute("DROP TABLE IF EXISTS mail_version")
         for name in ("messages_fts_ai", "messages_fts_ad", "messages_fts_au"):
             conn.execute(f"DROP TRIGGER {name}")
         conn.execute("DROP TABLE messages_fts")
