@@ -23,6 +23,12 @@ from .app_helpers import make_app, wait_for
 from .test_app import SIZE, sidebar, table
 
 NOW = datetime.now(UTC)
+_LOCAL = NOW.astimezone()
+#: Minutes before NOW the timed-out box ended: 5, or less just after local midnight, so it
+#: still ended today (a run at 00:03 put it under yesterday's group).
+TIMED_OUT_AGO = min(
+    5.0, (_LOCAL - _LOCAL.replace(hour=0, minute=0, second=0, microsecond=0)).seconds / 120
+)
 
 
 @pytest.fixture
@@ -88,7 +94,9 @@ def seed(sandbox: SandboxServer, tmp_path: Path) -> Seeded:
     with Store.open(tmp_path / "store.sqlite3") as store:
         for email in seeded.archived:
             # Two ended today (so they are under Today, open); the expired one days ago.
-            minutes = {seeded.timed_out: -5, seeded.expired: -3 * 24 * 60}.get(email, 10)
+            minutes = {seeded.timed_out: -TIMED_OUT_AGO, seeded.expired: -3 * 24 * 60}.get(
+                email, 10
+            )
             store.add_mailbox(_box(email, minutes=minutes))
             store.sync_messages(email, [_message(f"m-{email[:4]}", email, attachment=True)])
         store.mark_mailbox_gone(seeded.deleted, "deleted")
