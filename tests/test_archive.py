@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,26 +17,6 @@ from tempmail_tui.core.render import HtmlRenderer
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 from tests.test_cli_scripting import Result, _new_box, _point_at, _runner
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(smtp_port=None) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-async def service(server: SandboxServer, tmp_path: Path) -> AsyncIterator[MailService]:
-    store = Store.open(tmp_path / "store.sqlite3")
-    renderer = HtmlRenderer()
-    client = TempMailClient(server.api_key, base_url=server.base_url, retries=0)
-    mail = MailService(client, store, renderer)
-    try:
-        yield mail
-    finally:
-        await mail.aclose()
-        store.close()
-
 
 # -- the core -----------------------------------------------------------------------------------
 

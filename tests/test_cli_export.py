@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,12 +23,6 @@ from tempmail_tui.sandbox.server import SandboxServer
 from tests.test_cli_scripting import REPO, Result, _one_line, _point_at, _runner
 
 HOSTILE_SUBJECT = "Invoice \x1b]52;c;ZXZpbA==\x07 due \x1b[2J"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(smtp_port=None) as sandbox:
-        yield sandbox
 
 
 @pytest.fixture

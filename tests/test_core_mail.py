@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +22,6 @@ from tempmail_tui.core.session import NoApiKeyError, known_boxes, open_mail
 from tempmail_tui.core.store import Store, StoreReadOnlyError
 from tempmail_tui.sandbox.records import SandboxMailbox, SandboxMessage
 from tempmail_tui.sandbox.server import SandboxServer
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(smtp_port=None) as sandbox:
-        yield sandbox
 
 
 @dataclass

@@ -28,12 +28,6 @@ from tempmail_tui.sandbox.server import SandboxServer
 BUSY_TIMEOUT = 0.5
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(smtp_port=None) as sandbox:
-        yield sandbox
-
-
 @dataclass
 class Setup:
     """A service on the sandbox with a store of its own, and one box it knows."""
