@@ -6,6 +6,7 @@ import gc
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Final
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,7 @@ def keep_big_blocks_apart() -> None:
     tens of MB. A fixed threshold keeps them apart (memory only: allocators other than
     glibc's, which lack ``mallopt``, are left as they are).
     """
-    import ctypes  # only here: not on the way to the first frame
-
-    try:
-        # The process's own symbols: the C library it runs on, with no search for it.
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        mallopt = None
+    mallopt = _libc_function("mallopt")
     if mallopt is None or not mallopt(_M_MMAP_THRESHOLD, BIG_BLOCK):
         log.debug("the allocator's threshold for big blocks is left as it is")
 
@@ -59,13 +54,21 @@ def give_back_freed() -> None:
     next poll's response then comes on top of them, and the peak with it. Called from a
     worker thread: it walks the allocator's free lists.
     """
-    import ctypes
+    trim = _libc_function("malloc_trim")
+    if trim is not None:
+        trim(0)
+
+
+def _libc_function(name: str) -> Callable[..., int] | None:
+    """A function of the C library the process runs on, or None where it has no such one."""
+    import ctypes  # only here: not on the way to the first frame
 
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        # The process's own symbols: the C library it runs on, with no search for it.
+        function: Callable[..., int] = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
-        return
-    trim(0)
+        return None
+    return function
 
 
 def pause_collection() -> None:

@@ -147,11 +147,12 @@ class MainScreen(MailActions, MailPolling):
             # handler, a newsletter would hold the screen for a tenth of a second.
             widths = self.query_one(ReaderPane).body_widths()
             prepared = await asyncio.to_thread(prepare_body, opened.rendered, widths)
-        except BaseException as error:
-            # Failed or cancelled by a newer open: nothing will be drawn, so let go here.
+        except asyncio.CancelledError:
+            # A newer open took over: nothing of this one will be drawn.
             self._release_collections_later()
-            if not isinstance(error, Exception):
-                raise
+            raise
+        except Exception as error:
+            self._release_collections_later()
             self.post_message(ActionFailed("Opening the message", error))
         else:
             # The handler lets go once the body is drawn: a timer started here could run
