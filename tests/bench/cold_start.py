@@ -11,6 +11,8 @@ from .terminal import Pane, TerminalError, Tmux, cpu_seconds
 
 APP = (scenario.PYTHON, "-m", "tempmail_tui")
 REFERENCE = (scenario.PYTHON, "-m", "tests.bench.reference_app")
+#: Bordered Statics and a footer: the least a Textual first frame of this shape costs.
+FLOOR = (scenario.PYTHON, "-m", "tests.bench.floor_app")
 TIMEOUT = 30.0
 #: The app's first frame must come in this share of the reference's time (issue 14): what
 #: the first frame does not show is composed after it.
@@ -55,8 +57,8 @@ def launch(
 
 
 def run(*, pairs: int = 9) -> list[Figure]:
-    """Launch the app and the reference in turn, each pair in a rotating order."""
-    programs = (APP, REFERENCE)
+    """Launch the app, the reference and the floor in turn, each round in a rotating order."""
+    programs = (APP, REFERENCE, FLOOR)
     with scenario.sandbox() as server, scenario.workdir("cold") as home, Tmux() as tmux:
         made, sandbox_boxes = scenario.create_boxes(server, 3)
         scenario.seed_store(scenario.store_path(home / "data"), sandbox_boxes)
@@ -67,21 +69,23 @@ def run(*, pairs: int = 9) -> list[Figure]:
 
         # One unmeasured launch each: byte-code caches and the page cache warm up.
         for argv in programs:
-            launch(tmux, argv, env, None if argv is REFERENCE else listed)
+            launch(tmux, argv, env, listed if argv is APP else None)
         runs: dict[tuple[str, ...], list[Launch]] = {argv: [] for argv in programs}
         ratios: list[float] = []
+        floors: list[float] = []
         for index in range(pairs):
             # Rotate which goes first, so a drift in machine load hits both alike.
             shift = index % len(programs)
             results: dict[tuple[str, ...], Launch] = {}
             for argv in programs[shift:] + programs[:shift]:
                 try:
-                    results[argv] = launch(tmux, argv, env, None if argv is REFERENCE else listed)
+                    results[argv] = launch(tmux, argv, env, listed if argv is APP else None)
                 except TerminalError as error:
                     raise TerminalError(f"launching {' '.join(argv[1:])}: {error}") from None
                 runs[argv].append(results[argv])
             ratios.append(results[APP].frame / results[REFERENCE].frame)
-    return _figures(runs[APP], runs[REFERENCE], ratios)
+            floors.append(results[FLOOR].frame / results[REFERENCE].frame)
+    return [*_figures(runs[APP], runs[REFERENCE], ratios), _floor_figure(runs[FLOOR], floors)]
 
 
 def _figures(apps: list[Launch], references: list[Launch], ratios: list[float]) -> list[Figure]:
@@ -144,3 +148,20 @@ def _figures(apps: list[Launch], references: list[Launch], ratios: list[float]) 
             samples=tuple(boxes),
         ),
     ]
+
+
+def _floor_figure(floors: list[Launch], ratios: list[float]) -> Figure:
+    """How far under the reference a first frame drawn through Textual gets at all."""
+    return Figure(
+        "cold_start_floor_ratio",
+        "Cold start: the floor (bordered Statics and a footer, nothing else) / reference",
+        round(median(ratios), 3),
+        "×",
+        detail=(
+            "tests/bench/floor_app.py, launched in the same rounds: "
+            f"{ms(median([f.frame for f in floors]))} ms to its first frame, CPU "
+            f"{ms(median([f.frame_cpu for f in floors]))} ms; ratios "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+        ),
+        samples=tuple(ratios),
+    )
