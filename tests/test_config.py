@@ -331,6 +331,6 @@ def test_keys_must_be_a_table(config_home: Path) -> None:
     ],
 )
 def test_key_names(key: str, ok: bool) -> None:
-    from tempmail_tui.core.config import key_problem
+    from tempmail_tui.core.config_keys import key_problem
 
     assert (key_problem(key) is None) is ok

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import math
 import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit
 
 from tempmail_tui.core import credentials, paths
-from tempmail_tui.errors import LocalError
+
+# ConfigError is re-exported: the front ends and tests know it as core.config's.
+from tempmail_tui.core.config_values import SETTINGS, sends_key_in_clear, shown_name
+from tempmail_tui.core.config_values import ConfigError as ConfigError
 
 # The extractor loads only when config.toml has [[codes]] rules to compile.
 if TYPE_CHECKING:
@@ -77,13 +77,7 @@ TOML_KEYS: Mapping[str, str] = {
 #: Names a user might give the key in config.toml; it is never read from there.
 _KEY_LIKE_NAMES = frozenset({"api_key", "apikey", "key", "token", "api_token"})
 
-_MAX_SHOWN = 60
-
 KeySource = Literal["flag", "env", "keyring", "session"]
-
-
-class ConfigError(LocalError):
-    """A setting is invalid; the message is one line naming where it came from."""
 
 
 def default_config_path() -> Path:
@@ -131,7 +125,7 @@ def load_config(
     ``flags`` maps Config field names to values; a value of None means "not given".
     With ``use_keyring=False`` the key is looked up in the flags and environment only.
     """
-    unknown = set(flags) - set(_SETTINGS) - {"api_key"}
+    unknown = set(flags) - set(SETTINGS) - {"api_key"}
     if unknown:
         raise ValueError(f"unknown flag names: {', '.join(sorted(unknown))}")
 
@@ -141,13 +135,16 @@ def load_config(
     table = _read_toml(path)
     if table is not None:
         for name, raw in table.items():
-            where = f"config file {path}: {_show_name(name)}"
+            where = f"config file {path}: {shown_name(name)}"
             if name == "keys":
-                values["keys"] = _keys_table(raw, path, warnings)
+                # Loaded only for a [keys] table: most config files have none.
+                from tempmail_tui.core.config_keys import keys_table
+
+                values["keys"] = keys_table(raw, path, warnings, KEY_ACTIONS)
             elif name == "codes":
                 values["code_rules"] = _code_rules(raw, path)
-            elif name in _SETTINGS:
-                values[name] = _SETTINGS[name](raw, where)
+            elif name in SETTINGS:
+                values[name] = SETTINGS[name](raw, where)
             elif name.lower() in _KEY_LIKE_NAMES:
                 warnings.append(
                     f"{where} is ignored: the API key is never read from the config file; "
@@ -160,15 +157,15 @@ def load_config(
     for name, var in ENV_VARS.items():
         text = environ.get(var, "").strip()
         if text:
-            values[name] = _SETTINGS[name](text, var)
+            values[name] = SETTINGS[name](text, var)
 
     for name, raw in flags.items():
         if raw is not None and name != "api_key":
-            values[name] = _SETTINGS[name](raw, "--" + name.replace("_", "-"))
+            values[name] = SETTINGS[name](raw, "--" + name.replace("_", "-"))
 
     config = Config(**values)  # type: ignore[arg-type]  # each value was parsed to its field type
     config.config_file = path if table is not None else None
-    if _sends_key_in_clear(config.base_url):
+    if sends_key_in_clear(config.base_url):
         warnings.append(
             f"the base URL {config.base_url} uses plain http to a host that is not this "
             "machine: the API key would travel unencrypted"
@@ -216,210 +213,6 @@ def _read_toml(path: Path) -> dict[str, object] | None:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
 
 
-def _show(value: object) -> str:
-    # repr escapes control characters, and the cut keeps a pasted novel off the screen.
-    text = repr(value)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
-
-
-def _show_name(name: str) -> str:
-    return name if name.isidentifier() and name.isascii() else _show(name)
-
-
-def _number(value: object, where: str) -> float:
-    if isinstance(value, bool):
-        raise ConfigError(f"{where} must be a number, not {_show(value)}")
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise ConfigError(f"{where} must be a number, not {_show(value)}") from None
-    else:
-        raise ConfigError(f"{where} must be a number, not {_show(value)}")
-    if not math.isfinite(number):
-        raise ConfigError(f"{where} must be a finite number, not {_show(value)}")
-    return number
-
-
-def _seconds(minimum: float, *, inclusive: bool) -> Callable[[object, str], object]:
-    def parse(value: object, where: str) -> object:
-        number = _number(value, where)
-        if number < minimum or (not inclusive and number == minimum):
-            bound = f"at least {minimum:g}" if inclusive else f"more than {minimum:g}"
-            raise ConfigError(f"{where} must be {bound} seconds, not {_show(value)}")
-        return number
-
-    return parse
-
-
-def _fraction(value: object, where: str) -> object:
-    number = _number(value, where)
-    if not 0 <= number < 1:
-        raise ConfigError(f"{where} must be at least 0 and below 1, not {_show(value)}")
-    return number
-
-
-def _boolean(value: object, where: str) -> object:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where} must be true or false, not {_show(value)}")
-    return value
-
-
-def _path(value: object, where: str) -> object:
-    if isinstance(value, Path):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        raise ConfigError(f"{where} must be a path, not {_show(value)}")
-    if not text or "\x00" in text:
-        raise ConfigError(f"{where} must be a path, not {_show(value)}")
-    return Path(text).expanduser()
-
-
-def _url(value: object, where: str) -> object:
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} must be an http:// or https:// URL, not {_show(value)}")
-    text = value.strip()
-    if any(ch.isspace() or not ch.isprintable() for ch in text):
-        raise ConfigError(f"{where} must be a URL without spaces or control characters")
-    try:
-        parts = urlsplit(text)
-        # urlsplit checks the port only when it is read.
-        _ = parts.port
-    except ValueError:
-        raise ConfigError(f"{where} is not a valid URL: {_show(text)}") from None
-    if parts.username is not None or parts.password is not None:
-        # Not echoed: it would put the password on the screen.
-        raise ConfigError(f"{where} must not contain a user name or password")
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where} must be an http:// or https:// URL, not {_show(text)}")
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{where} must not have a ?query or #fragment: {_show(text)}")
-    return text.rstrip("/")
-
-
-def _sends_key_in_clear(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "http":
-        return False
-    import ipaddress
-
-    host = parts.hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
-
-
-# Patterns as text: re compiles (and caches) one on its first use, not at start-up.
-_THEME_NAME = r"[a-z0-9][a-z0-9_-]{0,63}"
-
-
-def _theme(value: object, where: str) -> object:
-    if not isinstance(value, str) or not re.fullmatch(_THEME_NAME, value.strip()):
-        raise ConfigError(f'{where} must be a theme name such as "nord", not {_show(value)}')
-    return value.strip()
-
-
-#: Modifiers the terminal reports with a key (Textual has no alt: terminals send it as escape).
-_MODIFIERS = ("ctrl", "shift")
-#: Keys with names, besides the single characters and f1-f24.
-_NAMED_KEYS = frozenset(
-    {"enter", "escape", "tab", "space", "backspace", "delete", "insert", "home", "end"}
-    | {"pageup", "pagedown", "up", "down", "left", "right"}
-)
-#: Keys the reader keeps for itself: focus, dialogs, the palette and Textual's own quit.
-_RESERVED_KEYS = frozenset({"tab", "shift+tab", "escape", "enter", "ctrl+p", "ctrl+c", "ctrl+q"})
-
-
-def _punctuation_name(character: str) -> str:
-    """The name Textual gives a punctuation key (``?`` is question_mark, ``/`` slash)."""
-    import unicodedata
-
-    name = unicodedata.name(character).lower().replace("-", "_").replace(" ", "_")
-    replacements = {
-        "solidus": "slash",
-        "reverse_solidus": "backslash",
-        "commercial_at": "at",
-        "hyphen_minus": "minus",
-        "plus_sign": "plus",
-        "low_line": "underscore",
-    }
-    return replacements.get(name, name)
-
-
-_PUNCTUATION_NAMES = frozenset(_punctuation_name(c) for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-_FUNCTION_KEY = r"f([1-9]|1[0-9]|2[0-4])"
-
-
-def key_problem(key: str) -> str | None:
-    """Why a key name from config.toml cannot be bound, or None when it can."""
-    if key != key.strip() or not key:
-        return "a key must not be empty or have spaces around it"
-    if key == ",":
-        return 'write the comma key as "comma"'
-    if len(key) == 1:
-        return None if key.isprintable() and key != " " else 'write the space key as "space"'
-    *modifiers, base = key.split("+")
-    if any(m not in _MODIFIERS for m in modifiers) or len(set(modifiers)) != len(modifiers):
-        return "modifiers are ctrl+ and shift+ (a terminal sends alt as escape)"
-    if modifiers and len(base) == 1:
-        return (
-            None
-            if base.isascii() and (base.islower() or base.isdigit())
-            else ("after ctrl+ or shift+ write a lower-case letter or digit")
-        )
-    if base in _NAMED_KEYS or base in _PUNCTUATION_NAMES or re.fullmatch(_FUNCTION_KEY, base):
-        return None
-    return "not a key name (a character, or enter, space, home, pagedown, f5, ctrl+n, ...)"
-
-
-def _keys_table(raw: object, path: Path, warnings: list[str]) -> Mapping[str, tuple[str, ...]]:
-    """The [keys] table: each valid action's keys; every problem a warning, the rest kept."""
-    where = f"config file {path}: [keys]"
-    if not isinstance(raw, dict):
-        warnings.append(f'{where} must be a table of action = "key"; ignored')
-        return {}
-    keys: dict[str, tuple[str, ...]] = {}
-    owner: dict[str, str] = {}
-    for action, value in raw.items():
-        at = f"config file {path}{_line_of(path, action)}: [keys] {_show_name(action)}"
-        if action not in KEY_ACTIONS:
-            warnings.append(
-                f"{at} is not an action and is ignored; actions: {', '.join(KEY_ACTIONS)}"
-            )
-            continue
-        given = [value] if isinstance(value, str) else value
-        if not isinstance(given, list) or not given or not all(isinstance(k, str) for k in given):
-            warnings.append(
-                f'{at} must be a key or a list of keys such as ["N", "ctrl+n"]; ignored'
-            )
-            continue
-        chosen: list[str] = []
-        for key in given:
-            problem = key_problem(key)
-            if problem is None and key in _RESERVED_KEYS:
-                problem = "the reader keeps this key for itself"
-            if problem is None and key in owner:
-                problem = f"already bound to {owner[key]}"
-            if problem is not None:
-                warnings.append(f"{at}: {_show(key)} is ignored: {problem}")
-                continue
-            if key not in chosen:
-                owner[key] = action
-                chosen.append(key)
-        if chosen:
-            keys[action] = tuple(chosen)
-        else:
-            warnings.append(f"{at} has no usable key; the default is kept")
-    return keys
-
-
 def _code_rules(raw: object, path: Path) -> tuple[CodeRule, ...]:
     """The [[codes]] rules, compiled; a bad one is an error, since it would pick wrong codes."""
     from tempmail_tui.core.extract.rules import compile_rule
@@ -438,28 +231,11 @@ def _code_rules(raw: object, path: Path) -> tuple[CodeRule, ...]:
     return tuple(rules)
 
 
-def _line_of(path: Path, action: str) -> str:
-    """ " line N" where config.toml sets this key of [keys], or "" when it cannot be told."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return ""
-    table = ""
-    pattern = re.compile(r"\s*(?:" + re.escape(action) + r'|"' + re.escape(action) + r'")\s*=')
-    for number, line in enumerate(lines, start=1):
-        header = re.match(r"\s*\[([^\]]*)\]", line)
-        if header:
-            table = header.group(1).strip()
-        elif table == "keys" and pattern.match(line):
-            return f" line {number}"
-    return ""
-
-
 def save_setting(path: Path, name: str, value: str | float | bool) -> None:
     """Set one key of config.toml, keeping the rest of the file (comments included) as it is."""
     import tomlkit
 
-    if name not in _SETTINGS:
+    if name not in SETTINGS:
         raise ValueError(f"unknown setting {name!r}")
     try:
         text = path.read_text(encoding="utf-8")
@@ -485,17 +261,3 @@ def save_setting(path: Path, name: str, value: str | float | bool) -> None:
 
 def _reason(exc: BaseException) -> str:
     return (exc.strerror if isinstance(exc, OSError) else None) or type(exc).__name__
-
-
-# How each setting is validated, whichever layer it comes from.
-_SETTINGS: Mapping[str, Callable[[object, str], object]] = {
-    "base_url": _url,
-    "download_dir": _path,
-    "poll_interval": _seconds(1.0, inclusive=True),
-    "background_interval": _seconds(0.0, inclusive=False),
-    "reserve_fraction": _fraction,
-    "bell": _boolean,
-    "desktop_notifications": _boolean,
-    "timeout": _seconds(0.0, inclusive=False),
-    "theme": _theme,
-}
