@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from tempmail_tui.api.models import Message
+from tempmail_tui.api.listed import ListedMessage
 from tempmail_tui.core.store.records import (
     SUMMARY_COLUMNS,
     MessageSummary,
@@ -31,9 +31,10 @@ class SyncPlan:
     """A listing compared with the stored box, not written yet (see ``Store.apply_sync``)."""
 
     mailbox: str
-    # The listing by id (a repeated id: the last copy wins), and the fingerprint of each
-    # listed message already stored (new ones are fingerprinted by the write).
-    incoming: dict[str, Message]
+    # The listing by id (a repeated id: the last copy wins; bodies undecoded), and the
+    # fingerprint of each listed message already stored (new ones are fingerprinted by the
+    # write).
+    incoming: dict[str, ListedMessage]
     prints: dict[str, str]
     # The stored rows of the box when the plan was made.
     stamps: dict[str, Stamp]
@@ -85,7 +86,7 @@ def written_stamps(plan: SyncPlan, prints: dict[str, str]) -> dict[str, Stamp]:
 
 
 def compare(
-    incoming: dict[str, Message], prints: dict[str, str], stamps: dict[str, Stamp]
+    incoming: dict[str, ListedMessage], prints: dict[str, str], stamps: dict[str, Stamp]
 ) -> SyncResult:
     """What writing a listing over these rows changes (the rules of ``write_listing``)."""
     new: list[str] = []
