@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from tempmail_tui.api.listed import ListedMessage
 from tempmail_tui.core.store.records import (
@@ -20,7 +20,7 @@ from tempmail_tui.core.store.records import (
     from_db,
     summary_from_row,
 )
-from tempmail_tui.core.store.sync import READ_BATCH, RowStamp
+from tempmail_tui.core.store.sync import READ_BATCH, ListingKey, RowStamp
 
 #: A stored row's state as a plan needs it: fingerprint, is_seen, archived, fetched_at.
 Stamp = tuple[str, int, int, str]
@@ -47,6 +47,8 @@ class SyncPlan:
     # When the stamps were true: the store's count of mail writes and the file's
     # data_version (see ``Store.plan_sync``).
     when: tuple[int, int | None] = (-1, None)
+    # The listed messages the plan fingerprinted, with their keys: the write reuses them.
+    keyed: dict[str, tuple[ListingKey, str]] = field(default_factory=dict)
 
     @property
     def had_rows(self) -> bool:

@@ -387,9 +387,9 @@ class Store:
                 stamps = read_stamps(conn, mailbox)
                 self._stamps[mailbox] = (*when, stamps)
             stored = {mid: msg for mid, msg in incoming.items() if mid in stamps}
-            prints = self._fingerprints(mailbox, stored)
+            prints, keyed = self._fingerprints(mailbox, stored)
             result = compare(incoming, prints, stamps)
-            plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None, when)
+            plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None, when, keyed)
             if not (view or result.any):
                 return plan
             entries = box_view(conn, plan, self._read_cache.get(key, {}))
@@ -409,7 +409,7 @@ class Store:
         transaction, with the rows as they are then.
         """
         mailbox, incoming = plan.mailbox, plan.incoming
-        prints = self._fingerprints(mailbox, incoming)
+        prints, _ = self._fingerprints(mailbox, incoming, plan.keyed)
         params = {
             mid: bodiless_params(mailbox, incoming[mid], prints[mid], plan.now)
             for mid in plan.rewrites()
@@ -451,18 +451,27 @@ class Store:
                 stamp, message = entries[mid]
                 entries[mid] = ((prints[mid], *stamp[1:]), message)
 
-    def _fingerprints(self, mailbox: str, incoming: dict[str, ListedMessage]) -> dict[str, str]:
-        """Fingerprints of a listing, reusing the last listing's for unchanged messages."""
+    def _fingerprints(
+        self,
+        mailbox: str,
+        incoming: dict[str, ListedMessage],
+        keyed: dict[str, tuple[ListingKey, str]] | None = None,
+    ) -> tuple[dict[str, str], dict[str, tuple[ListingKey, str]]]:
+        """Fingerprints of a listing, reusing the last listing's for unchanged messages.
+
+        ``keyed`` holds messages of this same listing keyed already (by its plan): their
+        keys are not worked out again. Also returns the listing as remembered.
+        """
         key = mailbox.casefold()
         with self._listing_lock:
             last = self._last_listing.get(key, {})
-        prints, listing = listing_fingerprints(last, incoming)
+        prints, listing = listing_fingerprints(last, incoming, keyed or {})
         with self._listing_lock:
             self._last_listing[key] = listing
             self._last_listing.move_to_end(key)
             while len(self._last_listing) > LISTING_CACHE_BOXES:
                 self._last_listing.popitem(last=False)
-        return prints
+        return prints, listing
 
     def upsert_message(self, mailbox: str, msg: Message) -> None:
         """Store one message as read with ``GET /messages/{id}`` (it is live again if archived)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from tempmail_tui.api.listed import ListedMessage
@@ -107,17 +107,25 @@ def _listing_key(msg: ListedMessage) -> ListingKey:
 
 
 def listing_fingerprints(
-    last: dict[str, tuple[ListingKey, str]], incoming: dict[str, ListedMessage]
+    last: dict[str, tuple[ListingKey, str]],
+    incoming: dict[str, ListedMessage],
+    keyed: Mapping[str, tuple[ListingKey, str]],
 ) -> tuple[dict[str, str], dict[str, tuple[ListingKey, str]]]:
     """Fingerprints of a listing (reusing ``last``'s for unchanged messages) and the new listing.
 
     Hashing every message of a large box on every poll would dominate a quiet re-sync;
     comparing with small keys of the previous listing is much cheaper. Only the messages
-    fingerprinted have their bodies decoded, one at a time.
+    fingerprinted have their bodies decoded, one at a time. ``keyed``: messages of this
+    same listing keyed already (a plan's, written now), taken as they are.
     """
     prints: dict[str, str] = {}
     listing: dict[str, tuple[ListingKey, str]] = {}
     for mid, msg in incoming.items():
+        done = keyed.get(mid)
+        if done is not None:
+            prints[mid] = done[1]
+            listing[mid] = done
+            continue
         hit = last.get(mid)
         seen = _listing_key(msg)
         fp = hit[1] if hit is not None and hit[0] == seen else fingerprint(msg.message())
