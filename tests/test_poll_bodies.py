@@ -43,6 +43,11 @@ class Decodes:
 
         return decode
 
+    def reset(self) -> None:
+        """Forget the decodes so far (the bodies still alive count on)."""
+        self.ids.clear()
+        self.most_alive = len(self._alive)
+
 
 @pytest.fixture
 def decodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Decodes]:
@@ -68,7 +73,7 @@ async def test_a_repoll_decodes_only_the_new_mail(
     # The first fill decodes each body as it fingerprints, indexes and writes it.
     assert len(set(decodes.ids)) == MAILS
 
-    decodes.ids.clear()
+    decodes.reset()
     quiet = await service.poll(box.email)
     assert await service.stored(quiet) is None
     assert decodes.ids == [], "a quiet re-poll decoded stored bodies"
@@ -117,3 +122,25 @@ def test_decoding_a_listing_copies_no_body() -> None:
     # The response and every body's text were alive together: 2 MB on top of 2 MB.
     assert peak - before < len(raw) // 10, f"decoding took {peak - before:,} bytes"
     assert [m.content() for m in listing.messages] == bodies
+
+
+async def test_mail_stored_from_whole_messages_is_known_to_a_poll_without_a_rewrite(
+    server: SandboxServer, service: MailService, decodes: Decodes
+) -> None:
+    box = server.state.create_mailbox()
+    await service.add_address(box.email)
+    for n in range(MAILS):
+        server.state.deliver(box.email, subject=f"Notice {n}", html=_body(n))
+    # Written from decoded messages, as the command line (and every earlier version) writes.
+    whole = await service.client.list_messages(box.email)
+    service.store.sync_messages(box.email, whole.messages)
+    before = {m.id: m.fetched_at for m in service.store.messages(box.email)}
+    del whole
+    decodes.reset()
+
+    result = await service.poll(box.email)
+    assert await service.stored(result) is None
+    assert not result.sync.new and not result.sync.changed
+    assert {m.id: m.fetched_at for m in service.store.messages(box.email)} == before
+    # A new session checks each stored body once against its fingerprint, one at a time.
+    assert sorted(decodes.ids) == sorted(before) and decodes.most_alive <= 1
