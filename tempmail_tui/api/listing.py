@@ -3,13 +3,13 @@
 A poll of a large box decodes megabytes of JSON every few seconds. ``json.loads`` builds a
 dict per message and ``parse_message_list`` then checks each field in Python; for a body
 that is exactly as documented, msgspec does both in one pass in C, and leaves each message's
-body undecoded, a view on the response (``listed.py``), checked to be a string (or null) that
-decodes. Anything else (a null
-where a string belongs, a lenient ``"1"`` for a boolean, a malformed message, bad JSON)
-makes ``ListingDecoder.decode`` return None, and the careful path in ``parse.py`` reads the body:
-so this path never reads anything differently, and refuses what that one refuses, but
-for one thing: an integer of over 4,300 digits in a field neither reads, which Python's
-``json`` refuses (a guard of its own against slow conversion) and msgspec skips.
+body undecoded: a view on the response (``listed.py``), checked to be a string (or null)
+that decodes. Anything else (a null where a string belongs, a lenient ``"1"`` for a
+boolean, a malformed message, bad JSON) makes ``ListingDecoder.decode`` return None, and
+the careful path in ``parse.py`` reads the body: so this path never reads anything
+differently, and refuses what that one refuses, but for one thing: an integer of over 4,300
+digits in a field neither reads, which Python's ``json`` refuses (a guard of its own against
+slow conversion) and msgspec skips.
 """
 
 from __future__ import annotations
