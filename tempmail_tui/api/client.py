@@ -24,6 +24,7 @@ from .checks import (
 )
 from .download import DEFAULT_CHUNK, AttachmentStream, feed, open_stream
 from .errors import ApiError, InputError, RequestTimeoutError
+from .listed import Listing
 from .listing import ListingDecoder
 from .models import Attachment, DomainList, Mailbox, Message, MessageList, Quota
 from .parse import (
@@ -183,6 +184,14 @@ class TempMailClient:
         ``retries`` overrides the client's own for this call: a poller whose schedule backs
         off between polls asks for 0, so one poll is one request.
         """
+        return (await self.listing(email, retries=retries)).decoded()
+
+    async def listing(self, email: str, *, retries: int | None = None) -> Listing:
+        """Every message of a mailbox, its body decoded only when asked (``GET /messages``).
+
+        A poller's path: the store decodes only the bodies it writes (``list_messages`` is
+        the same listing with every body decoded).
+        """
         raw = await self._body(
             "GET", ["messages"], params={"email": check_email(email)}, retries=retries
         )
@@ -191,7 +200,7 @@ class TempMailClient:
         fast = self._listings.decode(raw, email)
         if fast is not None:
             return fast
-        return self._parse(parse_message_list, decode_json(raw))
+        return Listing.of(self._parse(parse_message_list, decode_json(raw)))
 
     async def read_message(self, message_id: str) -> Message:
         """One message (``GET /messages/{id}``); the server marks it seen."""

@@ -1,25 +1,37 @@
-"""A well-formed ``GET /messages`` body, decoded straight from its bytes into messages.
+"""A well-formed ``GET /messages`` body, decoded straight from its bytes into listed messages.
 
 A poll of a large box decodes megabytes of JSON every few seconds. ``json.loads`` builds a
 dict per message and ``parse_message_list`` then checks each field in Python; for a body
-that is exactly as documented, msgspec does both in one pass in C. Anything else (a null
-where a string belongs, a lenient ``"1"`` for a boolean, a malformed message, bad JSON)
-makes ``ListingDecoder.decode`` return None, and the careful path in ``parse.py`` reads the body:
-so this path never reads anything differently, and refuses what that one refuses, but
-for one thing: an integer of over 4,300 digits in a field neither reads, which Python's
-``json`` refuses (a guard of its own against slow conversion) and msgspec skips.
+that is exactly as documented, msgspec does both in one pass in C, and leaves each message's
+body undecoded: a view on the response (``listed.py``), checked to be a string (or null)
+that decodes. Anything else (a null where a string belongs, a lenient ``"1"`` for a
+boolean, a malformed message, bad JSON) makes ``ListingDecoder.decode`` return None, and
+the careful path in ``parse.py`` reads the body: so this path never reads anything
+differently, and refuses what that one refuses, but for one thing: an integer of over 4,300
+digits in a field neither reads, which Python's ``json`` refuses (a guard of its own against
+slow conversion) and msgspec skips.
 """
 
 from __future__ import annotations
 
+import codecs
 from collections import OrderedDict
 from datetime import datetime
+from typing import Final
 
 import msgspec
 
 from .errors import ProtocolError
-from .models import Attachment, Message, MessageList
+from .listed import ListedMessage, Listing
+from .models import Attachment
 from .parse import INT_BOUND, MAX_ITEMS, received_at
+
+#: A body checked for UTF-8 is decoded this many bytes at a time (the text is dropped).
+_UTF8_CHUNK: Final = 256 * 1024
+#: A body that is JSON ``null``.
+_NULL: Final = msgspec.Raw(b"null")
+#: The first byte of a JSON string.
+_QUOTE: Final = ord('"')
 
 
 # gc=False: the decoded records hold only strings, numbers and lists of records, so no
@@ -38,7 +50,8 @@ class _Message(msgspec.Struct, rename={"from_name": "from", "received": "receive
     from_name: str | None = None
     from_email: str | None = None
     to: str | None = None
-    content: str | None = None
+    # A view on the response, no copy: decoded only for the mail the store writes.
+    content: msgspec.Raw = msgspec.Raw()
     is_seen: bool | None = None
     html: bool | None = None
     attachments: list[_Attachment] | None = None
@@ -69,43 +82,71 @@ class ListingDecoder:
     def __init__(self) -> None:
         self._received: OrderedDict[str, dict[str, datetime]] = OrderedDict()
 
-    def decode(self, body: bytes | bytearray, box: str) -> MessageList | None:
-        """The listing of ``box`` in ``body`` if it is exactly as documented, else None."""
+    def decode(self, body: bytes | bytearray, box: str) -> Listing | None:
+        """The listing of ``box`` in ``body`` if it is exactly as documented, else None.
+
+        Its messages' bodies stay views on ``body`` (see ``ListedMessage.content``).
+        """
         try:
             listing = _DECODER.decode(body)
         except (msgspec.DecodeError, RecursionError):
             return None
         if listing.status is not True or len(listing.messages) > MAX_ITEMS:
             return None
+        if not _utf8(body):
+            # msgspec checks the escapes of a body it skips, not its bytes: as a string it
+            # would have refused these (and so the careful path reads them, as before).
+            return None
         key = box.casefold()
         last = self._received.pop(key, {})
         times: dict[str, datetime] = {}
         try:
-            # A message shares its strings with the decoded record: no second copy of a body.
+            # A message shares its strings with the decoded record, its body with ``body``.
             messages = tuple(_message(raw, last, times) for raw in listing.messages)
         except (ProtocolError, _Unusual):
             return None
         self._received[key] = times
         while len(self._received) > REMEMBERED_BOXES:
             self._received.popitem(last=False)
-        return MessageList(mailbox=listing.mailbox or "", messages=messages, unreadable=())
+        return Listing(mailbox=listing.mailbox or "", messages=messages, unreadable=())
 
 
 class _Unusual(Exception):
     """A value the careful path reads with more care (it decides what it means)."""
 
 
-def _message(raw: _Message, last: dict[str, datetime], times: dict[str, datetime]) -> Message:
-    """One message, converted as ``parse_message`` converts it."""
+def _utf8(body: bytes | bytearray) -> bool:
+    """Whether ``body`` is strict UTF-8 (what msgspec and ``json`` require of a string)."""
+    if body.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    view = memoryview(body)
+    try:
+        for start in range(0, len(view), _UTF8_CHUNK):
+            decoder.decode(view[start : start + _UTF8_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    finally:
+        view.release()
+    return True
+
+
+def _message(raw: _Message, last: dict[str, datetime], times: dict[str, datetime]) -> ListedMessage:
+    """One message, converted as ``parse_message`` converts it (its body left as it came)."""
+    content = raw.content
+    # A string (its escapes checked by msgspec), null, or missing; the rest is unusual.
+    if len(content) and content != _NULL and memoryview(content)[0] != _QUOTE:
+        raise _Unusual
     attachments: tuple[Attachment, ...] = ()
     if raw.attachments:
         if len(raw.attachments) > MAX_ITEMS:
             raise _Unusual
         attachments = tuple(_attachment(item) for item in raw.attachments)
-    # By position, in the order ``Message`` declares its fields: every poll of a big box
+    # By position, in the order ``ListedMessage`` declares its fields: every poll of a big box
     # builds thousands, and keywords took twice as long (tests/test_api_listing.py holds
     # the result to the careful parser's, field by field).
-    return Message(
+    return ListedMessage(
         raw.id,
         raw.subject or "",
         raw.from_name or "",
@@ -114,8 +155,8 @@ def _message(raw: _Message, last: dict[str, datetime], times: dict[str, datetime
         _arrival(raw.received, last, times),
         bool(raw.is_seen),
         bool(raw.html),
-        raw.content or "",
         attachments,
+        content,
     )
 
 

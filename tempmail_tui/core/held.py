@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from tempmail_tui.api.listed import ListedMessage
 from tempmail_tui.api.models import Message
 from tempmail_tui.core.store import MessageSummary, StoredMessage, SyncResult
 
@@ -23,9 +24,12 @@ class HeldMail:
         self._boxes: dict[str, dict[str, StoredMessage]] = {}
 
     def hold(
-        self, email: str, listing: Iterable[Message], stored: list[MessageSummary]
+        self, email: str, listing: Iterable[ListedMessage], stored: list[MessageSummary]
     ) -> tuple[SyncResult, tuple[MessageSummary, ...]]:
-        """Keep what the store lacks of a listing: what is new since the last hold, and the box."""
+        """Keep what the store lacks of a listing: what is new since the last hold, and the box.
+
+        Only the bodies of the mail held are decoded.
+        """
         known = {m.id for m in stored}
         before = self._boxes.get(email, {})
         now = datetime.now(UTC)
@@ -35,7 +39,7 @@ class HeldMail:
                 continue
             old = before.get(msg.id)
             held[msg.id] = StoredMessage.from_message(
-                msg,
+                msg.message(),
                 email,
                 fetched_at=old.fetched_at if old is not None else now,
                 seen=msg.is_seen or (old is not None and old.is_seen),

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from tempmail_tui.api.errors import ApiError, NotFoundError
+from tempmail_tui.api.listed import ListedMessage, Listing
 from tempmail_tui.api.models import (
     DomainList,
     Mailbox,
     Message,
-    MessageList,
     Quota,
 )
 from tempmail_tui.core.archive import Archive
@@ -51,7 +51,7 @@ FILTER_BATCH = 250
 WRITE_DELAY = 0.25
 
 
-def to_sync(store: Store, email: str, listing: MessageList) -> list[Message]:
+def to_sync(store: Store, email: str, listing: Listing) -> list[ListedMessage]:
     """The listing's messages plus the stored copy of each listed one that was unreadable.
 
     A message the server still lists is not gone even when it cannot be read now: without
@@ -64,7 +64,7 @@ def to_sync(store: Store, email: str, listing: MessageList) -> list[Message]:
             continue
         stored = store.message(entry.id)
         if stored is not None and stored.mailbox.casefold() == email.casefold():
-            messages.append(stored.to_message())
+            messages.append(ListedMessage.of(stored.to_message()))
             listed.add(entry.id)
     return messages
 
@@ -251,7 +251,7 @@ class MailService(MessageCases):
 
     async def add_address(self, email: str) -> StoredMailbox:
         """Follow an existing address typed by hand, checking the server knows it."""
-        await self.client.list_messages(email)
+        await self.client.listing(email)
         return await self._db.run(self.store.add_manual_address, email)
 
     def _archive(self, email: str, state: Literal["expired", "deleted"]) -> bool:
@@ -278,10 +278,10 @@ class MailService(MessageCases):
 
     # Fetching and polling --------------------------------------------------------------
 
-    async def _list(self, email: str, retries: int | None) -> MessageList:
-        """The server's listing of a box; a 404 marks the box gone here before it is raised."""
+    async def _list(self, email: str, retries: int | None) -> Listing:
+        """The server's listing of a box (bodies undecoded); a 404 marks the box gone here."""
         try:
-            return await self.client.list_messages(email, retries=retries)
+            return await self.client.listing(email, retries=retries)
         except NotFoundError:
             # Expired or deleted on the server: keep its mail, stop polling it.
             try:
@@ -291,7 +291,7 @@ class MailService(MessageCases):
                 log.warning("could not record that %s is gone: %s", email, error)
             raise
 
-    async def _sync(self, email: str, listing: MessageList) -> SyncResult:
+    async def _sync(self, email: str, listing: Listing) -> SyncResult:
         """Merge a listing into the store (store thread); StoreError when it cannot take it."""
         return await self._db.run(
             lambda: self.store.sync_messages(email, to_sync(self.store, email, listing))
@@ -313,7 +313,7 @@ class MailService(MessageCases):
                 raise
             stored = await self.messages(known.email)
             return Fetched(known.email, tuple(m.to_message() for m in stored), gone=True)
-        messages = newest_first(listing.messages)
+        messages = newest_first(m.message() for m in listing.messages)
         mailbox: str | None = None
         try:
             mailbox = await self._db.run(self._remember, address)
@@ -391,7 +391,7 @@ class MailService(MessageCases):
         return self.store.apply_sync(plan)
 
     async def _finish_storing(
-        self, email: str, write: concurrent.futures.Future[SyncResult], listing: MessageList
+        self, email: str, write: concurrent.futures.Future[SyncResult], listing: Listing
     ) -> StoreError | None:
         """Wait for a poll's write; if the store cannot take it, hold the mail in memory."""
         try:
@@ -419,7 +419,7 @@ class MailService(MessageCases):
         return await result.storing
 
     async def _hold(
-        self, email: str, listing: Iterable[Message], error: StoreError
+        self, email: str, listing: Iterable[ListedMessage], error: StoreError
     ) -> tuple[SyncResult, tuple[MessageSummary, ...]]:
         """Keep a listing the store could not take in memory: what is new, and the box as shown."""
         log.warning("%s: the mail of %s is kept in memory until it can be stored", error, email)

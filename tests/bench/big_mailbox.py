@@ -46,7 +46,7 @@ class PollTrace:
         app.connect = connect  # type: ignore[method-assign]
 
     def _instrument(self, client: Any) -> None:
-        read, list_messages = client._read, client.list_messages
+        read, listing = client._read, client.listing
 
         async def timed_read(response: Any, method: str, path: str) -> Any:
             result = await read(response, method, path)
@@ -55,11 +55,11 @@ class PollTrace:
             return result
 
         async def timed_list(email: str, **options: Any) -> Any:
-            result = await list_messages(email, **options)
+            result = await listing(email, **options)
             self.parsed.append(time.perf_counter())
             return result
 
-        client._read, client.list_messages = timed_read, timed_list
+        client._read, client.listing = timed_read, timed_list
 
 
 @dataclass

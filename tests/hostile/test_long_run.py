@@ -20,6 +20,7 @@ from tempmail_tui.api.errors import (
     RequestTimeoutError,
     ServerError,
 )
+from tempmail_tui.api.listed import Listing
 from tempmail_tui.api.models import Mailbox, Message, MessageList, Quota
 from tempmail_tui.core.mail import MailService
 from tempmail_tui.core.render import HtmlRenderer
@@ -162,8 +163,8 @@ class SimClient:
     def quota(self) -> Quota | None:
         return self.server.quota
 
-    async def list_messages(self, email: str, *, retries: int | None = None) -> MessageList:
-        return self.server.list_messages(email, self.fault, manual=self.manual)
+    async def listing(self, email: str, *, retries: int | None = None) -> Listing:
+        return Listing.of(self.server.list_messages(email, self.fault, manual=self.manual))
 
     async def aclose(self) -> None:
         return None

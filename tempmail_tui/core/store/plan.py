@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from tempmail_tui.api.models import Message
+from tempmail_tui.api.listed import ListedMessage
 from tempmail_tui.core.store.records import (
     SUMMARY_COLUMNS,
     MessageSummary,
@@ -20,7 +20,7 @@ from tempmail_tui.core.store.records import (
     from_db,
     summary_from_row,
 )
-from tempmail_tui.core.store.sync import READ_BATCH, RowStamp
+from tempmail_tui.core.store.sync import READ_BATCH, ListingKey, RowStamp
 
 #: A stored row's state as a plan needs it: fingerprint, is_seen, archived, fetched_at.
 Stamp = tuple[str, int, int, str]
@@ -31,9 +31,10 @@ class SyncPlan:
     """A listing compared with the stored box, not written yet (see ``Store.apply_sync``)."""
 
     mailbox: str
-    # The listing by id (a repeated id: the last copy wins), and the fingerprint of each
-    # listed message already stored (new ones are fingerprinted by the write).
-    incoming: dict[str, Message]
+    # The listing by id (a repeated id: the last copy wins; bodies undecoded), and the
+    # fingerprint of each listed message already stored (new ones are fingerprinted by the
+    # write).
+    incoming: dict[str, ListedMessage]
     prints: dict[str, str]
     # The stored rows of the box when the plan was made.
     stamps: dict[str, Stamp]
@@ -46,6 +47,8 @@ class SyncPlan:
     # When the stamps were true: the store's count of mail writes and the file's
     # data_version (see ``Store.plan_sync``).
     when: tuple[int, int | None] = (-1, None)
+    # The listed messages the plan fingerprinted, with their keys: the write reuses them.
+    keyed: dict[str, tuple[ListingKey, str]] = field(default_factory=dict)
 
     @property
     def had_rows(self) -> bool:
@@ -85,7 +88,7 @@ def written_stamps(plan: SyncPlan, prints: dict[str, str]) -> dict[str, Stamp]:
 
 
 def compare(
-    incoming: dict[str, Message], prints: dict[str, str], stamps: dict[str, Stamp]
+    incoming: dict[str, ListedMessage], prints: dict[str, str], stamps: dict[str, Stamp]
 ) -> SyncResult:
     """What writing a listing over these rows changes (the rules of ``write_listing``)."""
     new: list[str] = []

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal, TypeVar
 
+from tempmail_tui.api.listed import ListedMessage
 from tempmail_tui.api.models import Mailbox, Message
 from tempmail_tui.core.store.errors import StoreError, is_busy, store_error
 from tempmail_tui.core.store.mailboxes import (
@@ -57,10 +58,12 @@ from tempmail_tui.core.store.sync import (
     ListingKey,
     RowParams,
     RowStamp,
+    bodiless_params,
     fingerprint,
     listing_fingerprints,
     message_params,
     read_box,
+    with_body,
     write_listing,
     write_message,
 )
@@ -346,7 +349,9 @@ class Store:
 
     # -- messages -----------------------------------------------------------------------
 
-    def sync_messages(self, mailbox: str, messages: Sequence[Message]) -> SyncResult:
+    def sync_messages(
+        self, mailbox: str, messages: Sequence[Message | ListedMessage]
+    ) -> SyncResult:
         """Store a fresh ``GET /messages`` listing; messages missing from it become archived.
 
         Unchanged messages (same fingerprint, seen state already stored) are not rewritten,
@@ -355,7 +360,7 @@ class Store:
         return self.apply_sync(self.plan_sync(mailbox, messages))
 
     def plan_sync(
-        self, mailbox: str, messages: Sequence[Message], *, view: bool = False
+        self, mailbox: str, messages: Sequence[Message | ListedMessage], *, view: bool = False
     ) -> SyncPlan:
         """Compare a listing with the stored box without writing (see ``apply_sync``).
 
@@ -364,9 +369,9 @@ class Store:
         are fingerprinted here (to tell a changed one); new ones are left to the write.
         """
         # The server's list may repeat an id; the last copy wins.
-        incoming: dict[str, Message] = {}
+        incoming: dict[str, ListedMessage] = {}
         for msg in messages:
-            incoming[msg.id] = msg
+            incoming[msg.id] = ListedMessage.of(msg) if isinstance(msg, Message) else msg
         now = to_db(self._clock())
         key = mailbox.casefold()
 
@@ -382,9 +387,9 @@ class Store:
                 stamps = read_stamps(conn, mailbox)
                 self._stamps[mailbox] = (*when, stamps)
             stored = {mid: msg for mid, msg in incoming.items() if mid in stamps}
-            prints = self._fingerprints(mailbox, stored)
+            prints, keyed = self._fingerprints(mailbox, stored)
             result = compare(incoming, prints, stamps)
-            plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None, when)
+            plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None, when, keyed)
             if not (view or result.any):
                 return plan
             entries = box_view(conn, plan, self._read_cache.get(key, {}))
@@ -398,21 +403,24 @@ class Store:
         """Write a planned sync: what differs from the stored rows, and the text to index.
 
         The rows to write are prepared before taking the write lock (extracting text to
-        index is the slow part), from the plan's guess of which ones differ; the write
-        compares again, in its transaction, with the rows as they are then.
+        index is the slow part), from the plan's guess of which ones differ, without their
+        bodies: each body is decoded again as its row is written, so a first fill never
+        holds the text of every mail at once. The write compares again, in its
+        transaction, with the rows as they are then.
         """
         mailbox, incoming = plan.mailbox, plan.incoming
-        prints = self._fingerprints(mailbox, incoming)
+        prints, _ = self._fingerprints(mailbox, incoming, plan.keyed)
         params = {
-            mid: message_params(mailbox, incoming[mid], prints[mid], plan.now)
+            mid: bodiless_params(mailbox, incoming[mid], prints[mid], plan.now)
             for mid in plan.rewrites()
         }
 
         def row(mid: str) -> RowParams:
-            if mid not in params:
+            prepared = params.pop(mid, None)
+            if prepared is None:
                 # Another process changed the row since the plan; rare.
-                params[mid] = message_params(mailbox, incoming[mid], prints[mid], plan.now)
-            return params[mid]
+                prepared = bodiless_params(mailbox, incoming[mid], prints[mid], plan.now)
+            return with_body(prepared, incoming[mid])
 
         held: list[tuple[int, int | None, dict[str, Stamp]]] = []
 
@@ -443,18 +451,27 @@ class Store:
                 stamp, message = entries[mid]
                 entries[mid] = ((prints[mid], *stamp[1:]), message)
 
-    def _fingerprints(self, mailbox: str, incoming: dict[str, Message]) -> dict[str, str]:
-        """Fingerprints of a listing, reusing the last listing's for unchanged messages."""
+    def _fingerprints(
+        self,
+        mailbox: str,
+        incoming: dict[str, ListedMessage],
+        keyed: dict[str, tuple[ListingKey, str]] | None = None,
+    ) -> tuple[dict[str, str], dict[str, tuple[ListingKey, str]]]:
+        """Fingerprints of a listing, reusing the last listing's for unchanged messages.
+
+        ``keyed`` holds messages of this same listing keyed already (by its plan): their
+        keys are not worked out again. Also returns the listing as remembered.
+        """
         key = mailbox.casefold()
         with self._listing_lock:
             last = self._last_listing.get(key, {})
-        prints, listing = listing_fingerprints(last, incoming)
+        prints, listing = listing_fingerprints(last, incoming, keyed or {})
         with self._listing_lock:
             self._last_listing[key] = listing
             self._last_listing.move_to_end(key)
             while len(self._last_listing) > LISTING_CACHE_BOXES:
                 self._last_listing.popitem(last=False)
-        return prints
+        return prints, listing
 
     def upsert_message(self, mailbox: str, msg: Message) -> None:
         """Store one message as read with ``GET /messages/{id}`` (it is live again if archived)."""

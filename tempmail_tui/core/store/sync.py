@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
+from tempmail_tui.api.listed import ListedMessage
 from tempmail_tui.api.models import Message
 from tempmail_tui.core.store.errors import StoreError
 from tempmail_tui.core.store.records import (
@@ -84,11 +85,12 @@ def fingerprint(msg: Message) -> str:
     return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _listing_key(msg: Message) -> ListingKey:
+def _listing_key(msg: ListedMessage) -> ListingKey:
     """A small stand-in for a listed message: the same key means the same fingerprint.
 
-    It covers what the fingerprint covers, as one hash: remembering a large box's listing
-    costs neither a second copy of every body nor the listing's other strings.
+    It covers what the fingerprint covers, as one hash, its body undecoded: remembering a
+    large box's listing costs neither a second copy of every body nor the listing's other
+    strings, and telling it again decodes none of them.
     """
     return hash(
         (
@@ -99,26 +101,34 @@ def _listing_key(msg: Message) -> ListingKey:
             msg.received_at,
             msg.is_html,
             msg.attachments,
-            len(msg.content),
-            msg.content,
+            msg.body_key(),
         )
     )
 
 
 def listing_fingerprints(
-    last: dict[str, tuple[ListingKey, str]], incoming: dict[str, Message]
+    last: dict[str, tuple[ListingKey, str]],
+    incoming: dict[str, ListedMessage],
+    keyed: Mapping[str, tuple[ListingKey, str]],
 ) -> tuple[dict[str, str], dict[str, tuple[ListingKey, str]]]:
     """Fingerprints of a listing (reusing ``last``'s for unchanged messages) and the new listing.
 
     Hashing every message of a large box on every poll would dominate a quiet re-sync;
-    comparing with small keys of the previous listing is much cheaper.
+    comparing with small keys of the previous listing is much cheaper. Only the messages
+    fingerprinted have their bodies decoded, one at a time. ``keyed``: messages of this
+    same listing keyed already (a plan's, written now), taken as they are.
     """
     prints: dict[str, str] = {}
     listing: dict[str, tuple[ListingKey, str]] = {}
     for mid, msg in incoming.items():
+        done = keyed.get(mid)
+        if done is not None:
+            prints[mid] = done[1]
+            listing[mid] = done
+            continue
         hit = last.get(mid)
         seen = _listing_key(msg)
-        fp = hit[1] if hit is not None and hit[0] == seen else fingerprint(msg)
+        fp = hit[1] if hit is not None and hit[0] == seen else fingerprint(msg.message())
         prints[mid] = fp
         listing[mid] = (seen, fp)
     return prints, listing
@@ -126,6 +136,8 @@ def listing_fingerprints(
 
 #: The attachments column of a message with none (most): one string for every such row.
 _NO_ATTACHMENTS: Final = encode_attachments(())
+#: Where the body is in a row's parameters (see ``message_params``).
+_BODY: Final = 9
 
 
 def message_params(mailbox: str, msg: Message, digest: str, now: str) -> RowParams:
@@ -150,6 +162,21 @@ def message_params(mailbox: str, msg: Message, digest: str, now: str) -> RowPara
     )
 
 
+def bodiless_params(mailbox: str, msg: ListedMessage, digest: str, now: str) -> RowParams:
+    """``message_params`` of a listed message less its body (``with_body`` puts it back).
+
+    A first fill prepares its rows before the write takes the lock; with their bodies, the
+    rows of a 5,000-mail box held the text of every mail at once.
+    """
+    params = message_params(mailbox, msg.message(), digest, now)
+    return (*params[:_BODY], None, *params[_BODY + 1 :])
+
+
+def with_body(params: RowParams, msg: ListedMessage) -> RowParams:
+    """Parameters from ``bodiless_params`` with the body decoded again, as the row is written."""
+    return (*params[:_BODY], storable(msg.content()), *params[_BODY + 1 :])
+
+
 def _require_mailbox(conn: sqlite3.Connection, mailbox: str, refusal: str) -> None:
     if conn.execute("SELECT 1 FROM mailboxes WHERE email = ?", (mailbox,)).fetchone() is None:
         raise StoreError(refusal)
@@ -158,13 +185,14 @@ def _require_mailbox(conn: sqlite3.Connection, mailbox: str, refusal: str) -> No
 def write_listing(
     conn: sqlite3.Connection,
     mailbox: str,
-    incoming: dict[str, Message],
+    incoming: dict[str, ListedMessage],
     prints: dict[str, str],
     row: Callable[[str], RowParams],
 ) -> SyncResult:
     """Write what differs between a listing and the stored box; ``row`` gives a row to write.
 
-    Messages missing from the listing become archived; unchanged ones are not touched.
+    Messages missing from the listing become archived; unchanged ones are not touched. The
+    rows are asked for as they are written, so one decoded body at a time is alive.
     """
     _require_mailbox(conn, mailbox, "cannot sync messages of an unknown mailbox")
     # Seen and archived stay 0/1 integers: this runs over every row of the box.
@@ -178,19 +206,19 @@ def write_listing(
     }
     new: list[str] = []
     changed: list[str] = []
-    rewrite: list[RowParams] = []
+    rewrite: list[str] = []
     seen_only: list[tuple[str]] = []
     revive: list[tuple[str]] = []
     for mid, msg in incoming.items():
         old = existing.get(mid)
         if old is None:
             new.append(mid)
-            rewrite.append(row(mid))
+            rewrite.append(mid)
             continue
         old_print, old_seen, old_archived = old
         if old_print != prints[mid]:
             changed.append(mid)
-            rewrite.append(row(mid))
+            rewrite.append(mid)
         elif (msg.is_seen and not old_seen) or old_archived:
             changed.append(mid)
             if msg.is_seen and not old_seen:
@@ -203,7 +231,7 @@ def write_listing(
         if mid not in incoming and not was_archived
     ]
     if rewrite:
-        conn.executemany(_UPSERT_MESSAGE, rewrite)
+        conn.executemany(_UPSERT_MESSAGE, (row(mid) for mid in rewrite))
     if seen_only:
         conn.executemany("UPDATE messages SET is_seen = 1 WHERE id = ?", seen_only)
     if revive:
