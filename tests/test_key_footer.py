@@ -46,14 +46,19 @@ class KeysApp(App[None]):
         self.pressed.append(key)
 
 
-async def footer_line(footer: type[Footer], size: tuple[int, int], compact: bool) -> list[Segment]:
+async def footer_line(
+    footer: type[Footer], size: tuple[int, int], compact: bool, *, switch: bool = False
+) -> list[Segment]:
     """The footer's line as the terminal gets it (text and style of every cell run).
 
     The styles' meta (where a cell is within its widget, for the mouse) is left out.
     """
-    app = KeysApp(footer, compact=compact)
+    app = KeysApp(footer, compact=compact != switch)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
+        if switch:  # made the other way, then switched
+            app.query_one(Footer).compact = compact
+            await pilot.pause()
         line = app.screen._compositor.render_strips()[-1]
         plain = (Segment(s.text, s.style.clear_meta_and_links() if s.style else None) for s in line)
         return list(Segment.simplify(plain))
@@ -66,6 +71,12 @@ async def test_the_footer_looks_as_textuals(size: tuple[int, int], compact: bool
     ours = await footer_line(KeyFooter, size, compact)
     assert ours == await footer_line(Footer, size, compact)
     assert "New box" in "".join(segment.text for segment in ours)
+
+
+async def test_switching_compact_mode_looks_as_textuals() -> None:
+    for compact in (True, False):
+        ours = await footer_line(KeyFooter, (100, 4), compact, switch=True)
+        assert ours == await footer_line(Footer, (100, 4), compact)
 
 
 async def test_one_widget_draws_the_keys_and_a_click_presses_one() -> None:

@@ -47,8 +47,8 @@ class KeyRow(Widget):
     ALLOW_SELECT = False
     COMPONENT_CLASSES = {"footer-key--key", "footer-key--description", "footer-key--hover"}
 
-    compact = reactive(True)
-    """Display compact style (bound to the footer's)."""
+    compact = reactive(True, layout=True)
+    """Display compact style (bound to the footer's); the gaps change the row's width."""
     hovered: reactive[int | None] = reactive(None)
     """The index of the key under the mouse."""
 
