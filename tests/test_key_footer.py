@@ -22,7 +22,7 @@ class KeysApp(App[None]):
     CSS_PATH = APP_TCSS
     BINDINGS = [
         Binding("q", "quit", "Quit"),
-        Binding("n", "press('n')", "New box"),
+        Binding("n", "press('n')", "New box", tooltip="Make a new box"),
         Binding("ctrl+r", "press('r')", "Refresh"),
         Binding("x", "off", "Disabled"),
         Binding("h", "press('h')", "Hidden", show=False),
@@ -47,7 +47,12 @@ class KeysApp(App[None]):
 
 
 async def footer_line(
-    footer: type[Footer], size: tuple[int, int], compact: bool, *, switch: bool = False
+    footer: type[Footer],
+    size: tuple[int, int],
+    compact: bool,
+    *,
+    switch: bool = False,
+    hover: int | None = None,
 ) -> list[Segment]:
     """The footer's line as the terminal gets it (text and style of every cell run).
 
@@ -56,6 +61,9 @@ async def footer_line(
     app = KeysApp(footer, compact=compact != switch)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
+        if hover is not None:
+            await pilot.hover(Footer, offset=(hover, 0))
+            await pilot.pause()
         if switch:  # made the other way, then switched
             app.query_one(Footer).compact = compact
             await pilot.pause()
@@ -77,6 +85,20 @@ async def test_switching_compact_mode_looks_as_textuals() -> None:
     for compact in (True, False):
         ours = await footer_line(KeyFooter, (100, 4), compact, switch=True)
         assert ours == await footer_line(Footer, (100, 4), compact)
+
+
+async def test_a_hovered_key_looks_as_textuals_and_shows_its_tooltip() -> None:
+    # Column 10 is on " n New box ".
+    ours = await footer_line(KeyFooter, (100, 4), False, hover=10)
+    assert ours == await footer_line(Footer, (100, 4), False, hover=10)
+    assert ours != await footer_line(KeyFooter, (100, 4), False)
+    app = KeysApp(KeyFooter, compact=False)
+    async with app.run_test(size=(100, 4)) as pilot:
+        await pilot.hover(Footer, offset=(10, 0))
+        row = app.query_one(KeyRow)
+        assert (row.hovered, row.tooltip) == (1, "Make a new box")
+        await pilot.hover(Static)
+        assert (row.hovered, row.tooltip) == (None, None)
 
 
 async def test_one_widget_draws_the_keys_and_a_click_presses_one() -> None:
