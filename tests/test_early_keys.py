@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from tempmail_tui.ui import early_keys
 from tempmail_tui.ui.widgets.message_table import CURSOR_ACTIONS, MessageTable
 
-from .test_message_table_cache import NOW, stored
+from .test_message_table_cache import filled_list
 
 
 class Listening(Vertical):
@@ -52,8 +52,7 @@ class ListApp(App[None]):
 async def run(app: ListApp, *keys: str) -> tuple[int, list[str]]:
     """Press ``keys`` on a list of 20 messages: the cursor's row, the keys a listener saw."""
     async with app.run_test(size=(90, 12)) as pilot:
-        table = app.query_one(MessageTable)
-        table.show("box@example.com", [stored(n) for n in range(20)], NOW)
+        table = await filled_list(app, pilot, 20)
         # The filled list's scroll bar update may still be queued at the screen, ahead of a
         # first key (which then bubbles): a key to start with, not counted.
         await pilot.press("home")
@@ -86,9 +85,7 @@ async def test_an_app_that_does_not_count_its_keys_keeps_textuals_dispatch() -> 
 async def test_no_key_runs_at_the_list_while_the_app_runs_a_bubbled_key() -> None:
     app = ListApp()
     async with app.run_test(size=(90, 12)) as pilot:
-        table = app.query_one(MessageTable)
-        table.show("box@example.com", [stored(n) for n in range(20)], NOW)
-        await pilot.pause()
+        table = await filled_list(app, pilot, 20)
         earlier = events.Key("x", None)
         earlier._set_forwarded()
         ran: list[bool] = []
