@@ -344,6 +344,56 @@ async def test_tab_and_shift_tab_still_move_the_focus(
         assert app.focused is table(app)
 
 
+def typed_together(app: TempMailApp, *keys: str) -> None:
+    """Post keys to the app as the terminal driver does for keys read in one go."""
+    for name in keys:
+        key = Key(name, None)
+        key.set_sender(app)
+        app.post_message(key)
+
+
+async def test_a_lone_cursor_key_runs_at_the_list_without_the_bubble(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # Key events dispatched: the app's and the list's when the list runs it; a bubbled key
+    # would also be dispatched to each ancestor of the list and to the app again.
+    seen: list[str] = []
+    app = make_app(sandbox, tmp_path)
+    hook = lambda message: seen.append(message.key) if isinstance(message, Key) else None  # noqa: E731
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await three_messages(app, pilot, sandbox)
+        for name, row in (("down", 1), ("j", 2), ("home", 0), ("end", 2), ("k", 1)):
+            seen.clear()
+            await pilot.press(name)
+            assert table(app).cursor_row == row
+            assert seen == [name, name], f"{name} was dispatched {len(seen)} times"
+        seen.clear()
+        await pilot.press("x")  # not the list's: it bubbles as Textual dispatches it
+        assert len(seen) > 2
+
+
+async def test_keys_typed_together_follow_the_focus_the_first_one_moves(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # shift+tab, end, enter read in one go are all handed to the list before shift+tab
+    # reaches the app: end and enter must still go to the sidebar it moves the focus to.
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        email = await three_messages(app, pilot, sandbox)
+        await pilot.press("n")
+        boxes = sidebar(app)
+        await wait_for(pilot, lambda: boxes.selected_email not in (None, email), what="new box")
+        await wait_for(pilot, lambda: table(app).row_count == 0, what="its empty list")
+        assert boxes.option_count == 2
+        assert boxes.highlighted == 0  # the new box is listed first, the box with mail last
+        table(app).focus()
+        await pilot.pause()
+        typed_together(app, "shift+tab", "end", "enter")
+        await wait_for(pilot, lambda: boxes.selected_email == email, what="the box with mail")
+        await wait_for(pilot, lambda: table(app).row_count == 3, what="its mail")
+        assert app.focused is table(app)
+
+
 async def test_the_first_frame_shows_the_panes_and_keys_then_gives_way_to_the_main_screen(
     sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import DataTable
 
@@ -57,12 +58,18 @@ def drawn(table: MessageTable) -> tuple[list[Strip], list[Strip]]:
     return mine, plain
 
 
+async def filled_list(app: App[None], pilot: Pilot[None], rows: int) -> MessageTable:
+    """The app's message list showing ``rows`` messages, once drawn."""
+    table = app.query_one(MessageTable)
+    table.show("box@example.com", [stored(n) for n in range(rows)], NOW)
+    await pilot.pause()
+    return table
+
+
 async def test_cached_lines_match_datatable_across_cursor_moves_and_a_theme_change() -> None:
     app = ListApp()
     async with app.run_test(size=(90, 12)) as pilot:
-        table = app.query_one(MessageTable)
-        table.show("box@example.com", [stored(n) for n in range(40)], NOW)
-        await pilot.pause()
+        table = await filled_list(app, pilot, 40)
         for _ in range(15):  # moves, then scrolls, with the cursor line among the cached
             await pilot.press("down")
             mine, plain = drawn(table)

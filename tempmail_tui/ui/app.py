@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.worker import Worker, WorkerFailed, active_worker
 
-from tempmail_tui.ui import interpreter
+from tempmail_tui.ui import early_keys, interpreter
 from tempmail_tui.ui.failures import guarded, one_line, report_unexpected
 from tempmail_tui.ui.keys import bindings_in_force, keys_shown
 from tempmail_tui.ui.screens.first_frame import FirstFrame, HeldKeys, KeysReleased
@@ -86,6 +86,8 @@ class TempMailApp(App[int]):
         self._terminal_title = ""
         #: The one-line cause if an unexpected error ended the app.
         self.crash: str | None = None
+        # The message list may run its cursor keys itself when nothing is ahead of them.
+        early_keys.count_keys(self)
         if config.theme is not None and config.theme in BUILTIN_THEMES:
             self.theme = config.theme
 
@@ -133,7 +135,7 @@ class TempMailApp(App[int]):
         """Hold the keys typed on the first frame (the quit keys quit) until the main screen."""
         held = self.held_keys
         if held is None or held.released or not isinstance(event, events.Key) or event.is_forwarded:
-            await super().on_event(event)
+            await early_keys.bubbled(self, event, super().on_event)
         elif held.quits(event):
             self.exit()
         else:

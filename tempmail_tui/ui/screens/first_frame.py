@@ -11,7 +11,9 @@ from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from tempmail_tui.ui.widgets.key_footer import KeyFooter
 
 #: Keys that end the app even before the main screen is up (besides those bound to quit).
 ALWAYS_QUIT = frozenset({"ctrl+c", "ctrl+q"})
@@ -88,4 +90,4 @@ class FirstFrame(Screen[None]):
                 reader.border_title = "Reader"
                 yield reader
         yield Static("Starting…", id="quota")
-        yield Footer()
+        yield KeyFooter()

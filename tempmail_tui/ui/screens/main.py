@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 
 from tempmail_tui.core.render import Rendered
 from tempmail_tui.core.store import MessageSummary, SearchHit
@@ -22,6 +22,7 @@ from tempmail_tui.ui.keys import bindings_in_force
 from tempmail_tui.ui.screens.main_actions import MailActions
 from tempmail_tui.ui.screens.main_keys import KEYS
 from tempmail_tui.ui.screens.main_polling import MailPolling
+from tempmail_tui.ui.widgets.key_footer import KeyFooter
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar
@@ -81,7 +82,7 @@ class MainScreen(MailActions, MailPolling):
                 yield ReaderPane(id="reader")
         yield Static(id="transfer")
         yield QuotaBar(id="quota")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Start the once-a-second refresh of times and the schedule."""

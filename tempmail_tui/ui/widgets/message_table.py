@@ -11,6 +11,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual._two_way_dict import TwoWayDict
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
@@ -23,7 +24,7 @@ from tempmail_tui.api.models import UnreadableMessage
 from tempmail_tui.core.format import local_time
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import MessageSummary
-from tempmail_tui.ui import interpreter
+from tempmail_tui.ui import early_keys, interpreter
 from tempmail_tui.ui.keys import TABLE_KEYS
 
 #: The Received column of an empty list: as wide as its header.
@@ -160,6 +161,12 @@ def _local_day(now: datetime | None) -> date:
     return (now or datetime.now(UTC)).astimezone().date()
 
 
+#: The list's actions a key may run at the list itself (see ui/early_keys.py): moves only.
+CURSOR_ACTIONS = frozenset(
+    {"cursor_up", "cursor_down", "page_up", "page_down", "scroll_top", "scroll_bottom"}
+)
+
+
 class MessageTable(DataTable[Text]):
     """Messages of one mailbox, newest first, updated without losing the cursor.
 
@@ -286,6 +293,18 @@ class MessageTable(DataTable[Text]):
         if y >= (self.header_height if self.show_header else 0):
             y += scroll_y
         return self._render_line(y, scroll_x, scroll_x + self.size.width, style)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Run a cursor key's binding here when Textual would run it here after the bubble.
+
+        Otherwise (another key still on its way, the focus elsewhere, ...) the key goes on
+        as Textual dispatches it: Widget's handler comes next in the MRO.
+        """
+        await early_keys.run_here(self, event, CURSOR_ACTIONS)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Keep a cursor move to the list: nothing above it listens (Enter opens a message)."""
+        event.stop()
 
     def on_mount(self) -> None:
         """Create the columns once and take the focus: the list is where reading starts."""
