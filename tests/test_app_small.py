@@ -25,7 +25,7 @@ from tempmail_tui.ui.screens.dialogs import (
 )
 from tempmail_tui.ui.screens.key_dialog import ApiKeyDialog
 from tempmail_tui.ui.screens.search import ArchiveSearchScreen
-from tempmail_tui.ui.widgets.message_table import date_width
+from tempmail_tui.ui.widgets.message_rows import date_width
 
 from .app_helpers import make_app, wait_for
 from .test_app import start_with_box, table

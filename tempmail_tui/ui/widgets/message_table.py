@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -21,23 +19,21 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from tempmail_tui.api.models import UnreadableMessage
-from tempmail_tui.core.format import local_time
-from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.store import MessageSummary
 from tempmail_tui.ui import early_keys, interpreter
 from tempmail_tui.ui.keys import TABLE_KEYS
-
-#: The Received column of an empty list: as wide as its header.
-EMPTY_DATE_WIDTH = len("Received")
-#: The widest form ``local_time`` gives ("24 Nov 12:47"), which the layout is planned around.
-WIDEST_DATE = 12
-
-
-COLUMNS = (
-    ("flags", " ", 2),
-    ("from", "From", 24),
-    ("subject", "Subject", 40),
-    ("date", "Received", WIDEST_DATE),
+from tempmail_tui.ui.widgets.message_rows import (
+    COLUMNS,
+    EMPTY_DATE_WIDTH,
+    WIDEST_DATE,
+    RowInputs,
+    RowView,
+    date_width,
+    local_day,
+    mark_key,
+    row_inputs,
+    row_view,
+    unreadable_view,
 )
 
 #: Beyond this many removals at once, refilling the table is cheaper than removing row by row
@@ -48,118 +44,6 @@ MAX_REMOVALS_IN_PLACE = 64
 FILL_STEP = 400
 #: A cursor place no row is at (see MessageTable._render_line_in_row).
 _AWAY = Coordinate(-2, -2)
-
-# What a row is made from: when these are unchanged, so is the row.
-_RowInputs = tuple[bool, bool, bool, str, str, str, datetime]
-
-# Rows of unreadable messages are keyed apart from message ids: a NUL cannot be typed and no
-# real id is expected to start with one (a hostile one that does just fails to be shown).
-_MARK_PREFIX = "\x00unreadable\x00"
-_WARNING = "yellow"
-
-
-@dataclass(frozen=True, slots=True)
-class RowView:
-    """The cleaned, display-ready cells of one message row."""
-
-    flags: Text
-    sender: Text
-    subject: Text
-    date: Text
-
-    def cells(self) -> tuple[Text, Text, Text, Text]:
-        """The cells in column order."""
-        return (self.flags, self.sender, self.subject, self.date)
-
-
-def row_view(message: MessageSummary, now: datetime | None = None) -> RowView:
-    """Build the row for a message; everything from the server is cleaned and kept as Text."""
-    style = "" if message.is_seen else "bold"
-    if message.archived:
-        style = "dim"
-    flag = ("●" if not message.is_seen else " ") + ("+" if message.attachments else " ")
-    sender = clean_line(message.from_name or message.from_email, max_chars=120) or "(unknown)"
-    subject = clean_line(message.subject, max_chars=300) or "(no subject)"
-    return RowView(
-        flags=Text(flag, style="bold" if not message.is_seen else "dim"),
-        sender=Text(sender, style=style, no_wrap=True, overflow="ellipsis"),
-        subject=Text(subject, style=style, no_wrap=True, overflow="ellipsis"),
-        date=Text(
-            local_time(message.received_at, now=now), style="dim" if message.is_seen else style
-        ),
-    )
-
-
-def unreadable_view(entry: UnreadableMessage) -> RowView:
-    """The warning row of a message the server sent but that could not be read."""
-    # The id is the server's: cleaned, and kept as Text so it is never parsed as markup.
-    label = clean_line(entry.id, max_chars=120) if entry.id is not None else ""
-    return RowView(
-        flags=Text("! ", style=f"bold {_WARNING}"),
-        sender=Text(label or f"message #{entry.index + 1}", style=_WARNING, no_wrap=True),
-        subject=Text(
-            f"could not read this message: {entry.reason}",
-            style=f"italic {_WARNING}",
-            no_wrap=True,
-            overflow="ellipsis",
-        ),
-        date=Text(""),
-    )
-
-
-def _mark_key(entry: UnreadableMessage) -> str:
-    """The row key of an unreadable message: by id when it has one, else by its place."""
-    return _MARK_PREFIX + (f"id:{entry.id}" if entry.id is not None else f"#{entry.index}")
-
-
-def _row_inputs(message: MessageSummary) -> _RowInputs:
-    """The fields ``row_view`` reads, to tell whether a cached row is still right."""
-    return (
-        message.is_seen,
-        message.archived,
-        bool(message.attachments),
-        message.from_name,
-        message.from_email,
-        message.subject,
-        message.received_at,
-    )
-
-
-def date_width(messages: Sequence[MessageSummary], now: datetime | None = None) -> int:
-    """The width of the widest Received cell these messages show (``local_time``'s forms).
-
-    One message of each form (today, this year, earlier) is formatted; the rest are only
-    compared with the local day's and year's bounds, so a large box costs a millisecond.
-    """
-    if not messages:
-        return EMPTY_DATE_WIDTH
-    local_now = (now or datetime.now(UTC)).astimezone()
-    today = local_now.date()
-    # Naive local midnights made aware by astimezone(): each gets its own date's UTC offset.
-    day_start = datetime(today.year, today.month, today.day).astimezone()
-    day_end = (datetime(today.year, today.month, today.day) + timedelta(days=1)).astimezone()
-    year_start = datetime(today.year, 1, 1).astimezone()
-    year_end = datetime(today.year + 1, 1, 1).astimezone()
-    samples: dict[str, datetime] = {}
-    for message in messages:
-        moment = message.received_at
-        if day_start <= moment < day_end:
-            form = "today"
-        elif year_start <= moment < year_end:
-            form = "this year"
-        else:
-            form = "earlier"
-        if form not in samples:
-            samples[form] = moment
-            if len(samples) == 3:
-                break
-    return max(cell_len(local_time(moment, now=now)) for moment in samples.values())
-
-
-def _local_day(now: datetime | None) -> date:
-    """The local date that relative times in the list are shown against."""
-    return (now or datetime.now(UTC)).astimezone().date()
-
 
 #: The list's actions a key may run at the list itself (see ui/early_keys.py): moves only.
 CURSOR_ACTIONS = frozenset(
@@ -184,7 +68,7 @@ class MessageTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         # The row of each message id; None for a row not added yet (see _fill_step).
         self._views: dict[str, RowView | None] = {}
-        self._inputs: dict[str, _RowInputs] = {}
+        self._inputs: dict[str, RowInputs] = {}
         self._order: list[str] = []
         self._day: date | None = None
         # Rows still to add while a large list fills, and the messages they are made from.
@@ -433,20 +317,20 @@ class MessageTable(DataTable[Text]):
 
     def _views_for(
         self, messages: Sequence[MessageSummary], now: datetime | None, *, lazy: bool
-    ) -> tuple[dict[str, RowView | None], dict[str, _RowInputs], dict[str, MessageSummary]]:
+    ) -> tuple[dict[str, RowView | None], dict[str, RowInputs], dict[str, MessageSummary]]:
         """The row of each message in order, reusing rows whose inputs did not change.
 
         With ``lazy``, rows past the first fill step are left to make as they are added
         (None here); the messages they are made from come back separately.
         """
-        day = _local_day(now)
+        day = local_day(now)
         if day != self._day:
             # Times are shown relative to today: a new day redraws every row.
             self._day = day
             self._inputs = {}
         old_views, old_inputs, old_messages = self._views, self._inputs, self._messages
         views: dict[str, RowView | None] = {}
-        inputs: dict[str, _RowInputs] = {}
+        inputs: dict[str, RowInputs] = {}
         later: dict[str, MessageSummary] = {}
         for message in messages:
             key = message.id
@@ -458,7 +342,7 @@ class MessageTable(DataTable[Text]):
                 # same objects): nothing to compare.
                 views[key], inputs[key] = view, old_inputs[key]
                 continue
-            made = _row_inputs(message)
+            made = row_inputs(message)
             if view is None or old_inputs.get(key) != made:
                 if lazy and len(views) >= FILL_STEP:
                     view = None
@@ -476,7 +360,7 @@ class MessageTable(DataTable[Text]):
         """The warning row of each unreadable message, reusing rows that did not change."""
         marks: dict[str, tuple[UnreadableMessage, RowView]] = {}
         for entry in unreadable:
-            key = _mark_key(entry)
+            key = mark_key(entry)
             if key in marks or key in taken:
                 continue  # the same message twice, or a hostile id that looks like a key
             old = self._marks.get(key)
@@ -547,7 +431,7 @@ class MessageTable(DataTable[Text]):
         self,
         order: list[str],
         views: dict[str, RowView | None],
-        inputs: dict[str, _RowInputs],
+        inputs: dict[str, RowInputs],
         *,
         keep: str | None,
         later: dict[str, MessageSummary],
