@@ -13,6 +13,7 @@ import pytest
 from tempmail_tui.api.listed import ListedMessage
 from tempmail_tui.api.listing import ListingDecoder
 from tempmail_tui.core.mail import MailService
+from tempmail_tui.sandbox.records import SandboxMailbox
 from tempmail_tui.sandbox.server import SandboxServer
 
 #: Mails in the box: enough that holding all their bodies differs plainly from one or two.
@@ -61,13 +62,19 @@ def _body(n: int) -> str:
     return f"<p>Notice {n}</p>" + "<p>Your weekly account update, all of it.</p>" * 40
 
 
-async def test_a_repoll_decodes_only_the_new_mail(
-    server: SandboxServer, service: MailService, decodes: Decodes
-) -> None:
+async def _filled_box(server: SandboxServer, service: MailService) -> SandboxMailbox:
+    """A box the reader knows, with MAILS newsletters waiting on the server."""
     box = server.state.create_mailbox()
     await service.add_address(box.email)
     for n in range(MAILS):
         server.state.deliver(box.email, subject=f"Notice {n}", html=_body(n))
+    return box
+
+
+async def test_a_repoll_decodes_only_the_new_mail(
+    server: SandboxServer, service: MailService, decodes: Decodes
+) -> None:
+    box = await _filled_box(server, service)
     first = await service.poll(box.email)
     assert await service.stored(first) is None
     # The first fill decodes each body as it fingerprints, indexes and writes it.
@@ -91,10 +98,7 @@ async def test_a_repoll_decodes_only_the_new_mail(
 async def test_a_first_fill_never_holds_every_body_at_once(
     server: SandboxServer, service: MailService, decodes: Decodes
 ) -> None:
-    box = server.state.create_mailbox()
-    await service.add_address(box.email)
-    for n in range(MAILS):
-        server.state.deliver(box.email, subject=f"Notice {n}", html=_body(n))
+    box = await _filled_box(server, service)
     result = await service.poll(box.email)
     assert await service.stored(result) is None
     assert len(set(decodes.ids)) == MAILS
@@ -127,10 +131,7 @@ def test_decoding_a_listing_copies_no_body() -> None:
 async def test_mail_stored_from_whole_messages_is_known_to_a_poll_without_a_rewrite(
     server: SandboxServer, service: MailService, decodes: Decodes
 ) -> None:
-    box = server.state.create_mailbox()
-    await service.add_address(box.email)
-    for n in range(MAILS):
-        server.state.deliver(box.email, subject=f"Notice {n}", html=_body(n))
+    box = await _filled_box(server, service)
     # Written from decoded messages, as the command line (and every earlier version) writes.
     whole = await service.client.list_messages(box.email)
     service.store.sync_messages(box.email, whole.messages)
