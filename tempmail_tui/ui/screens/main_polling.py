@@ -28,11 +28,18 @@ if TYPE_CHECKING:
     from tempmail_tui.core.results import PollResult
 
 
+#: Seconds between showing the live boxes at start-up and reading the archive: past the
+#: frame that draws them (a sixtieth of a second away).
+ARCHIVE_AFTER = 0.05
+
+
 class MailPolling(MailView):
     """The part of the main screen that keeps boxes and mail current: store, server, others."""
 
     def __init__(self) -> None:
         super().__init__()
+        #: Whether the archived boxes have been read (start-up shows the live ones first).
+        self.archive_listed = False
         # (mailbox, message) pairs already logged as unreadable: once a session, not a poll.
         self._told_unreadable: set[tuple[str, str]] = set()
         # The running check of each mailbox, so `R` can cancel one that hangs.
@@ -94,20 +101,41 @@ class MailPolling(MailView):
 
     @work(group="load-boxes", exclusive=True)
     async def load_boxes(self, select: str | None = None) -> None:
-        """Read the known mailboxes and unread counts from the store."""
+        """Read the known mailboxes and unread counts from the store.
+
+        The first time (start-up), the live boxes are read and shown first, and the archive
+        (a year of it is 2,000 boxes to read, sort and group) only after their frame.
+        """
         service = self.host.service
         if service is None:
             return
+        if not self.archive_listed:
+            live = await self.host.io.run(service.mailboxes(include_gone=False))
+            unread = await self.host.io.run(service.unread_counts(include_gone=False))
+            self.boxes, self.unread = live, unread
+            if select is None or any(b.email == select for b in live):
+                self._show_loaded(select)
+                select = None
+                # Their frame is drawn before the archive is read and grouped.
+                await asyncio.sleep(ARCHIVE_AFTER)
         boxes = await self.host.io.run(service.mailboxes())
         unread = await self.host.io.run(service.unread_counts())
         self.boxes, self.unread = boxes, unread
+        self.archive_listed = True
+        self._show_loaded(select)
+
+    def _show_loaded(self, select: str | None) -> None:
+        """Show the boxes just read; load the selected box's mail unless it is listed."""
         self.refresh_sidebar(select=select)
         # On the archive group's header, the list keeps the box it shows.
         on_header = self.query_one(MailboxList).on_header
         shown = self.query_one(MessageTable).mailbox
-        if select is not None or (not on_header and shown != self.selected_email):
-            self.wanted_box = self.selected_email
-            self.load_messages(self.selected_email)
+        selected = self.selected_email
+        # Start-up's second read (the archive) keeps the box the first one is loading.
+        loading = selected is not None and selected == self.wanted_box
+        if select is not None or (not on_header and shown != selected and not loading):
+            self.wanted_box = selected
+            self.load_messages(selected)
 
     def show_box(self, email: str | None) -> None:
         """Load a box's messages, unless they are shown already or on their way."""
