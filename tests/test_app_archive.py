@@ -18,6 +18,7 @@ from tempmail_tui.ui.app import TempMailApp
 from tempmail_tui.ui.screens.dialogs import ConfirmDialog, LabelDialog
 from tempmail_tui.ui.screens.main import MainScreen
 from tempmail_tui.ui.widgets.box_groups import GROUP_PREFIX, SidebarRows, fit_address
+from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 
 from .app_helpers import make_app, wait_for
 from .test_app import SIZE, sidebar, table
@@ -159,6 +160,53 @@ async def started(sandbox: SandboxServer, app: TempMailApp, pilot: Any) -> None:
     # Answered by the sandbox (counted in its quota), not only started.
     await wait_for(pilot, lambda: sandbox.state.quota().used >= 1, what="first check")
     await pilot.pause(0.2)
+
+
+async def test_start_up_lists_the_live_boxes_before_it_reads_the_archive(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded = seed(sandbox, tmp_path)
+    # In order: each read of the boxes or counts (archive included or not), each sidebar.
+    events: list[tuple[str, object]] = []
+    read_boxes, read_counts = Store.mailboxes, Store.unread_counts
+
+    def mailboxes(self: Store, *, include_gone: bool = True) -> Any:
+        events.append(("boxes", include_gone))
+        return read_boxes(self, include_gone=include_gone)
+
+    def unread_counts(self: Store, *, include_gone: bool = True) -> Any:
+        events.append(("counts", include_gone))
+        return read_counts(self, include_gone=include_gone)
+
+    show_parts = MailboxList.show_parts
+
+    def shown(self: MailboxList, live: list[Any], archived: list[Any], **kwargs: Any) -> None:
+        events.append(("shown", ([r.email for r in live], [r.email for r in archived])))
+        show_parts(self, live, archived, **kwargs)
+
+    monkeypatch.setattr(Store, "mailboxes", mailboxes)
+    monkeypatch.setattr(Store, "unread_counts", unread_counts)
+    monkeypatch.setattr(MailboxList, "show_parts", shown)
+    app = make_app(sandbox, tmp_path, background_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.main.archive_listed, what="the archive read")
+        await pilot.pause()
+        assert len(app.main.boxes) == 4
+    whole = events.index(("boxes", True))
+    before = events[:whole]
+    # The first reads leave the gone boxes out, and the sidebar lists the live box (and the
+    # one timed out since, still in state live) before any archived box is read.
+    assert before[:2] == [("boxes", False), ("counts", False)]
+    listed = [e[1] for e in before if e[0] == "shown"]
+    assert listed and listed[0] == ([seeded.live], [seeded.timed_out])
+    assert ("counts", True) not in before
+    # Then the whole archive: every box listed, in its groups.
+    assert [e for e in events[whole:] if e[0] != "shown"][:2] == [
+        ("boxes", True),
+        ("counts", True),
+    ]
+    last = [e[1] for e in events if e[0] == "shown"][-1]
+    assert isinstance(last, tuple) and set(last[1]) == set(seeded.archived)
 
 
 async def test_highlighting_archived_boxes_sends_no_request_and_shows_no_warning(

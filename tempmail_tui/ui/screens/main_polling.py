@@ -10,7 +10,7 @@ from textual import on, work
 from textual.worker import Worker
 
 from tempmail_tui.api.errors import ApiError, NotFoundError
-from tempmail_tui.core.budget import BudgetShare
+from tempmail_tui.core.budget import ALONE_BEAT_EVERY, BudgetShare
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import Outcome
 from tempmail_tui.core.store import StoreError, StoreReadOnlyError
@@ -52,7 +52,9 @@ class MailPolling(MailView):
         self._next_store_check = 0.0
         self._store_check_running = False
         # The reader's place in the quota budget it shares with `wait` and scripts.
-        self._budget = BudgetShare("reader")
+        self._budget = BudgetShare("reader", alone_every=ALONE_BEAT_EVERY)
+        # Whether the last heartbeat found no other poller (then the next comes later).
+        self._beating_alone = True
         self._next_beat = 0.0
         self._beat_running = False
 
@@ -71,7 +73,8 @@ class MailPolling(MailView):
         now = time.monotonic()
         if self._beat_running or now < self._next_beat:
             return
-        self._next_beat = now + self._budget.every - 0.5
+        # Half a tick early, so a beat every interval lands on the tick that is due.
+        self._next_beat = now + self._budget.interval(alone=self._beating_alone) - 0.5
         self._beat_running = True
         self.beat_budget()
 
@@ -82,12 +85,19 @@ class MailPolling(MailView):
             service = self.host.service
             if service is None:
                 return
-            beat = self._budget.beat(self.host.scheduler)
+            beat = self._budget.beat(self.host.scheduler, alone=self._beating_alone)
             shared = await self.host.io.run(service.share_budget(beat))
         finally:
             self._beat_running = False
         # An async worker runs on the UI's loop: it may hand the schedule its input.
         self.host.scheduler.share(shared)
+        alone = shared is None
+        if alone != self._beating_alone:
+            self._beating_alone = alone
+            # Another poller came: beat at its pace from the next tick, not in 3 s.
+            self._next_beat = min(
+                self._next_beat, time.monotonic() + self._budget.interval(alone=alone) - 0.5
+            )
 
     @guarded("Starting the scheduled checks")
     def _start_due_polls(self) -> None:
