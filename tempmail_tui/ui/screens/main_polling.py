@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
     from tempmail_tui.core.results import PollResult
 
 
-#: Seconds between showing the live boxes at start-up and reading the archive: past the
-#: frame that draws them (a sixtieth of a second away).
-ARCHIVE_AFTER = 0.05
+#: At most this many seconds between showing the live boxes at start-up and reading the
+#: archive: it is read once the frame that draws them is painted, or after this.
+LIVE_FRAME_WAIT = 1.0
 
 
 class MailPolling(MailView):
@@ -126,8 +127,11 @@ class MailPolling(MailView):
             if select is None or any(b.email == select for b in live):
                 self._show_loaded(select)
                 select = None
-                # Their frame is drawn before the archive is read and grouped.
-                await asyncio.sleep(ARCHIVE_AFTER)
+                # Their frame is drawn before the archive is read and grouped (on a busy
+                # start a fixed pause could end first); a screen that never draws (hidden)
+                # holds it up no longer than LIVE_FRAME_WAIT.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wait_for_refresh(), LIVE_FRAME_WAIT)
         boxes = await self.host.io.run(service.mailboxes())
         unread = await self.host.io.run(service.unread_counts())
         self.boxes, self.unread = boxes, unread
