@@ -156,3 +156,22 @@ async def test_closing_the_service_finishes_a_write_in_progress(
     # As the command line would see it afterwards, from a store of its own.
     with Store.open(setup.path) as fresh:
         assert [m.id for m in fresh.messages(email)] == [sample.id]
+
+
+async def test_a_quiet_poll_writes_nothing(server: SandboxServer, setup: Setup) -> None:
+    service, email = setup.service, setup.email
+    sample = server.state.add_sample(email, "plain")
+    first = await service.poll(email)
+    assert first.sync.new == (sample.id,) and await service.stored(first) is None
+    with write_lock(setup.path):
+        # Nothing new: the poll answers, and needs no write (it would wait for the lock).
+        quiet = await service.poll(email)
+        assert quiet.storing is None and quiet.store_error is None
+        assert not quiet.sync.any and not quiet.changed
+        # Mail that changes the box is still written, behind the lock.
+        fresh = server.state.add_sample(email, "verification")
+        busy = await service.poll(email)
+        assert busy.sync.new == (fresh.id,)
+        assert busy.storing is not None and not busy.storing.done()
+    assert await service.stored(busy) is None
+    assert stored_ids(setup.path) == {sample.id, fresh.id}

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tempmail_tui.core.budget import ALONE_BEAT_EVERY, BEAT_EVERY, BudgetShare
 from tempmail_tui.core.config import Config
-from tempmail_tui.core.schedule import PollPolicy
+from tempmail_tui.core.schedule import PollPolicy, PollScheduler
 from tempmail_tui.core.session import open_mail
 from tempmail_tui.core.store import PollerBeat, Store
 from tempmail_tui.core.waiting import WaitStopped, WaitTimedOut, any_message, wait_for
@@ -52,6 +53,31 @@ def test_pollers_see_each_other_until_one_leaves_or_goes_stale(tmp_path: Path) -
         # Five beats missed (and never under 5 s): gone.
         clock.now += timedelta(seconds=5.5)
         seen = second.beat_poller(beat("b", 40))
+        assert seen is not None and seen.count == 0
+
+
+def test_a_reader_alone_beats_less_often_and_is_not_taken_for_stale(tmp_path: Path) -> None:
+    clock = Clock()
+    share = BudgetShare("reader", alone_every=ALONE_BEAT_EVERY)
+    scheduler = PollScheduler(clock=clock)
+    assert share.interval(alone=True) == ALONE_BEAT_EVERY > BEAT_EVERY
+    assert share.interval(alone=False) == BEAT_EVERY
+    # A wait and its scripts keep beating every second, alone or not.
+    assert BudgetShare("wait").interval(alone=True) == BEAT_EVERY
+    path = tmp_path / "store.sqlite3"
+    with Store.open(path, clock=clock) as reader, Store.open(path, clock=clock) as waiter:
+        quiet = reader.beat_poller(share.beat(scheduler, alone=True))
+        assert quiet is not None and quiet.count == 0
+        # Its row says when the next beat comes: a newcomer finds it live well past the
+        # 5 s that drop a poller beating every second.
+        clock.now += timedelta(seconds=4 * ALONE_BEAT_EVERY)
+        seen = waiter.beat_poller(beat("w", 40))
+        assert seen is not None and seen.count == 1
+        # Not alone any more: its next beat says every second again.
+        assert reader.beat_poller(share.beat(scheduler, alone=False)) is not None
+        assert reader.beat_poller(share.beat(scheduler, alone=False)) is not None
+        clock.now += timedelta(seconds=5.5)
+        seen = waiter.beat_poller(beat("w", 40))
         assert seen is not None and seen.count == 0
 
 

@@ -59,10 +59,24 @@ def time_left(expire_at: datetime | None, *, now: datetime | None = None) -> str
     return f"{human_duration(left)} left"
 
 
+#: Below this many seconds a figure is as good as current: ``age`` says ``just now``.
+FRESH_SECONDS = 10
+
+
 def age(seconds: float) -> str:
-    """How long ago something was seen, e.g. ``just now`` or ``2m ago``."""
-    if seconds < 2:
+    """How long ago something was seen, coarsely: ``just now``, ``20s ago``, ``2m ago``.
+
+    The steps are coarse so a line showing it (the quota bar, each second) reads the same
+    from one second to the next, and is not drawn again: tens of seconds under a minute,
+    whole minutes under an hour, then hours and minutes.
+    """
+    seconds = max(0, int(seconds))
+    if seconds < FRESH_SECONDS:
         return "just now"
+    if seconds < 60:
+        return f"{seconds // 10 * 10}s ago"
+    if seconds < 3_600:
+        return f"{seconds // 60}m ago"
     return f"{human_duration(seconds)} ago"
 
 

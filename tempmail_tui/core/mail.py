@@ -169,17 +169,18 @@ class MailService(MessageCases):
 
     # Mailboxes -------------------------------------------------------------------------
 
-    async def mailboxes(self) -> list[StoredMailbox]:
-        """Every known mailbox, newest first."""
-        return await self._db.run(self.store.mailboxes)
+    async def mailboxes(self, *, include_gone: bool = True) -> list[StoredMailbox]:
+        """Every known mailbox, newest first; ``include_gone=False``: those in state live."""
+        return await self._db.run(self.store.mailboxes, include_gone=include_gone)
 
     async def mailbox(self, email: str) -> StoredMailbox | None:
         """One known mailbox by address (case-insensitive), or None."""
         return await self._db.run(self.store.mailbox, email)
 
-    async def unread_counts(self) -> dict[str, int]:
-        """Unread messages per mailbox, mail not stored yet included."""
-        counts = await self._db.run(self.store.unread_counts)
+    async def unread_counts(self, *, include_gone: bool = True) -> dict[str, int]:
+        """Unread messages per mailbox, mail not stored yet included (``include_gone=False``:
+        the boxes in state live only, as ``mailboxes`` lists them)."""
+        counts = await self._db.run(self.store.unread_counts, include_gone=include_gone)
         for email, extra in self._held.unread().items():
             counts[email] = counts.get(email, 0) + extra
         return counts
@@ -363,6 +364,13 @@ class MailService(MessageCases):
             sync, messages = await self._hold(email, listing.messages, error)
             # The store cannot say whether the box had mail: its mail is told as news.
             return PollResult(email, sync, messages, False, listing.unreadable, error)
+        initial = first_this_session and not plan.had_rows and not held
+        shown = None if plan.view is None else tuple(m for _, m in plan.view.values())
+        if not plan.result.any and not held:
+            # A quiet poll (the usual one): the store already reads as the listing, so
+            # there is nothing to write. A change another process made since the plan is
+            # seen by the next poll's plan (the file's data_version moves).
+            return PollResult(email, plan.result, shown, initial, listing.unreadable)
         # Queued now, so every later store call (a read, a second poll) comes after it.
         write = self._db.submit(self._write_after_paint, plan)
         storing = asyncio.ensure_future(self._finish_storing(email, write, listing))
@@ -370,8 +378,6 @@ class MailService(MessageCases):
         storing.add_done_callback(self._storing.discard)
         # Mail shown from memory was announced then: being stored now is no news.
         sync = self._held.announced(email, plan.result)
-        initial = first_this_session and not plan.had_rows and not held
-        shown = None if plan.view is None else tuple(m for _, m in plan.view.values())
         return PollResult(email, sync, shown, initial, listing.unreadable, storing=storing)
 
     def _write_after_paint(self, plan: SyncPlan) -> SyncResult:

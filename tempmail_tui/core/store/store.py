@@ -553,15 +553,20 @@ class Store:
             write=True,
         )
 
-    def unread_counts(self) -> dict[str, int]:
-        """Unseen messages per known mailbox (zero included), archived ones counted."""
+    def unread_counts(self, *, include_gone: bool = True) -> dict[str, int]:
+        """Unseen messages per known mailbox (zero included), archived ones counted.
+
+        ``include_gone=False`` counts the boxes in state live only (as ``mailboxes`` lists
+        them): the reader's start-up shows those before it reads the archive.
+        """
+        where = "" if include_gone else " WHERE b.state = 'live'"
 
         def work(conn: sqlite3.Connection) -> dict[str, int]:
             # Counted in the partial index of unseen mail (schema 3): a year of archive is
             # 50,000 rows, nearly all seen, and none of them is read.
             rows = conn.execute(
                 "SELECT b.email, (SELECT count(*) FROM messages INDEXED BY messages_unseen"
-                " WHERE mailbox = b.email AND is_seen = 0) FROM mailboxes AS b"
+                " WHERE mailbox = b.email AND is_seen = 0) FROM mailboxes AS b" + where
             ).fetchall()
             return {str(email): int(count) for email, count in rows}
 

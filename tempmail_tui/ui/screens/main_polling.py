@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ from textual import on, work
 from textual.worker import Worker
 
 from tempmail_tui.api.errors import ApiError, NotFoundError
-from tempmail_tui.core.budget import BudgetShare
+from tempmail_tui.core.budget import ALONE_BEAT_EVERY, BudgetShare
 from tempmail_tui.core.sanitize import clean_line
 from tempmail_tui.core.schedule import Outcome
 from tempmail_tui.core.store import StoreError, StoreReadOnlyError
@@ -28,11 +29,18 @@ if TYPE_CHECKING:
     from tempmail_tui.core.results import PollResult
 
 
+#: At most this many seconds between showing the live boxes at start-up and reading the
+#: archive: it is read once the frame that draws them is painted, or after this.
+LIVE_FRAME_WAIT = 1.0
+
+
 class MailPolling(MailView):
     """The part of the main screen that keeps boxes and mail current: store, server, others."""
 
     def __init__(self) -> None:
         super().__init__()
+        #: Whether the archived boxes have been read (start-up shows the live ones first).
+        self.archive_listed = False
         # (mailbox, message) pairs already logged as unreadable: once a session, not a poll.
         self._told_unreadable: set[tuple[str, str]] = set()
         # The running check of each mailbox, so `R` can cancel one that hangs.
@@ -45,7 +53,9 @@ class MailPolling(MailView):
         self._next_store_check = 0.0
         self._store_check_running = False
         # The reader's place in the quota budget it shares with `wait` and scripts.
-        self._budget = BudgetShare("reader")
+        self._budget = BudgetShare("reader", alone_every=ALONE_BEAT_EVERY)
+        # Whether the last heartbeat found no other poller (then the next comes later).
+        self._beating_alone = True
         self._next_beat = 0.0
         self._beat_running = False
 
@@ -64,7 +74,8 @@ class MailPolling(MailView):
         now = time.monotonic()
         if self._beat_running or now < self._next_beat:
             return
-        self._next_beat = now + self._budget.every - 0.5
+        # Half a tick early, so a beat every interval lands on the tick that is due.
+        self._next_beat = now + self._budget.interval(alone=self._beating_alone) - 0.5
         self._beat_running = True
         self.beat_budget()
 
@@ -75,12 +86,19 @@ class MailPolling(MailView):
             service = self.host.service
             if service is None:
                 return
-            beat = self._budget.beat(self.host.scheduler)
+            beat = self._budget.beat(self.host.scheduler, alone=self._beating_alone)
             shared = await self.host.io.run(service.share_budget(beat))
         finally:
             self._beat_running = False
         # An async worker runs on the UI's loop: it may hand the schedule its input.
         self.host.scheduler.share(shared)
+        alone = shared is None
+        if alone != self._beating_alone:
+            self._beating_alone = alone
+            # Another poller came: beat at its pace from the next tick, not in 3 s.
+            self._next_beat = min(
+                self._next_beat, time.monotonic() + self._budget.interval(alone=alone) - 0.5
+            )
 
     @guarded("Starting the scheduled checks")
     def _start_due_polls(self) -> None:
@@ -94,20 +112,44 @@ class MailPolling(MailView):
 
     @work(group="load-boxes", exclusive=True)
     async def load_boxes(self, select: str | None = None) -> None:
-        """Read the known mailboxes and unread counts from the store."""
+        """Read the known mailboxes and unread counts from the store.
+
+        The first time (start-up), the live boxes are read and shown first, and the archive
+        (a year of it is 2,000 boxes to read, sort and group) only after their frame.
+        """
         service = self.host.service
         if service is None:
             return
+        if not self.archive_listed:
+            live = await self.host.io.run(service.mailboxes(include_gone=False))
+            unread = await self.host.io.run(service.unread_counts(include_gone=False))
+            self.boxes, self.unread = live, unread
+            if select is None or any(b.email == select for b in live):
+                self._show_loaded(select)
+                select = None
+                # Their frame is drawn before the archive is read and grouped (on a busy
+                # start a fixed pause could end first); a screen that never draws (hidden)
+                # holds it up no longer than LIVE_FRAME_WAIT.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wait_for_refresh(), LIVE_FRAME_WAIT)
         boxes = await self.host.io.run(service.mailboxes())
         unread = await self.host.io.run(service.unread_counts())
         self.boxes, self.unread = boxes, unread
+        self.archive_listed = True
+        self._show_loaded(select)
+
+    def _show_loaded(self, select: str | None) -> None:
+        """Show the boxes just read; load the selected box's mail unless it is listed."""
         self.refresh_sidebar(select=select)
         # On the archive group's header, the list keeps the box it shows.
         on_header = self.query_one(MailboxList).on_header
         shown = self.query_one(MessageTable).mailbox
-        if select is not None or (not on_header and shown != self.selected_email):
-            self.wanted_box = self.selected_email
-            self.load_messages(self.selected_email)
+        selected = self.selected_email
+        # Start-up's second read (the archive) keeps the box the first one is loading.
+        loading = selected is not None and selected == self.wanted_box
+        if select is not None or (not on_header and shown != selected and not loading):
+            self.wanted_box = selected
+            self.load_messages(selected)
 
     def show_box(self, email: str | None) -> None:
         """Load a box's messages, unless they are shown already or on their way."""
