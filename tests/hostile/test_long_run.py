@@ -289,7 +289,7 @@ async def test_a_day_of_polling_loses_nothing_and_keeps_to_the_quota(tmp_path: P
             len(scheduler._retry_at),
             len(scheduler._started_at),
         )
-        max_listing_cache = max(max_listing_cache, len(store._last_listing))
+        max_listing_cache = max(max_listing_cache, len(store._listings))
 
         # Jump to the next thing that can happen.
         candidates = [next_mail, next_select, next_manual, end]

@@ -7,6 +7,7 @@ from tempmail_tui.core.store.errors import (
     StoreFullError,
     StoreReadOnlyError,
 )
+from tempmail_tui.core.store.memory import LISTING_CACHE_BOXES
 from tempmail_tui.core.store.opening import (
     MIGRATION_WAIT,
     QUICK_CHECK_MAX_BYTES,
@@ -23,7 +24,7 @@ from tempmail_tui.core.store.records import (
 )
 from tempmail_tui.core.store.schema import SCHEMA_VERSION
 from tempmail_tui.core.store.search import INDEX_MAX_CHARS, SearchHit
-from tempmail_tui.core.store.store import LISTING_CACHE_BOXES, Store
+from tempmail_tui.core.store.store import Store
 
 __all__ = [
     "INDEX_MAX_CHARS",

@@ -6,12 +6,11 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from tempmail_tui.api.listed import ListedMessage
 from tempmail_tui.api.models import Mailbox, Message
@@ -26,6 +25,7 @@ from tempmail_tui.core.store.mailboxes import (
     upsert_mailbox,
     validate_address,
 )
+from tempmail_tui.core.store.memory import ListingMemory, ReadMemory
 from tempmail_tui.core.store.opening import MIGRATION_WAIT, OpeningNotify, open_store
 from tempmail_tui.core.store.plan import (
     Stamp,
@@ -55,24 +55,15 @@ from tempmail_tui.core.store.search import (
 )
 from tempmail_tui.core.store.sync import (
     READ_BATCH,
-    ListingKey,
     RowParams,
-    RowStamp,
     bodiless_params,
     fingerprint,
-    listing_fingerprints,
     message_params,
     read_box,
     with_body,
     write_listing,
     write_message,
 )
-
-#: Mailboxes whose last listing is kept in memory to skip re-hashing unchanged messages.
-LISTING_CACHE_BOXES: Final = 128
-
-#: Mailboxes whose last read is kept to speed up the next one (see ``Store.messages``).
-_READ_CACHE_BOXES: Final = 2
 
 _T = TypeVar("_T")
 
@@ -105,15 +96,11 @@ class Store:
         self._fts = fts
         self._lock_retries = lock_retries
         self._clock = clock
-        # The last listing synced per mailbox, with fingerprints: see _fingerprints. Most
-        # recently synced last, and bounded: mailboxes come and go over a long session.
-        self._last_listing: OrderedDict[str, dict[str, tuple[ListingKey, str]]] = OrderedDict()
-        self._listing_lock = threading.Lock()
+        # The last listing synced per mailbox, with fingerprints (see plan_sync).
+        self._listings = ListingMemory()
         # The messages (no bodies) last read per mailbox, with the row state they were read
-        # at: see summaries. Most recently used last; a few boxes only.
-        self._read_cache: OrderedDict[str, dict[str, tuple[RowStamp, MessageSummary]]] = (
-            OrderedDict()
-        )
+        # at: see summaries.
+        self._reads = ReadMemory()
         #: The database file, or None when running on the in-memory fallback.
         self.path = path
         #: Where a damaged database was moved to at open, for the UI to report.
@@ -281,9 +268,8 @@ class Store:
             changed = mail is None or mail != self._mail_version
             self._mail_version = mail
             if changed:
-                self._read_cache.clear()
-                with self._listing_lock:
-                    self._last_listing.clear()
+                self._reads.clear()
+                self._listings.clear()
             return changed
 
     # -- mailboxes ----------------------------------------------------------------------
@@ -327,18 +313,18 @@ class Store:
         new_email = validate_address(new.email)
         now = to_db(self._clock())
 
-        self._last_listing.pop(old_email.casefold(), None)
+        self._listings.forget(old_email)
         return self._run(lambda conn: rename(conn, old_email, new_email, new, now), write=True)
 
     def delete_mailbox_local(self, email: str) -> None:
         """Forget a mailbox and all its messages, search index included (the user's choice)."""
         key = email.casefold()
-        self._last_listing.pop(key, None)
+        self._listings.forget(key)
 
         def work(conn: sqlite3.Connection) -> None:
             # The messages go by the foreign key's cascade, their index rows by its trigger.
             conn.execute("DELETE FROM mailboxes WHERE email = ?", (email,))
-            self._read_cache.pop(key, None)
+            self._reads.forget(key)
 
         self._run(work, write=True)
 
@@ -387,14 +373,14 @@ class Store:
                 stamps = read_stamps(conn, mailbox)
                 self._stamps[mailbox] = (*when, stamps)
             stored = {mid: msg for mid, msg in incoming.items() if mid in stamps}
-            prints, keyed = self._fingerprints(mailbox, stored)
+            prints, keyed = self._listings.fingerprints(mailbox, stored)
             result = compare(incoming, prints, stamps)
             plan = SyncPlan(mailbox, incoming, prints, stamps, result, now, None, when, keyed)
             if not (view or result.any):
                 return plan
-            entries = box_view(conn, plan, self._read_cache.get(key, {}))
+            entries = box_view(conn, plan, self._reads.get(key) or {})
             # The read after the write finds these rows as they are here: the same objects.
-            self._cache_read(key, entries)
+            self._reads.keep(key, entries)
             return replace(plan, view=entries)
 
         return self._run(work, write=False)
@@ -409,7 +395,7 @@ class Store:
         transaction, with the rows as they are then.
         """
         mailbox, incoming = plan.mailbox, plan.incoming
-        prints, _ = self._fingerprints(mailbox, incoming, plan.keyed)
+        prints, _ = self._listings.fingerprints(mailbox, incoming, plan.keyed)
         params = {
             mid: bodiless_params(mailbox, incoming[mid], prints[mid], plan.now)
             for mid in plan.rewrites()
@@ -443,35 +429,13 @@ class Store:
 
     def _stamp_view(self, plan: SyncPlan, prints: dict[str, str]) -> None:
         """Give the plan's rows kept for the next read the fingerprints the write gave them."""
-        entries = self._read_cache.get(plan.mailbox.casefold())
+        entries = self._reads.get(plan.mailbox.casefold())
         if plan.view is None or entries is not plan.view:
             return
         for mid in plan.incoming:
             if mid not in plan.stamps and mid in entries:
                 stamp, message = entries[mid]
                 entries[mid] = ((prints[mid], *stamp[1:]), message)
-
-    def _fingerprints(
-        self,
-        mailbox: str,
-        incoming: dict[str, ListedMessage],
-        keyed: dict[str, tuple[ListingKey, str]] | None = None,
-    ) -> tuple[dict[str, str], dict[str, tuple[ListingKey, str]]]:
-        """Fingerprints of a listing, reusing the last listing's for unchanged messages.
-
-        ``keyed`` holds messages of this same listing keyed already (by its plan): their
-        keys are not worked out again. Also returns the listing as remembered.
-        """
-        key = mailbox.casefold()
-        with self._listing_lock:
-            last = self._last_listing.get(key, {})
-        prints, listing = listing_fingerprints(last, incoming, keyed or {})
-        with self._listing_lock:
-            self._last_listing[key] = listing
-            self._last_listing.move_to_end(key)
-            while len(self._last_listing) > LISTING_CACHE_BOXES:
-                self._last_listing.popitem(last=False)
-        return prints, listing
 
     def upsert_message(self, mailbox: str, msg: Message) -> None:
         """Store one message as read with ``GET /messages/{id}`` (it is live again if archived)."""
@@ -499,8 +463,8 @@ class Store:
         key = mailbox.casefold()
 
         def work(conn: sqlite3.Connection) -> list[MessageSummary]:
-            entries = read_box(conn, mailbox, self._read_cache.get(key, {}))
-            self._cache_read(key, entries)
+            entries = read_box(conn, mailbox, self._reads.get(key) or {})
+            self._reads.keep(key, entries)
             return [message for _, message in entries.values()]
 
         return self._run(work, write=False)
@@ -518,13 +482,6 @@ class Store:
             return found
 
         return self._run(work, write=False)
-
-    def _cache_read(self, key: str, entries: dict[str, tuple[RowStamp, MessageSummary]]) -> None:
-        """Keep a box's rows as last read (or planned) for the next read to reuse."""
-        self._read_cache[key] = entries
-        self._read_cache.move_to_end(key)
-        while len(self._read_cache) > _READ_CACHE_BOXES:
-            self._read_cache.popitem(last=False)
 
     def message(self, message_id: str) -> StoredMessage | None:
         """One message by id, or None."""
