@@ -27,6 +27,9 @@ class Tmux:
         self._count = 0
         # A placeholder session keeps the server up, so each launch costs only a new session.
         self._tmux("new-session", "-d", "-s", "keep", "-x", "20", "-y", "5", "sleep 86400")
+        # A program that ends early leaves its last screen (a traceback, a message) for the
+        # error to show, instead of its pane vanishing with it.
+        self._tmux("set-option", "-g", "remain-on-exit", "on")
         self.term = self._tmux("show-options", "-gv", "default-terminal").strip() or "screen"
         self._socket_path = Path(self._tmux("display-message", "-p", "#{socket_path}").strip())
 
