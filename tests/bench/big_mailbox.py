@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -178,7 +179,10 @@ async def quiet_poll(session: Session) -> QuietPoll:
     session.lag.reset()
     assert app.main.poll_now(email), "a poll was already running"
     await until(lambda: len(session.handler.records) > index, timeout=60, what="quiet poll")
-    await session.frames.next_frame()
+    # A quiet poll may change nothing on screen (then no frame is painted): the stall probe
+    # covers up to the frame that follows, or half a second when none does.
+    with contextlib.suppress(TimeoutError):
+        await session.frames.next_frame(timeout=0.5)
     record = session.handler.records[index]
     after = _row_identity(table)
     changed = sum(1 for key, ident in after.items() if before.get(key) != ident)
