@@ -280,6 +280,8 @@ async def test_a_local_failure_is_reported_as_local_and_does_not_back_off(
             raise ValueError("index page torn")
 
         monkeypatch.setattr(Store, step, broken)
+        # New mail: a poll that brings nothing new writes nothing (apply_sync is not called).
+        sandbox.state.deliver(email, subject="Your code", html="<p>Code 123456</p>")
         await pilot.press("R")
         if step == "plan_sync":
             await wait(pilot, lambda: app.main.problem is not None, what="the problem")
