@@ -26,7 +26,10 @@ BodyKey = tuple[str, int, int]
 _TEXT = msgspec.json.Decoder(str | None)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: every poll of a big box makes one per message, and a frozen dataclass's
+# __init__ (one object.__setattr__ per field) made 5,000 of them in 12 ms instead of 1.
+# Nothing changes one after it is made.
+@dataclass(slots=True)
 class ListedMessage:
     """One message of a listing: what a list shows, and its body as the listing holds it."""
 
