@@ -112,14 +112,15 @@ def build_scene(directory: Path, *, low_quota: bool = False) -> Scene:
 
 
 async def settle(pilot: Pilot[object], scene: Scene) -> None:
-    """Wait until the box is loaded and its first poll has filled the list."""
+    """Wait until the boxes (the archive too) are read and the first poll has filled the list."""
     from tempmail_tui.ui.widgets.message_table import MessageTable
 
     for _ in range(200):
         # The auto-pilot may start before the nested widgets are mounted.
         tables = scene.app.main.query(MessageTable)
         service = scene.app.service
-        if tables and tables.first().row_count == 3 and service is not None and service.quota:
+        listed = scene.app.main.archive_listed  # start-up's second read (the archive) is in
+        if tables and tables.first().row_count == 3 and service and service.quota and listed:
             break
         await pilot.pause(0.05)
     await pilot.pause(0.2)
