@@ -136,7 +136,21 @@ async def open_newsletter(pilot: Pilot[object], scene: Scene) -> None:
         if scene.app.main.query_one(ReaderPane).rendered is not None:
             break
         await pilot.pause(0.05)
+    await _drawn_after_open(pilot, scene)
     await pilot.pause(0.2)
+
+
+async def _drawn_after_open(pilot: Pilot[object], scene: Scene) -> None:
+    """Wait until the open mail's row, the counts and the quota are redrawn (a frame later)."""
+    from tempmail_tui.ui.widgets.message_table import MessageTable
+    from tempmail_tui.ui.widgets.reader import ReaderPane
+
+    opened = scene.app.main.query_one(ReaderPane).message
+    for _ in range(100):
+        row = scene.app.main.query_one(MessageTable).drawn_from(opened.id) if opened else None
+        if row is None or row.is_seen:
+            return
+        await pilot.pause(0.05)
 
 
 async def rename_dialog(pilot: Pilot[object], scene: Scene) -> None:
@@ -162,9 +176,20 @@ async def rename_dialog(pilot: Pilot[object], scene: Scene) -> None:
 
 async def save_dialog(pilot: Pilot[object], scene: Scene) -> None:
     """Open the save dialog on the newsletter's attachment."""
+    from textual.widgets import OptionList
+
+    from tempmail_tui.ui.screens.dialogs import SaveDialog
+
+    # What opening the mail changed is drawn a frame after its body; open_newsletter waits
+    # for it, as the screen behind a dialog is not redrawn.
     await open_newsletter(pilot, scene)
     await pilot.press("s")
-    await pilot.pause(0.3)
+    for _ in range(100):
+        screen = scene.app.screen
+        if isinstance(screen, SaveDialog) and isinstance(scene.app.focused, OptionList):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
 
 
 SHOTS: dict[str, tuple[Callable[[Pilot[object], Scene], Awaitable[None]], bool]] = {

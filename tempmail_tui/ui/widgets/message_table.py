@@ -251,6 +251,10 @@ class MessageTable(DataTable[Text]):
         key = self._current_key
         return None if key is None or key in self._marks else key
 
+    def drawn_from(self, key: str) -> MessageSummary | None:
+        """The message a row was last drawn from (None if it has no row)."""
+        return self._messages.get(key)
+
     def unreadable_at(self, key: str | None) -> UnreadableMessage | None:
         """The unreadable message a row key stands for, if it is one of those rows."""
         mark = self._marks.get(key) if key is not None else None
