@@ -67,6 +67,8 @@ def _nothing_left_frozen() -> Iterator[None]:
     # An app closed while it held full collections off (opening a message) leaves the
     # collector's threshold raised and the hold counted: the next test starts without them.
     interpreter.FULL_COLLECTIONS.reset()
+    interpreter.POLL_COLLECTIONS.reset()
+    gc.enable()
     gc.set_threshold(*threshold)
 
 

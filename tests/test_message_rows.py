@@ -52,9 +52,7 @@ def test_the_received_width_is_the_widest_cell_in_every_zone(
             for span in (1, 3, 40):
                 for offset in range(-30, 30, 7):
                     first = start + timedelta(hours=offset)
-                    messages = [
-                        summary(first + timedelta(minutes=37 * i), i) for i in range(span)
-                    ]
+                    messages = [summary(first + timedelta(minutes=37 * i), i) for i in range(span)]
                     assert date_width(messages, NOW) == widest(messages), (zone, first, span)
                     checked += 1
         assert checked == 2 * 3 * 9

@@ -161,3 +161,35 @@ async def test_a_drawing_pass_draws_what_datatable_draws() -> None:
         assert [table.render_line(y) for y in range(table.size.height)] == [
             DataTable.render_line(table, y) for y in range(table.size.height)
         ]
+
+
+def datatable_order(table: MessageTable) -> tuple[list[object], list[tuple[object, int]]]:
+    """The rows in order and each line's row, as DataTable works them out (no cache)."""
+    table._ordered_row_cache.clear()
+    table._offset_cache.clear()
+    rows = DataTable.ordered_rows.fget(table)  # type: ignore[attr-defined]
+    table._offset_cache.clear()
+    offsets = DataTable._y_offsets.fget(table)  # type: ignore[attr-defined]
+    table._ordered_row_cache.clear()
+    table._offset_cache.clear()
+    return rows, offsets
+
+
+async def test_the_row_order_and_line_offsets_are_datatables() -> None:
+    # A fill, new mail on top, a removal and a taller row: the list's own (faster) order
+    # and line offsets read as DataTable's own.
+    app = ListApp()
+    async with app.run_test(size=(90, 12)) as pilot:
+        table = await filled_list(app, pilot, 30)
+        messages = [stored(n) for n in range(30)]
+        for step in range(3):
+            messages = [stored(-1 - step), *messages[:-1]]
+            table.show("box@example.com", messages, NOW)
+            await pilot.pause()
+            rows, offsets = datatable_order(table)
+            assert table.ordered_rows == rows and table._y_offsets == offsets
+        table.add_row(Text("x"), Text("x"), Text("x"), Text("x"), key="tall", height=3)
+        rows, offsets = datatable_order(table)
+        assert table.ordered_rows == rows and table._y_offsets == offsets
+        assert len(offsets) == len(rows) + 2
+        assert [row.key.value for row in table.ordered_rows[:2]] == ["m-03", "m-02"]

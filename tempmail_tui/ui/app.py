@@ -505,6 +505,8 @@ class TempMailApp(App[int]):
 
     async def on_unmount(self) -> None:
         """Close the client, the loop, the store and the demo sandbox."""
+        # A poll whose rows never came to be painted let go of the collector now.
+        interpreter.POLL_COLLECTIONS.reset()
         if self.service is not None:
             service = self.service
             with contextlib.suppress(Exception):

@@ -13,7 +13,8 @@ the demo sandbox, and ``on_bootstrapped`` takes them over. tests/test_ui_threads
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -31,6 +32,8 @@ class PollDone(Message):
 
     result: PollResult
     manual: bool
+    # Lets the collector go again (see interpreter.PollCollections): once the rows are painted.
+    release: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 from textual import events
 from textual.pilot import Pilot
 
+from tempmail_tui.core.schedule.policy import PollPolicy
 from tempmail_tui.core.store import Store
 from tempmail_tui.sandbox.server import SandboxServer
 from tempmail_tui.ui.app import TempMailApp
@@ -199,10 +200,14 @@ async def new_mail(session: Session, server: SandboxServer, number: int) -> Poll
     assert email is not None
     rows = table.row_count + 1
     # The last poll's mail is written after it is shown: polls come 5 s apart, so the next
-    # one finds that write done, and so does this harness.
+    # one finds that write done, and so does this harness. Nor do they come closer than a
+    # burst's interval (1 s): what the last poll left to do after its frame (the collection
+    # it put off, giving its pages back) is over by then, as it is here.
     service = session.app.service
     assert service is not None
     await until(lambda: not service._storing, timeout=30, what="the last poll's write")
+    last = session.trace.response[-1] if session.trace.response else 0.0
+    await asyncio.sleep(max(0.0, last + PollPolicy().burst_interval - time.perf_counter()))
     server.state.deliver(
         email,
         subject=f"Fresh mail {number}",

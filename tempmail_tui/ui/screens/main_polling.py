@@ -237,17 +237,25 @@ class MailPolling(MailView):
         service = self.host.service
         if service is None:
             return
+        # No collections until the rows are painted (`_poll_done`), or after a few seconds.
+        release = interpreter.POLL_COLLECTIONS.hold()
+        self.set_timer(interpreter.POLL_HOLD_LIMIT, release)
         try:
             result = await self.host.io.run(service.poll(email))
         except ApiError as error:
+            release()
             self.post_message(PollFailed(email, error, manual))
         except Exception as error:
+            release()
             # Not the server's doing (the store, the disk): reported as local, not as a
             # protocol error, and it does not slow the schedule down.
             log.error("checking %s failed on this machine", email, exc_info=error)
             self.post_message(PollFailed(email, error, manual))
+        except BaseException:
+            release()  # cancelled: the app is closing, or the box was dropped
+            raise
         else:
-            self.post_message(PollDone(result, manual))
+            self.post_message(PollDone(result, manual, release))
             if result.storing is not None:
                 # The mail is on the screen; whether the store took it comes after.
                 self.post_message(PollStored(email, await self.host.io.run(service.stored(result))))
@@ -260,6 +268,8 @@ class MailPolling(MailView):
     @guarded("Showing the new mail")
     def _poll_done(self, event: PollDone) -> None:
         result = event.result
+        # The collector comes back once this handler's rows are on screen.
+        self.call_after_refresh(event.release)
         self._polls.pop(result.email, None)
         self.host.scheduler.finished(result.email, Outcome.OK)
         if result.sync.new:

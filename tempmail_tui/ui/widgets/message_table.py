@@ -16,7 +16,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
+from textual.widgets.data_table import ColumnKey, Row, RowDoesNotExist, RowKey
 
 from tempmail_tui.api.models import UnreadableMessage
 from tempmail_tui.core.store import MessageSummary
@@ -177,6 +177,31 @@ class MessageTable(DataTable[Text]):
         if y >= (self.header_height if self.show_header else 0):
             y += scroll_y
         return self._render_line(y, scroll_x, scroll_x + self.size.width, style)
+
+    @property
+    def ordered_rows(self) -> list[Row]:
+        """The rows in screen order, as DataTable's, made in one pass over the positions.
+
+        A poll that adds mail to a large box changes the order once, and DataTable built
+        this again with a call per row through nested loops: 4-7 ms for 5,000 rows.
+        """
+        cache_key = (self.row_count, self._update_count)
+        ordered = self._ordered_row_cache.get(cache_key)
+        if ordered is None:
+            rows, key_at = self.rows, self._row_locations.get_key
+            # Every position below the row count has a key (None only past the end).
+            ordered = [rows[key_at(index)] for index in range(len(rows))]  # type: ignore[index]
+            self._ordered_row_cache[cache_key] = ordered
+        return ordered
+
+    @property
+    def _y_offsets(self) -> list[tuple[RowKey, int]]:
+        """Each line's row and the line's place in it, as DataTable's, in one comprehension."""
+        offsets = self._offset_cache.get(self._update_count)
+        if offsets is None:
+            offsets = [(row.key, y) for row in self.ordered_rows for y in range(row.height)]
+            self._offset_cache[self._update_count] = offsets
+        return offsets
 
     async def _on_key(self, event: events.Key) -> None:
         """Run a cursor key's binding here when Textual would run it here after the bubble.
