@@ -89,6 +89,13 @@ async def new_box_polled(app: Any, pilot: Any) -> str:
     return email
 
 
+async def poll_broken(server: SandboxServer, pilot: Any, **faults: Any) -> None:
+    """Break the sandbox so, then check the box again with `R` (a second after the last)."""
+    server.state.update_faults(**faults)
+    await pilot.pause(1.2)
+    await pilot.press("R")
+
+
 async def test_a_poll_holds_the_collector_until_its_rows_are_painted(
     server: SandboxServer, tmp_path: Path
 ) -> None:
@@ -111,9 +118,7 @@ async def test_a_failed_poll_lets_go_at_once(server: SandboxServer, tmp_path: Pa
     app = make_app(server, tmp_path, poll_interval=600.0, background_interval=600.0)
     async with app.run_test(size=SIZE) as pilot:
         await new_box_polled(app, pilot)
-        server.state.update_faults(force_status=500)
-        await pilot.pause(1.2)
-        await pilot.press("R")
+        await poll_broken(server, pilot, force_status=500)
         await wait_for(pilot, lambda: app.main.problem is not None, what="the failure shown")
         assert gc.isenabled() and not interpreter.POLL_COLLECTIONS.held
 
@@ -125,9 +130,7 @@ async def test_a_hung_poll_lets_go_after_the_limit(
     app = make_app(server, tmp_path, poll_interval=600.0, background_interval=600.0)
     async with app.run_test(size=SIZE) as pilot:
         await new_box_polled(app, pilot)
-        server.state.update_faults(latency=3.0)
-        await pilot.pause(1.2)
-        await pilot.press("R")
+        await poll_broken(server, pilot, latency=3.0)
         await wait_for(pilot, lambda: interpreter.POLL_COLLECTIONS.held, what="the poll's hold")
         await wait_for(pilot, lambda: gc.isenabled(), timeout=2.0, what="the limit")
         assert not interpreter.POLL_COLLECTIONS.held
