@@ -121,9 +121,11 @@ class MailPolling(MailView):
         if service is None:
             return
         if not self.archive_listed:
+            since = self.unread_mark()
             live = await self.host.io.run(service.mailboxes(include_gone=False))
             unread = await self.host.io.run(service.unread_counts(include_gone=False))
-            self.boxes, self.unread = live, unread
+            self.boxes = live
+            self.take_unread(unread, since)
             if select is None or any(b.email == select for b in live):
                 self._show_loaded(select)
                 select = None
@@ -132,9 +134,12 @@ class MailPolling(MailView):
                 # holds it up no longer than LIVE_FRAME_WAIT.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wait_for_refresh(), LIVE_FRAME_WAIT)
+        since = self.unread_mark()
         boxes = await self.host.io.run(service.mailboxes())
         unread = await self.host.io.run(service.unread_counts())
-        self.boxes, self.unread = boxes, unread
+        self.boxes = boxes
+        # A poll handled meanwhile counted mail the store may not hold yet: its count stays.
+        self.take_unread(unread, since)
         self.archive_listed = True
         self._show_loaded(select)
 

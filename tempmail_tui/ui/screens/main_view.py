@@ -69,6 +69,8 @@ class MailView(Screen[None]):
         self._unread: dict[str, int] = {}
         # Bumped on every change of the unread counts: the sidebar's archive is kept by it.
         self._unread_version = 0
+        # The version each box's count was last set at by the screen (see take_unread).
+        self._unread_set: dict[str, int] = {}
         # The listed box's messages, without their bodies (an opened one is read anew).
         self.messages: dict[str, MessageSummary] = {}
         # Current failures by cause (a box, or the action that failed), oldest first: the
@@ -117,10 +119,28 @@ class MailView(Screen[None]):
         self._unread_version += 1
 
     def set_unread(self, email: str, count: int) -> None:
-        """Set one box's unread count."""
+        """Set one box's unread count (from mail on screen: newer than the store's)."""
         if self._unread.get(email) != count:
             self._unread[email] = count
             self._unread_version += 1
+        self._unread_set[email] = self._unread_version
+
+    def unread_mark(self) -> int:
+        """Taken before reading counts from the store, for ``take_unread``."""
+        return self._unread_version
+
+    def take_unread(self, counts: dict[str, int], since: int) -> None:
+        """Take counts read from the store, but those the screen set after ``since``.
+
+        A poll's mail is shown before it is written: a read begun before the write can
+        answer after the poll set its box's count, and would put the older count back.
+        """
+        newer = {
+            email: self._unread[email]
+            for email, at in self._unread_set.items()
+            if at > since and email in self._unread
+        }
+        self.unread = {**counts, **newer}
 
     @property
     def selected_email(self) -> str | None:
