@@ -175,6 +175,10 @@ FULL_COLLECTIONS: Final = FullCollections()
 
 #: Seconds after which a poll's hold on the collector lets go, its rows painted or not.
 POLL_HOLD_LIMIT: Final = 3.0
+#: Seconds after a poll's rows are handed to the list when its hold lets go: their frame is
+#: out by then. Let go at the next refresh instead, the sweep put off landed in that frame
+#: (one new mail in the 5,000-mail box: 33 → 53 ms from handler to painted).
+POLL_RELEASE_AFTER: Final = 0.2
 
 
 class PollCollections:

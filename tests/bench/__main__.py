@@ -40,7 +40,9 @@ def _suites(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
     def big_mailbox() -> list[Figure]:
         from . import big_mailbox
 
-        return big_mailbox.run(repeats=2 if quick else 3, presses=40 if quick else 100)
+        return big_mailbox.run(
+            repeats=2 if quick else 3, presses=40 if quick else 100, new_mails=3 if quick else 9
+        )
 
     def big_listing() -> list[Figure]:
         from . import big_listing

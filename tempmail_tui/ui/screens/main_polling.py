@@ -273,8 +273,9 @@ class MailPolling(MailView):
     @guarded("Showing the new mail")
     def _poll_done(self, event: PollDone) -> None:
         result = event.result
-        # The collector comes back once this handler's rows are on screen.
-        self.call_after_refresh(event.release)
+        # The collector comes back once this handler's rows are on screen: not after the next
+        # refresh, which runs before the frame is written (the sweep let go then landed in it).
+        self.set_timer(interpreter.POLL_RELEASE_AFTER, event.release)
         self._polls.pop(result.email, None)
         self.host.scheduler.finished(result.email, Outcome.OK)
         if result.sync.new:
