@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -330,3 +331,21 @@ async def test_narrow_terminal_80x24(sandbox: SandboxServer, tmp_path: Path) -> 
         assert not sidebar(app).display
         await pilot.press("b")
         assert sidebar(app).display
+
+
+@pytest.mark.parametrize(("keys", "new"), [({}, "n"), ({"new_box": ("N",)}, "N")])
+async def test_an_empty_store_says_how_to_get_a_box(
+    sandbox: SandboxServer, tmp_path: Path, keys: dict[str, tuple[str, ...]], new: str
+) -> None:
+    # The key it names is the one bound now (config.toml's [keys] may move it).
+    said = f"No mailboxes yet. Press {new} for a new address, or a to add one you own."
+    made = make_app(sandbox, tmp_path)
+    app = TempMailApp(replace(made.config, keys=keys), store_path=tmp_path / "store.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.main.archive_listed, what="the boxes read")
+        await wait_for(pilot, lambda: reader_body(app) == said, what="the hint")
+        await pilot.press(new)
+        await wait_for(pilot, lambda: sidebar(app).selected_email is not None, what="new box")
+        await wait_for(
+            pilot, lambda: reader_body(app).startswith("Select a message"), what="the usual line"
+        )

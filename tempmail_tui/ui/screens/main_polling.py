@@ -142,6 +142,7 @@ class MailPolling(MailView):
         self.take_unread(unread, since)
         self.archive_listed = True
         self._show_loaded(select)
+        self.show_start_hint()
 
     def _show_loaded(self, select: str | None) -> None:
         """Show the boxes just read; load the selected box's mail unless it is listed."""

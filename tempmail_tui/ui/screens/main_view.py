@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
+from textual.binding import Binding
 from textual.screen import Screen
 
 from tempmail_tui.api.errors import ApiError, AuthenticationError, NetworkError, RateLimitError
@@ -23,7 +24,7 @@ from tempmail_tui.ui.widgets.box_groups import SidebarRows
 from tempmail_tui.ui.widgets.mailbox_list import MailboxList
 from tempmail_tui.ui.widgets.message_table import MessageTable
 from tempmail_tui.ui.widgets.quota_bar import QuotaBar, QuotaView
-from tempmail_tui.ui.widgets.reader import ReaderPane
+from tempmail_tui.ui.widgets.reader import SELECT_HINT, ReaderPane
 
 if TYPE_CHECKING:
     from tempmail_tui.api.models import UnreadableMessage
@@ -58,6 +59,9 @@ class Problem:
 
 class MailView(Screen[None]):
     """The main screen's state and drawing; its parts (polling, actions) start the I/O."""
+
+    #: The keys bound now, config.toml's included (the main screen sets them).
+    keys_in_force: list[Binding]
 
     def __init__(self) -> None:
         super().__init__()
@@ -276,6 +280,28 @@ class MailView(Screen[None]):
         scheduler.set_boxes([BoxInfo(b.email, b.expire_at) for b in live])
         scheduler.select(self.watched_email())
         self.update_title(live)
+
+    def show_start_hint(self) -> None:
+        """With no box at all, the empty reader says how to get one; else its usual line."""
+        reader = self.query_one(ReaderPane)
+        if reader.message is not None:
+            return
+        if self.boxes:
+            reader.clear_message(SELECT_HINT)
+            return
+        new, add = self.key_for("new_box"), self.key_for("add_address")
+        reader.clear_message(
+            "No mailboxes yet. "
+            + (f"Press {new} for a new address" if new else "Make a new address from ctrl+p")
+            + (f", or {add} to add one you own." if add else ".")
+        )
+
+    def key_for(self, action: str) -> str | None:
+        """The first key bound to one of this screen's actions, as the footer shows it."""
+        for binding in self.keys_in_force:
+            if binding.action == action:
+                return self.app.get_key_display(binding)
+        return None
 
     def watched_email(self) -> str | None:
         """The box polled at the fast rate: the selected one, or on a group's header the

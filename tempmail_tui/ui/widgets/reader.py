@@ -39,6 +39,10 @@ MARK_STYLES = {
 }
 
 
+#: What the pane says while no message is open.
+SELECT_HINT = "Select a message and press Enter to read it."
+
+
 def header_text(message: MessageSummary) -> Text:
     """The header block of a message, every field cleaned."""
     text = Text()
@@ -308,7 +312,7 @@ class ReaderPane(VerticalScroll):
         yield Static(id="headers")
         yield Static(id="attachments")
         yield Static(id="aids")
-        yield BodyView(Text("Select a message and press Enter to read it.", style="dim"), id="body")
+        yield BodyView(Text(SELECT_HINT, style="dim"), id="body")
 
     def show_message(
         self,
