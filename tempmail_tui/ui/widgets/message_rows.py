@@ -113,14 +113,10 @@ def date_width(messages: Sequence[MessageSummary], now: datetime | None = None) 
         return EMPTY_DATE_WIDTH
     local_now = (now or datetime.now(UTC)).astimezone()
     today = local_now.date()
-    # Naive local midnights made aware by astimezone(): each gets its own date's UTC offset.
-    # Then in UTC, as arrival times are: aware times of one tzinfo compare without asking
-    # it for offsets, five times faster (a 5,000-mail box took 6 ms here, on every poll).
-    day_start = datetime(today.year, today.month, today.day).astimezone().astimezone(UTC)
-    day_end = (datetime(today.year, today.month, today.day) + timedelta(days=1)).astimezone()
-    day_end = day_end.astimezone(UTC)
-    year_start = datetime(today.year, 1, 1).astimezone().astimezone(UTC)
-    year_end = datetime(today.year + 1, 1, 1).astimezone().astimezone(UTC)
+    day_start = _local_midnight(today)
+    day_end = _local_midnight(today + timedelta(days=1))
+    year_start = _local_midnight(date(today.year, 1, 1))
+    year_end = _local_midnight(date(today.year + 1, 1, 1))
     samples: dict[str, datetime] = {}
     for message in messages:
         moment = message.received_at
@@ -135,6 +131,14 @@ def date_width(messages: Sequence[MessageSummary], now: datetime | None = None) 
             if len(samples) == 3:
                 break
     return max(cell_len(local_time(moment, now=now)) for moment in samples.values())
+
+
+def _local_midnight(day: date) -> datetime:
+    """The start of a local day, in UTC (as arrival times are)."""
+    # A naive local midnight made aware by astimezone() gets its own date's UTC offset. In
+    # UTC, aware times of one tzinfo compare without asking it for offsets: five times
+    # faster (a 5,000-mail box took 6 ms in date_width, on every poll).
+    return datetime(day.year, day.month, day.day).astimezone().astimezone(UTC)
 
 
 def local_day(now: datetime | None) -> date:
