@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions
+from rich.measure import Measurement
+from rich.style import StyleType
 from rich.text import Text
 
 from tempmail_tui.api.models import UnreadableMessage
@@ -36,52 +39,88 @@ _MARK_PREFIX = "\x00unreadable\x00"
 _WARNING = "yellow"
 
 
+class Cell:
+    """One cell of the list: its cleaned text and style, made into a ``Text`` only when drawn.
+
+    A 20,000-mail box keeps 80,000 cells; as ``Text`` each held its own copy of the string,
+    a list of it and a list of spans (about 1 KB a row, a third of the list's memory). Only
+    the rows on screen are drawn, and DataTable keeps what it drew. It is never markup.
+    """
+
+    __slots__ = ("cut", "plain", "style")
+
+    def __init__(self, plain: str, style: StyleType = "", *, cut: bool = False) -> None:
+        self.plain = plain
+        self.style = style
+        # Cut with an ellipsis at the column's edge rather than wrapped (sender, subject).
+        self.cut = cut
+
+    def __repr__(self) -> str:
+        return f"Cell({self.plain!r}, {self.style!r})"
+
+    def __rich__(self) -> Text:
+        """The cell as Rich draws it (DataTable hands a renderable on as it is)."""
+        if self.cut:
+            return Text(self.plain, style=self.style, no_wrap=True, overflow="ellipsis")
+        return Text(self.plain, style=self.style)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        """The width the cell's text needs, as its ``Text`` would say."""
+        return self.__rich__().__rich_measure__(console, options)
+
+
+#: The flags column's cells: unread or not, with attachments or not (one of each, shared).
+_FLAGS = {
+    (seen, attached): Cell(
+        ("●" if not seen else " ") + ("+" if attached else " "), "dim" if seen else "bold"
+    )
+    for seen in (False, True)
+    for attached in (False, True)
+}
+_UNREADABLE_FLAGS = Cell("! ", f"bold {_WARNING}")
+_NO_DATE = Cell("")
+
+
 @dataclass(frozen=True, slots=True)
 class RowView:
     """The cleaned, display-ready cells of one message row."""
 
-    flags: Text
-    sender: Text
-    subject: Text
-    date: Text
+    flags: Cell
+    sender: Cell
+    subject: Cell
+    date: Cell
 
-    def cells(self) -> tuple[Text, Text, Text, Text]:
+    def cells(self) -> tuple[Cell, Cell, Cell, Cell]:
         """The cells in column order."""
         return (self.flags, self.sender, self.subject, self.date)
 
 
 def row_view(message: MessageSummary, now: datetime | None = None) -> RowView:
-    """Build the row for a message; everything from the server is cleaned and kept as Text."""
+    """Build the row for a message; everything from the server is cleaned and never markup."""
     style = "" if message.is_seen else "bold"
     if message.archived:
         style = "dim"
-    flag = ("●" if not message.is_seen else " ") + ("+" if message.attachments else " ")
     sender = clean_line(message.from_name or message.from_email, max_chars=120) or "(unknown)"
     subject = clean_line(message.subject, max_chars=300) or "(no subject)"
     return RowView(
-        flags=Text(flag, style="bold" if not message.is_seen else "dim"),
-        sender=Text(sender, style=style, no_wrap=True, overflow="ellipsis"),
-        subject=Text(subject, style=style, no_wrap=True, overflow="ellipsis"),
-        date=Text(
-            local_time(message.received_at, now=now), style="dim" if message.is_seen else style
-        ),
+        flags=_FLAGS[message.is_seen, bool(message.attachments)],
+        sender=Cell(sender, style, cut=True),
+        subject=Cell(subject, style, cut=True),
+        date=Cell(local_time(message.received_at, now=now), "dim" if message.is_seen else style),
     )
 
 
 def unreadable_view(entry: UnreadableMessage) -> RowView:
     """The warning row of a message the server sent but that could not be read."""
-    # The id is the server's: cleaned, and kept as Text so it is never parsed as markup.
+    # The id is the server's: cleaned, and shown as plain text, never parsed as markup.
     label = clean_line(entry.id, max_chars=120) if entry.id is not None else ""
     return RowView(
-        flags=Text("! ", style=f"bold {_WARNING}"),
-        sender=Text(label or f"message #{entry.index + 1}", style=_WARNING, no_wrap=True),
-        subject=Text(
-            f"could not read this message: {entry.reason}",
-            style=f"italic {_WARNING}",
-            no_wrap=True,
-            overflow="ellipsis",
+        flags=_UNREADABLE_FLAGS,
+        sender=Cell(label or f"message #{entry.index + 1}", _WARNING),
+        subject=Cell(
+            f"could not read this message: {entry.reason}", f"italic {_WARNING}", cut=True
         ),
-        date=Text(""),
+        date=_NO_DATE,
     )
 
 

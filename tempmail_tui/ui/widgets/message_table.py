@@ -26,6 +26,7 @@ from tempmail_tui.ui.widgets.message_rows import (
     COLUMNS,
     EMPTY_DATE_WIDTH,
     WIDEST_DATE,
+    Cell,
     RowInputs,
     RowView,
     date_width,
@@ -51,7 +52,7 @@ CURSOR_ACTIONS = frozenset(
 )
 
 
-class MessageTable(DataTable[Text]):
+class MessageTable(DataTable[Cell]):
     """Messages of one mailbox, newest first, updated without losing the cursor.
 
     A poll of a large box must not rebuild what did not change: rows are kept per message
