@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from tempmail_tui.core.store import Store
 from tempmail_tui.core.store import store as store_module
 from tempmail_tui.core.store.plan import read_stamps
 
-from .test_store_shared import box, message
+from .test_store_shared import T0, box, message
 
 BOX = "a@example.com"
 
@@ -86,3 +87,31 @@ def test_this_stores_own_writes_are_read_again(tmp_path: Path, reads: list[str])
         assert plan.stamps == on_file(path)
         assert plan.stamps["m1"][1] == 1
         assert len(reads) == 2
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ["m4", "m3", "m2", "m1"],  # newest first, as a listing usually comes
+        ["m1", "m2", "m3", "m4"],  # oldest first
+        ["m2", "m4", "m1", "m3"],  # shuffled
+        ["t2", "t1", "m4", "m3"],  # a tie in arrival, ids the wrong way round
+        ["t1", "t2", "m4", "m3"],  # a tie, ids in order
+    ],
+)
+def test_the_planned_box_reads_as_the_store_reads_it(tmp_path: Path, order: list[str]) -> None:
+    # The list shows the plan's box before the write: in the store's own order (newest
+    # first, then by id), whatever the order of the listing.
+    times = {f"m{n}": T0 + timedelta(minutes=n) for n in range(1, 5)}
+    times |= {"t1": T0 + timedelta(hours=1), "t2": T0 + timedelta(hours=1)}
+    with Store.open(tmp_path / "store.sqlite3") as store:
+        store.add_mailbox(box(BOX))
+        sync(store, replace(message("old"), received_at=T0 + timedelta(minutes=2, seconds=30)))
+        plan = store.plan_sync(
+            BOX, [replace(message(mid), received_at=times[mid]) for mid in order], view=True
+        )
+        assert plan.view is not None
+        store.apply_sync(plan)
+        # "old" is missing from the listing: archived, and still in its place.
+        assert list(plan.view) == [m.id for m in store.summaries(BOX)]
+        assert "old" in plan.view
