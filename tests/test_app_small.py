@@ -223,3 +223,27 @@ async def test_a_narrow_list_keeps_the_time_whole_at_60x15(
         assert used <= list_.scrollable_content_region.width
         row = next(line for line in table_lines(app) if "Exam" in line)
         assert any(time in row for time in shown), (shown, row)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_the_code_and_links_line_never_breaks_inside_a_phrase(
+    sandbox: SandboxServer, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    # At 80x24 beside the sidebar, "Code 123456 c copies it   1 link · l lists them" is wider
+    # than the reader: the links go on a line of their own instead of "l lists" / "them".
+    app = make_app(sandbox, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        email = await start_with_box(app, pilot)
+        sample = sandbox.state.add_sample(email, "verification")
+        await wait_for(pilot, lambda: table(app).row_count == 1, what="mail")
+        table(app).focus()
+        await pilot.press("enter")
+        aids = app.main.query_one("#aids", Static)
+        await wait_for(pilot, lambda: aids.display and aids.size.width > 0, what="the code line")
+        await pilot.pause()
+        lines = [strip.text.rstrip() for strip in aids.render_lines(aids.size.region)]
+        shown = [line for line in lines if line]
+        assert shown[0].startswith(f" Code  {sample.code}  c copies it"), lines
+        assert any(line.endswith("· l lists them") for line in shown), lines
+        wide = len(f" Code  {sample.code}  c copies it   1 link · l lists them")
+        assert len(shown) == (1 if aids.size.width >= wide else 2), (aids.size, lines)

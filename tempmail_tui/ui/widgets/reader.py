@@ -80,20 +80,29 @@ def attachments_text(message: MessageSummary) -> Text:
     return text
 
 
-def aids_text(aids: ReadingAids) -> Text:
-    """The line above the body with the best code and how many links there are."""
-    text = Text()
+def aids_text(aids: ReadingAids, width: int | None = None) -> Text:
+    """The line above the body with the best code and how many links there are.
+
+    Where ``width`` cells cannot hold both, the links go on a line of their own: wrapped as
+    words, the line broke inside "l lists them" (80x24 with the sidebar).
+    """
+    parts: list[Text] = []
     if aids.code:
-        text.append(" Code ", style="bold reverse")
-        text.append(f" {aids.code} ", style="bold")
-        text.append(" c copies it", style="dim")
+        code = Text()
+        code.append(" Code ", style="bold reverse")
+        code.append(f" {aids.code} ", style="bold")
+        code.append(" c copies it", style="dim")
+        parts.append(code)
     if aids.links:
-        if aids.code:
-            text.append("   ")
         count = len(aids.links)
-        text.append(f"{count} link{'s' * (count != 1)}", style="bold")
-        text.append(" · l lists them", style="dim")
-    return text
+        links = Text()
+        links.append(f"{count} link{'s' * (count != 1)}", style="bold")
+        links.append(" · l lists them", style="dim")
+        parts.append(links)
+    line = Text("   ").join(parts)
+    if width is None or line.cell_len <= width:
+        return line
+    return Text("\n").join(parts)
 
 
 def mark_style(mark: Mark) -> Style | None:
@@ -359,6 +368,23 @@ class ReaderPane(VerticalScroll):
         self._body_from = None
         self.border_subtitle = ""
 
+    def on_resize(self) -> None:
+        """Fit the code and links line to the new width."""
+        if self.message is not None:
+            self._show_aids()
+
+    def _show_aids(self) -> None:
+        """The code and links line, one line where the pane is wide enough, else two."""
+        aids = self.query_one("#aids", Static)
+        # As wide as the body beside a scroll bar: a long mail shows one after this line.
+        bar = 0 if self.show_vertical_scrollbar else self.styles.scrollbar_size_vertical
+        width = self.scrollable_content_region.width - bar
+        line = (
+            aids_text(self.aids, width if width > 0 else None) if self.aids is not None else Text()
+        )
+        aids.update(line)
+        aids.display = bool(line) and not self.show_source
+
     def _refresh_view(self, *, scroll_home: bool) -> None:
         """Redraw the blocks from the current message."""
         message = self.message
@@ -370,10 +396,7 @@ class ReaderPane(VerticalScroll):
         attachments = self.query_one("#attachments", Static)
         attachments.update(attachments_text(message))
         attachments.display = bool(message.attachments)
-        aids = self.query_one("#aids", Static)
-        aids_line = aids_text(self.aids) if self.aids is not None else Text()
-        aids.update(aids_line)
-        aids.display = bool(aids_line) and not self.show_source
+        self._show_aids()
         body = self.query_one("#body", BodyView)
         # The same body is not laid out twice: a message opened from the cache is shown
         # again when the server's copy arrives, with the very same rendering.
