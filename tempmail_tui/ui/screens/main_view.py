@@ -273,7 +273,7 @@ class MailView(Screen[None]):
         self._forget_gone_boxes(live)
         now = self.host.clock()
         made = self._sidebar_rows
-        made.rows(self.boxes, self.unread, now, self._unread_version)
+        made.update(self.boxes, self.unread, now, self._unread_version)
         sidebar = self.query_one(MailboxList)
         sidebar.show_parts(made.live, made.archived, select=select, today=now.astimezone().date())
         scheduler = self.host.scheduler

@@ -103,6 +103,17 @@ class SidebarRows:
         version: int | None = None,
     ) -> list[BoxRow]:
         """The rows for these boxes now: live ones first, then the newest archived."""
+        self.update(boxes, unread, now, version)
+        return self.live + self.archived
+
+    def update(
+        self,
+        boxes: Sequence[StoredMailbox],
+        unread: Mapping[str, int],
+        now: datetime,
+        version: int | None = None,
+    ) -> None:
+        """Work out ``live`` and ``archived`` for now, with no list of every row (the tick's)."""
         today = now.astimezone().date()
         if version is None or boxes is not self._boxes:
             # Without a version the list may have changed in place: split it again.
@@ -122,7 +133,6 @@ class SidebarRows:
             self._archive(boxes, unread, now, today)
             self._basis = basis
         self.live = live
-        return live + self.archived
 
     def _archive(
         self, boxes: Sequence[StoredMailbox], unread: Mapping[str, int], now: datetime, today: date
