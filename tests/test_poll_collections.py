@@ -15,6 +15,7 @@ from tempmail_tui.ui.interpreter import PollCollections
 from tempmail_tui.ui.widgets.message_table import MessageTable
 
 from .app_helpers import make_app, wait_for
+from .test_app import start_with_box
 
 SIZE = (120, 36)
 
@@ -81,11 +82,8 @@ def watch_polls(app: Any, seen: list[bool]) -> None:
 
 async def new_box_polled(app: Any, pilot: Any) -> str:
     """Create a box with `n` and wait for its first poll to be over; its address."""
-    await wait_for(pilot, lambda: app.service is not None, what="service")
-    await pilot.press("n")
-    await wait_for(pilot, lambda: app.main.watched_email() is not None, what="new box")
+    email = await start_with_box(app, pilot)
     await wait_for(pilot, lambda: not interpreter.POLL_COLLECTIONS.held, what="first poll")
-    email: str = app.main.watched_email()
     return email
 
 

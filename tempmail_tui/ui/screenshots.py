@@ -111,18 +111,28 @@ def build_scene(directory: Path, *, low_quota: bool = False) -> Scene:
     return Scene(server, app, box.email)
 
 
+async def _until(pilot: Pilot[object], ready: Callable[[], object], tries: int = 100) -> None:
+    """Let the app run until ``ready()`` holds, or ``tries`` pauses of 50 ms have passed."""
+    for _ in range(tries):
+        if ready():
+            return
+        await pilot.pause(0.05)
+
+
 async def settle(pilot: Pilot[object], scene: Scene) -> None:
     """Wait until the boxes (the archive too) are read and the first poll has filled the list."""
     from tempmail_tui.ui.widgets.message_table import MessageTable
 
-    for _ in range(200):
+    def ready() -> bool:
         # The auto-pilot may start before the nested widgets are mounted.
         tables = scene.app.main.query(MessageTable)
         service = scene.app.service
         listed = scene.app.main.archive_listed  # start-up's second read (the archive) is in
-        if tables and tables.first().row_count == 3 and service and service.quota and listed:
-            break
-        await pilot.pause(0.05)
+        return bool(
+            tables and tables.first().row_count == 3 and service and service.quota and listed
+        )
+
+    await _until(pilot, ready, 200)
     await pilot.pause(0.2)
 
 
@@ -132,10 +142,7 @@ async def open_newsletter(pilot: Pilot[object], scene: Scene) -> None:
 
     await settle(pilot, scene)
     await pilot.press("down", "enter")
-    for _ in range(200):
-        if scene.app.main.query_one(ReaderPane).rendered is not None:
-            break
-        await pilot.pause(0.05)
+    await _until(pilot, lambda: scene.app.main.query_one(ReaderPane).rendered is not None, 200)
     await _drawn_after_open(pilot, scene)
     await pilot.pause(0.2)
 
@@ -146,11 +153,12 @@ async def _drawn_after_open(pilot: Pilot[object], scene: Scene) -> None:
     from tempmail_tui.ui.widgets.reader import ReaderPane
 
     opened = scene.app.main.query_one(ReaderPane).message
-    for _ in range(100):
+
+    def drawn_read() -> bool:
         row = scene.app.main.query_one(MessageTable).drawn_from(opened.id) if opened else None
-        if row is None or row.is_seen:
-            return
-        await pilot.pause(0.05)
+        return row is None or row.is_seen
+
+    await _until(pilot, drawn_read)
 
 
 async def rename_dialog(pilot: Pilot[object], scene: Scene) -> None:
@@ -164,10 +172,7 @@ async def rename_dialog(pilot: Pilot[object], scene: Scene) -> None:
     await scene.app.io.run(service.domains())
     await pilot.pause(1.2)
     await pilot.press("r")
-    for _ in range(100):
-        if scene.app.screen.query(Input):
-            break
-        await pilot.pause(0.05)
+    await _until(pilot, lambda: scene.app.screen.query(Input))
     # A blinking cursor would make every picture of the dialog differ.
     for field in scene.app.screen.query(Input):
         field.cursor_blink = False
@@ -184,11 +189,12 @@ async def save_dialog(pilot: Pilot[object], scene: Scene) -> None:
     # for it, as the screen behind a dialog is not redrawn.
     await open_newsletter(pilot, scene)
     await pilot.press("s")
-    for _ in range(100):
-        screen = scene.app.screen
-        if isinstance(screen, SaveDialog) and isinstance(scene.app.focused, OptionList):
-            break
-        await pilot.pause(0.05)
+    await _until(
+        pilot,
+        lambda: (
+            isinstance(scene.app.screen, SaveDialog) and isinstance(scene.app.focused, OptionList)
+        ),
+    )
     await pilot.pause(0.2)
 
 
