@@ -41,6 +41,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Let Python load the package's modules itself, not pytest's assert rewriting."""
+    _not_rewritten(config, __name__.partition(".")[0])
+
+
+def _not_rewritten(config: pytest.Config, package: str) -> None:
+    """Take ``package`` off the assert rewriting that pytest puts a plugin's distribution on.
+
+    Rewriting parses each module with ``ast.parse`` as it is imported, and the package
+    imports lazily, from the sandbox's and the client's threads too: under CPython 3.11 two
+    threads parsing at once can fail with "SystemError: AST constructor recursion depth
+    mismatch". The package's asserts are not the user's tests, so nothing is lost. pytest
+    has no public way to unmark a package: this uses its hook's set, where it still exists.
+    """
+    hook = getattr(config.pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    if isinstance(marked, set) and package in marked:
+        marked.discard(package)
+        cache = getattr(hook, "_marked_for_rewrite_cache", None)
+        if isinstance(cache, dict):
+            cache.clear()
+
+
 def is_live(config: pytest.Config) -> bool:
     """Whether this run uses the real service (the flag, or TEMPMAIL_LIVE)."""
     flag = bool(config.getoption("tempmail_live"))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+import tempmail_tui.automation
+from tempmail_tui import pytest_plugin
+
 pytest_plugins = ["pytester"]
 
 # What a user writes: ten lines, a box, mail from "their application", the code.
@@ -104,6 +107,17 @@ def test_plain():
 """
     )
     run(user_project).assert_outcomes(passed=1)
+
+
+def test_the_package_is_taken_off_assert_rewriting(pytestconfig: pytest.Config) -> None:
+    # pytest marks a plugin's whole distribution (the wheel's files) for rewriting: each
+    # module imported later would be parsed by pytest, which is thread-unsafe in 3.11.
+    hook = pytestconfig.pluginmanager.rewrite_hook
+    hook.mark_rewrite("tempmail_tui")
+    path = list(tempmail_tui.automation.__path__)
+    assert hook.find_spec("tempmail_tui.automation.sync", path) is not None
+    pytest_plugin.pytest_configure(pytestconfig)
+    assert hook.find_spec("tempmail_tui.automation.sync", path) is None
 
 
 def test_async_tests_get_an_async_session_with_pytest_asyncio(
