@@ -92,6 +92,8 @@ _BELOW_THE_CORE = (
 )
 _STORE_INTERNALS = (
     "tempmail_tui.core.store.store",
+    "tempmail_tui.core.store.connection",
+    "tempmail_tui.core.store.mail_rows",
     "tempmail_tui.core.store.opening",
     "tempmail_tui.core.store.schema",
     "tempmail_tui.core.store.search",

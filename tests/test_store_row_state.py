@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tempmail_tui.core.store import Store
-from tempmail_tui.core.store import store as store_module
+from tempmail_tui.core.store import Store, mail_rows
 from tempmail_tui.core.store.plan import read_stamps
 
 from .test_store_shared import T0, box, message
@@ -36,7 +35,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(mailbox)
         return read_stamps(conn, mailbox)
 
-    monkeypatch.setattr(store_module, "read_stamps", counted)
+    monkeypatch.setattr(mail_rows, "read_stamps", counted)
     return seen
 
 
