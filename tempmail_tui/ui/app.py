@@ -341,60 +341,13 @@ class TempMailApp(App[int]):
         in_use: str | None = None,
     ) -> None:
         """Ask for the API key, checked with the server; keep it in the keyring if one exists."""
-        from tempmail_tui.core import credentials
-        from tempmail_tui.core.session import check_key
-        from tempmail_tui.ui.screens.key_dialog import ApiKeyDialog, KeyEntry
+        from tempmail_tui.ui.key_entry import KeyQuestion, key_from_user
 
-        if any(isinstance(screen, ApiKeyDialog) for screen in self.screen_stack):
-            return  # one is open already (a rejected key and the palette at once)
-        if keyring_ok is None:
-            keyring_ok, keyring_note = await self.io.run(_async(credentials.keyring_available))
-        config = self.config
-
-        async def check(key: str) -> None:
-            # On the I/O loop: the dialog stays responsive while the server is asked.
-            await self.io.run(check_key(config, key))
-
-        entry = await self.push_screen_wait(
-            ApiKeyDialog(
-                keyring_ok=keyring_ok,
-                keyring_note=keyring_note,
-                reason=reason,
-                check=check,
-                in_use=in_use,
-            )
-        )
-        if not isinstance(entry, KeyEntry):
-            if self.service is None:
-                self.notify(
-                    "No API key: nothing can be fetched. Set TEMPMAIL_API_KEY or run "
-                    "`tempmail-tui auth set`, or try `tempmail-tui --demo`.",
-                    severity="warning",
-                    timeout=12,
-                    markup=False,
-                )
-            return
-        if not entry.checked:
-            log.warning("API key used unchecked: the server could not be asked")
-            self.notify(
-                "The key is used unchecked for this session; it is not saved in the keyring.",
-                severity="warning",
-                markup=False,
-            )
-        elif entry.persist:
-            try:
-                await self.io.run(_async(credentials.store_api_key, entry.key))
-                self.notify("API key saved in the keyring.", markup=False)
-            except Exception as error:
-                log.warning("keyring write failed: %s", one_line(error))
-                self.notify(
-                    f"Could not save the key in the keyring ({type(error).__name__}); "
-                    "it is kept for this session only.",
-                    severity="warning",
-                    markup=False,
-                )
-        self.config = replace(self.config, api_key=entry.key, api_key_source="session")
-        self.connect(entry.key)
+        question = KeyQuestion(reason, keyring_ok, keyring_note, in_use)
+        key = await key_from_user(self, self.io, self.config, question, self.service is not None)
+        if key is not None:
+            self.config = replace(self.config, api_key=key, api_key_source="session")
+            self.connect(key)
 
     def enter_key(self) -> None:
         """Open the key dialog on request (the palette), naming the key it would replace."""
@@ -433,7 +386,7 @@ class TempMailApp(App[int]):
             return False
         import webbrowser
 
-        return bool(await self.io.run(_async(webbrowser.open, url)))
+        return bool(await self.io.run_blocking(webbrowser.open, url))
 
     def desktop_notify(self, title: str, body: str) -> None:
         """Send a desktop notification with notify-send, where it exists and a display does."""
@@ -531,11 +484,6 @@ def schedule_clock() -> datetime:
     from tempmail_tui.core.schedule import utc_now
 
     return utc_now()
-
-
-async def _async(function: Any, *args: Any) -> Any:
-    """Run a blocking call on the background loop's thread."""
-    return function(*args)
 
 
 def describe_action(name: str) -> str:
