@@ -216,3 +216,34 @@ def test_a_wait_too_short_for_a_burst_says_nothing_about_the_quota() -> None:
     sched.update_quota(quota(40_000, reset_at=T0 + timedelta(days=20), seen_at=T0))
     assert sched.expect_mail("new@x.test", paid=False) == "no burst: too little time left"
     assert sched.status().burst is None
+
+
+def test_a_network_error_on_another_box_leaves_the_burst_retried_within_seconds() -> None:
+    # A keep-alive connection dropped under one background box's check (checked every
+    # minute) must not stop the burst the user is watching for that minute.
+    clock = FakeClock()
+    sched = PollScheduler(PollPolicy(), clock=clock, rng=random.Random(3))
+    sched.set_boxes([BoxInfo("new@x.test", T0 + LIFE), BoxInfo("old@x.test", T0 + HOUR)])
+    sched.select("new@x.test")
+    sched.expect_mail("new@x.test")
+    assert sched.due() == ["new@x.test", "old@x.test"]
+    sched.started("new@x.test")
+    sched.started("old@x.test")
+    sched.finished("new@x.test", Outcome.OK)
+    clock.advance(0.5)
+    sched.finished("old@x.test", Outcome.NETWORK_ERROR)
+    assert sched.status().offline
+    wait = sched.seconds_until_next()
+    assert wait is not None and wait <= 1.25
+    clock.advance(wait)
+    assert sched.due() == ["new@x.test"]  # the probe is the watched box
+    # Without a burst the pace is the selected box's: the first retry within its 5 s.
+    calm = PollScheduler(PollPolicy(), clock=clock, rng=random.Random(3))
+    calm.set_boxes([BoxInfo("a@x.test", clock.now + HOUR), BoxInfo("b@x.test", clock.now + HOUR)])
+    calm.select("a@x.test")
+    for key in calm.due():
+        calm.started(key)
+    calm.finished("a@x.test", Outcome.OK)
+    calm.finished("b@x.test", Outcome.NETWORK_ERROR)
+    wait = calm.seconds_until_next()
+    assert wait is not None and 5 <= wait <= 6.25

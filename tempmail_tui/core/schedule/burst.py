@@ -205,6 +205,11 @@ class Bursts:
             return last + timedelta(seconds=burst.interval)
         return last + timedelta(seconds=burst.payback_interval(last, base))
 
+    def fast_intervals(self, keys: Iterable[str], now: datetime) -> list[float]:
+        """The intervals of these keys' bursts in their fast phase at ``now``."""
+        running = self.running
+        return [running[k].interval for k in keys if k in running and running[k].fast_at(now)]
+
     def live(self, keys: Iterable[str], now: datetime) -> list[str]:
         """The keys whose burst (fast phase or payback) is still on."""
         return [k for k in keys if k in self.running and now < self.running[k].horizon_end]

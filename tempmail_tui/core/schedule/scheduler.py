@@ -303,8 +303,10 @@ class PollScheduler:
         self._offline = True
         self._net_failures += 1
         self._net_failed_at = now
+        # The outage stops every box's checks: the first retry comes at the pace of the box
+        # checked most often (a burst's 1 s), not of whichever box happened to fail (1 min).
         delay = backoff_delay(
-            self.policy, self._net_failures, self._interval_of(key, self._plan(now)), self._rng
+            self.policy, self._net_failures, self._pace(now, self._plan(now)), self._rng
         )
         self._net_retry_at = now + timedelta(seconds=delay)
         log.info("offline (%d failures in a row): next try in %.1f s", self._net_failures, delay)
@@ -461,6 +463,13 @@ class PollScheduler:
         if key not in self._boxes:
             return None
         return plan.fast if key == self._selected else plan.slow
+
+    def _pace(self, now: datetime, plan: Plan) -> float | None:
+        """The shortest interval a live box is checked at now (a burst's fast phase counts)."""
+        keys = self._live_keys(now)
+        paces = [plan.fast if key == self._selected else plan.slow for key in keys]
+        paces.extend(self._bursts.fast_intervals(keys, now))
+        return min(paces, default=None)
 
     def _due_at(self, key: str, now: datetime, plan: Plan) -> datetime | None:
         """When ``key`` is next due automatically, or None if it is not polled."""
