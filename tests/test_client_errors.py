@@ -515,6 +515,60 @@ async def test_disconnect_without_answer_is_a_protocol_error(raw: StartRaw) -> N
     assert srv.connections == 2
 
 
+async def _keep_alive_server(drop_second: bool) -> tuple[asyncio.Server, list[int]]:
+    """A server that keeps connections open; the first one closes unanswered at its 2nd request.
+
+    That is a server closing an idle kept-alive connection as the client sends on it.
+    Returns the server and, per request, the number of the connection it came on.
+    """
+    seen: list[int] = []
+    answer = ok(MESSAGES_EXAMPLE).replace(b"Connection: close\r\n", b"")
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        number = len(set(seen)) + 1
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                seen.append(number)
+                if drop_second and number == 1 and seen.count(1) == 2:
+                    return
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0), seen
+
+
+async def test_a_kept_alive_connection_closed_under_a_get_is_asked_again_on_a_new_one() -> None:
+    server, seen = await _keep_alive_server(drop_second=True)
+    port = server.sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}/api"
+    try:
+        # No retries, as a poll asks: the closed idle socket is not the server failing.
+        async with TempMailClient(CANARY, base_url=base, retries=0, timeout=2.0) as client:
+            first = await client.list_messages("a@example.com")
+            assert await client.list_messages("a@example.com") == first
+        assert seen == [1, 1, 2]
+    finally:
+        server.close()
+
+
+async def test_a_new_connection_that_breaks_is_not_asked_again_without_retries(
+    raw: StartRaw,
+) -> None:
+    async def hang_up(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    srv = await raw(hang_up)
+    async with client_for(srv, retries=0) as client:
+        with pytest.raises(ProtocolError):
+            await client.list_messages("a@example.com")
+    assert srv.connections == 1
+
+
 async def test_closed_port_is_a_network_error_retried_for_gets(raw: StartRaw) -> None:
     srv = await raw(reply(b""))
     base_url = srv.base_url

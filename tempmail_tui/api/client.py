@@ -40,6 +40,8 @@ from .quota import parse_quota
 from .secrets import Secret
 from .transport import (
     Attempt,
+    Dialled,
+    dropped,
     error_message,
     pause,
     read_body,
@@ -316,15 +318,24 @@ class TempMailClient:
         url = api_url(self._base_url, segments)
         retries = self._retries if retries is None else max(0, retries)
         attempts = 1 + retries if method == "GET" else 1
-        for attempt in range(attempts):
+        # A GET whose connection broke under it is asked again once, at once, on a new
+        # connection, also with no retries: that is a closed keep-alive socket, not a failing
+        # server (a poll would otherwise report the service unreachable).
+        redial = method == "GET"
+        attempt = 0
+        while True:
             result = await self._attempt(method, url, params)
             if result.error is None:
                 return result.body
-            if not result.retryable or attempt + 1 >= attempts:
+            if result.dropped and redial:
+                redial = False
+                log.debug("%s %s: connection dropped, asking on a new one", method, url.path)
+                continue
+            attempt += 1
+            if not result.retryable or attempt >= attempts:
                 raise result.error
             log.debug("retrying %s %s after %s", method, url.path, type(result.error).__name__)
-            await pause(attempt, self._backoff)
-        raise AssertionError("unreachable")  # pragma: no cover
+            await pause(attempt - 1, self._backoff)
 
     async def _attempt(
         self, method: str, url: httpx.URL, params: Mapping[str, str] | None
@@ -333,10 +344,15 @@ class TempMailClient:
         path = url.path
         secret = self._key.reveal()
         started = time.monotonic()
+        dialled = Dialled()
         try:
             async with asyncio.timeout(self._deadline):
                 request = self._http.build_request(
-                    method, url, params=params, headers=self._headers()
+                    method,
+                    url,
+                    params=params,
+                    headers=self._headers(),
+                    extensions={"trace": dialled.trace},
                 )
                 response = await self._http.send(request, stream=True)
                 try:
@@ -354,15 +370,16 @@ class TempMailClient:
             return result
         except TimeoutError:
             error: ApiError = RequestTimeoutError(method=method, path=path)
-            retryable = True
+            retryable, broke = True, False
         except ApiError as exc:
             return Attempt(error=exc)
         except Exception as exc:
             error, retryable = transport_error(exc, method, path, secret=secret)
+            broke = dropped(exc, dialled)
         elapsed = (time.monotonic() - started) * 1000
         log.debug("%s %s failed after %.0f ms: %s", method, path, elapsed, type(error).__name__)
         # Returned, not raised here: raising inside the except block would chain the httpx error.
-        return Attempt(error=error, retryable=retryable)
+        return Attempt(error=error, retryable=retryable, dropped=broke)
 
     async def _read(self, response: httpx.Response, method: str, path: str) -> Attempt:
         """Read a response's body (capped) and turn an error status into its exception."""

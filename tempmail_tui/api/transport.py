@@ -33,6 +33,9 @@ class Attempt:
 
     error: ApiError | None = None
     retryable: bool = False
+    #: The connection broke before an answer came: most often a kept-alive one the server
+    #: closed as the request went out (see ``dropped``).
+    dropped: bool = False
     # A bytearray as read: a copy of a 10 MB listing would only raise the peak memory.
     body: bytes | bytearray = b""
 
@@ -70,6 +73,29 @@ def transport_error(
         error = ApiError(f"Unexpected failure ({type(exc).__name__})")
     error.method, error.path = method, path
     return error, retryable
+
+
+@dataclass(slots=True)
+class Dialled:
+    """Whether a request opened a connection of its own (httpcore's ``trace`` extension)."""
+
+    opened: bool = False
+
+    async def trace(self, event: str, info: object) -> None:
+        """Note a TCP connect among the request's trace events."""
+        if "connect_tcp" in event:
+            self.opened = True
+
+
+def dropped(exc: BaseException, dialled: Dialled) -> bool:
+    """Whether a kept-alive connection broke under the request (reset, or closed unanswered).
+
+    A server closes an idle connection on its own clock, so a request sent on it at that
+    moment meets a closed socket: asking again on a new connection is no retry of a failing
+    server. A connection the request opened itself that breaks is a real failure.
+    """
+    broke = isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.RemoteProtocolError)
+    return broke and not dialled.opened
 
 
 async def pause(attempt: int, backoff: float) -> None:
