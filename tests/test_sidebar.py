@@ -352,6 +352,36 @@ async def test_the_same_archived_rows_are_not_grouped_again(
         assert len(grouped) == 4
 
 
+async def test_a_new_list_of_the_same_archived_rows_is_compared_once_then_known(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # show() splits its rows into a list of its own; the app's ticks then pass SidebarRows'
+    # list, the same rows in another object: every tick walked the archive to tell so.
+    compared: list[int] = []
+    real = box_groups.same_rows
+
+    def counting(a: list[BoxRow], b: list[BoxRow]) -> bool:
+        compared.append(len(a))
+        return real(a, b)
+
+    monkeypatch.setattr("tempmail_tui.ui.widgets.mailbox_list.same_rows", counting)
+    rows = year_of_boxes()
+    lives, archived = rows[:20], rows[20:]
+    async with Sidebar().run_test(size=(40, 30)) as pilot:
+        bar = pilot.app.query_one(MailboxList)
+        bar.show(rows, today=TODAY)
+        await pilot.pause()
+        compared.clear()
+        for _ in range(5):
+            bar.show_parts([live(r.email) for r in lives], list(archived), today=TODAY)
+        assert len(compared) == 5  # each tick's list is a new object: compared, not regrouped
+        kept = list(archived)
+        compared.clear()
+        for _ in range(5):
+            bar.show_parts(lives, kept, today=TODAY)
+        assert compared == [len(archived)]  # once, then known by identity
+
+
 def rendered(bar: MailboxList) -> set[str | None]:
     """The ids of the options whose rendering the list keeps."""
     keys = bar._option_render_cache.keys()  # an LRUCache: no iteration of its own

@@ -396,7 +396,10 @@ class MailboxList(OptionList):
         same = archived is self._grouped or same_rows(archived, self._grouped)
         if key != self._groups_key or not same:
             self._groups = archive_groups(archived, self.grouping, today)
-            self._groups_key, self._grouped = key, archived
+            self._groups_key = key
+        # Kept even when its rows were the same: the next tick then knows it by identity,
+        # not by walking every archived row again.
+        self._grouped = archived
         return self._groups
 
     def _replace_option_prompt(self, index: int, prompt: VisualType) -> None:
