@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backends import null
 from textual.widgets import Button, Input, Static
 
 from tempmail_tui.api.errors import AuthenticationError, NetworkError
@@ -17,6 +19,7 @@ from tempmail_tui.ui.screens.key_dialog import ApiKeyDialog
 from .app_helpers import make_app, wait_for
 from .test_app import SIZE, plain
 from .test_app_stale import KEY
+from .test_credentials import MemoryKeyring
 
 
 @pytest.fixture
@@ -73,6 +76,31 @@ async def test_palette_opens_the_dialog_and_a_rejected_key_keeps_it_open(
         await type_key(app, pilot, KEY)
         await wait_for(pilot, lambda: not isinstance(app.screen, ApiKeyDialog), what="accepted")
         assert app.config.api_key == KEY and app.config.api_key_source == "session"
+
+
+async def test_with_a_keyring_the_checked_key_is_saved_in_it(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # The keyring is asked off the UI thread and off the I/O loop (polls share that loop).
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        app = make_app(sandbox, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_from_palette(app, pilot)
+            said = " ".join(plain(s) for s in app.screen.query(Static))
+            assert "kept in the system keyring" in said
+            assert str(app.screen.query_one("#ok", Button).label) == "Save"
+            await type_key(app, pilot, KEY)
+            await wait_for(pilot, lambda: bool(backend.entries), what="the key saved")
+            assert list(backend.entries.values()) == [KEY]
+            await wait_for(
+                pilot,
+                lambda: any("saved in the keyring" in n.message for n in app._notifications),
+                what="the toast",
+            )
+    finally:
+        keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
 
 
 async def test_a_check_that_cannot_reach_the_server_says_so_and_can_be_retried(

@@ -6,7 +6,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -36,14 +36,6 @@ class BackgroundLoop:
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the background loop and await its result from another loop."""
         return await asyncio.wrap_future(self.submit(coro))
-
-    async def run_blocking(self, function: Callable[..., T], *args: Any) -> T:
-        """Run a blocking call on the background loop's thread and await its result."""
-
-        async def blocking() -> T:
-            return function(*args)
-
-        return await self.run(blocking())
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run a coroutine on the background loop and block this (non-loop) thread for it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -386,7 +387,7 @@ class TempMailApp(App[int]):
             return False
         import webbrowser
 
-        return bool(await self.io.run_blocking(webbrowser.open, url))
+        return bool(await asyncio.to_thread(webbrowser.open, url))
 
     def desktop_notify(self, title: str, body: str) -> None:
         """Send a desktop notification with notify-send, where it exists and a display does."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,9 @@ async def key_from_user(
     if any(isinstance(screen, ApiKeyDialog) for screen in app.screen_stack):
         return None  # one is open already (a rejected key and the palette at once)
     if question.keyring_ok is None:
-        keyring_ok, keyring_note = await io.run_blocking(credentials.keyring_available)
+        # A worker thread, not the I/O loop: a keyring may block (a prompt, D-Bus), and
+        # polls share that loop.
+        keyring_ok, keyring_note = await asyncio.to_thread(credentials.keyring_available)
     else:
         keyring_ok, keyring_note = question.keyring_ok, question.keyring_note
 
@@ -78,7 +81,7 @@ async def key_from_user(
         )
     elif entry.persist:
         try:
-            await io.run_blocking(credentials.store_api_key, entry.key)
+            await asyncio.to_thread(credentials.store_api_key, entry.key)
             app.notify("API key saved in the keyring.", markup=False)
         except Exception as error:
             log.warning("keyring write failed: %s", one_line(error))

@@ -264,7 +264,7 @@ class PollScheduler:
         self._plan_cache = None
         log.debug("check of %s ended: %s", key, outcome.name.lower())
         if outcome is Outcome.NETWORK_ERROR:
-            self._network_failed(key, started_at, now)
+            self._network_failed(started_at, now)
             return
         # Any answer from the server proves the network works.
         self._offline = False
@@ -295,7 +295,7 @@ class PollScheduler:
             self._retry_at[key] = now + timedelta(seconds=delay)
             log.info("%s failed %d times in a row: next try in %.1f s", key, failures, delay)
 
-    def _network_failed(self, key: str, started_at: datetime, now: datetime) -> None:
+    def _network_failed(self, started_at: datetime, now: datetime) -> None:
         # Requests that were already running when the network failed are the same
         # outage, not further evidence: only a request sent after it counts again.
         if self._net_failed_at is not None and started_at <= self._net_failed_at:
